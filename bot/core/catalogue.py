@@ -1,0 +1,1126 @@
+"""Loading and validating `tasks.yaml` into a Catalogue.
+
+Validation collects every problem at once, each with its file, line and field
+path (`tasks[6].lead`), as values: `Problem(code, params)`. Text for people is
+made at the edge with `render_problem`. Nothing here raises for bad input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from bot.core.deadline import DeadlineError, parse_deadline
+from bot.core.i18n import t
+from bot.core.model import (
+    Bureau,
+    Cadence,
+    CalendarOverrides,
+    Catalogue,
+    Contact,
+    Deadline,
+    Direction,
+    Document,
+    Indicator,
+    Person,
+    Policy,
+    PolicyOverride,
+    Role,
+    Section,
+    SubTask,
+    Task,
+)
+
+Path_ = tuple[str | int, ...]
+ID_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+
+
+class Severity(StrEnum):
+    """An error stops a table from being applied; a warning does not."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the table, with its place."""
+
+    severity: Severity
+    code: str
+    path: str
+    line: int | None
+    column: int | None = None
+    file: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def is_error(self) -> bool:
+        """True for errors, False for warnings."""
+        return self.severity is Severity.ERROR
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """The outcome of loading a table: a catalogue when there are no errors."""
+
+    catalogue: Catalogue | None
+    problems: tuple[Problem, ...]
+    file: str
+    text: str
+    sha256: str
+
+    @property
+    def ok(self) -> bool:
+        """True when the table can be applied."""
+        return self.catalogue is not None
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        """The errors only."""
+        return tuple(p for p in self.problems if p.is_error)
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        """The warnings only."""
+        return tuple(p for p in self.problems if not p.is_error)
+
+
+def render_problem(problem: Problem, lang: str = "zh") -> str:
+    """`file:line: path: message` in the given language."""
+    where = problem.file or "tasks.yaml"
+    if problem.line is not None:
+        where += f":{problem.line}"
+        if problem.column is not None:
+            where += f":{problem.column}"
+    severity = t(lang, f"severity.{problem.severity}")
+    message = t(lang, f"problem.{problem.code}", **_render_params(problem.params, lang))
+    path = f" {problem.path}:" if problem.path else ""
+    return f"{where}: {severity}:{path} {message}"
+
+
+def _render_params(params: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """Turn a did-you-mean suggestion into its localised hint."""
+    out = dict(params)
+    suggestion = out.pop("suggestion", None)
+    out["hint"] = t(lang, "problem.did_you_mean", suggestion=suggestion) if suggestion else ""
+    if "expected" in out:
+        out["expected"] = t(lang, f"type.{out['expected']}")
+    if "actual" in out and out["actual"] in _TYPE_NAMES.values():
+        out["actual"] = t(lang, f"type.{out['actual']}")
+    return out
+
+
+def load_catalogue(path: str | Path) -> LoadResult:
+    """Read and validate a table file."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError:
+        problem = Problem(Severity.ERROR, "file_missing", "", None, file=str(p))
+        return LoadResult(None, (problem,), str(p), "", "")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problem = Problem(
+            Severity.ERROR, "file_encoding", "", None, file=str(p), params={"detail": str(exc)}
+        )
+        return LoadResult(None, (problem,), str(p), "", hashlib.sha256(raw).hexdigest())
+    return parse_catalogue(text, str(p))
+
+
+def parse_catalogue(text: str, file: str = "tasks.yaml") -> LoadResult:
+    """Validate a table given as text."""
+    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    checker = _Checker(file)
+    data = checker.parse_yaml(text)
+    catalogue = checker.build(data) if data is not None else None
+    problems = tuple(checker.problems)
+    if any(p.is_error for p in problems):
+        catalogue = None
+    return LoadResult(catalogue, problems, file, text, sha)
+
+
+# --- YAML with positions -------------------------------------------------------------------
+
+_TYPE_NAMES: dict[type, str] = {
+    dict: "mapping",
+    list: "list",
+    str: "string",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+    dt.date: "date",
+    type(None): "null",
+}
+
+
+def _type_name(value: object) -> str:
+    """A short name of a YAML value's type."""
+    if isinstance(value, dt.datetime):
+        return "date"
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def _suggest(value: str, candidates: Iterable[str]) -> str | None:
+    """The closest candidate, for a did-you-mean."""
+    matches = difflib.get_close_matches(value, list(candidates), n=1, cutoff=0.5)
+    return matches[0] if matches else None
+
+
+def format_path(path: Path_) -> str:
+    """('tasks', 6, 'lead') -> 'tasks[6].lead'."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+# --- the checker ---------------------------------------------------------------------------
+
+TOP_KEYS = (
+    "version",
+    "language",
+    "document",
+    "policy",
+    "calendar",
+    "people",
+    "bureaus",
+    "sections",
+    "tasks",
+    "indicators",
+)
+DOCUMENT_KEYS = ("title", "issuer", "number", "date", "timezone")
+POLICY_KEYS = (
+    "send_time",
+    "working_hours",
+    "reminder_offsets_days",
+    "remind_cooperating",
+    "checkin",
+    "followup_after_workdays",
+    "max_followups",
+    "overdue_every_days",
+    "digest_weekday",
+    "yellow_window_days",
+    "catch_up_grace_hours",
+)
+TASK_POLICY_KEYS = (
+    "reminder_offsets_days",
+    "remind_cooperating",
+    "checkin",
+    "followup_after_workdays",
+    "max_followups",
+    "overdue_every_days",
+    "yellow_window_days",
+)
+PERSON_KEYS = ("id", "name", "title", "roles", "telegram_id", "placeholder")
+BUREAU_KEYS = ("id", "name", "aliases", "contacts", "every_task")
+CONTACT_KEYS = ("id", "name", "title", "telegram_id", "phone", "placeholder")
+SECTION_KEYS = ("id", "number", "title")
+TASK_KEYS = (
+    "id",
+    "number",
+    "section",
+    "title",
+    "description",
+    "lead",
+    "cooperating",
+    "deadline",
+    "subtasks",
+    "policy",
+)
+SUBTASK_KEYS = ("id", "text", "lead", "cooperating", "deadline")
+INDICATOR_KEYS = (
+    "id",
+    "name",
+    "unit",
+    "direction",
+    "target",
+    "baseline",
+    "baseline_year",
+    "due",
+    "owner",
+    "task",
+    "checkin",
+    "source",
+)
+_INT_RANGES = {
+    "followup_after_workdays": (1, 60),
+    "max_followups": (0, 10),
+    "overdue_every_days": (1, 365),
+    "digest_weekday": (1, 7),
+    "yellow_window_days": (0, 366),
+    "catch_up_grace_hours": (0, 24 * 30),
+}
+
+
+class _Checker:
+    """Walks the parsed YAML, builds the Catalogue and collects every problem."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+        self.lines: dict[Path_, tuple[int, int]] = {}
+        self.task_index: dict[str, int] = {}  # task id -> its index in the YAML list
+
+    # -- reporting
+
+    def _where(self, path: Path_) -> tuple[int | None, int | None]:
+        """The line and column of a path, or of its nearest ancestor."""
+        p = path
+        while True:
+            if p in self.lines:
+                return self.lines[p]
+            if not p:
+                return None, None
+            p = p[:-1]
+
+    def report(self, severity: Severity, code: str, path: Path_, **params: Any) -> None:
+        """Record a problem at a path."""
+        line, col = self._where(path)
+        self.problems.append(
+            Problem(severity, code, format_path(path), line, col, self.file, params)
+        )
+
+    def error(self, code: str, path: Path_, **params: Any) -> None:
+        """Record an error."""
+        self.report(Severity.ERROR, code, path, **params)
+
+    def warn(self, code: str, path: Path_, **params: Any) -> None:
+        """Record a warning."""
+        self.report(Severity.WARNING, code, path, **params)
+
+    # -- YAML
+
+    def parse_yaml(self, text: str) -> dict[str, Any] | None:
+        """Parse YAML, remembering where every key and item stands."""
+        if not text.strip():
+            self.error("empty", ())
+            return None
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                self.error("empty", ())
+                return None
+            self._index(node, ())
+            data = loader.construct_document(node)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            detail = " ".join(x for x in (exc.context, exc.problem) if x)
+            line = mark.line + 1 if mark else None
+            col = mark.column + 1 if mark else None
+            self.problems.append(
+                Problem(
+                    Severity.ERROR, "yaml_syntax", "", line, col, self.file, {"detail": detail}
+                )
+            )
+            return None
+        except yaml.YAMLError as exc:
+            self.error("yaml_syntax", (), detail=str(exc))
+            return None
+        finally:
+            loader.dispose()
+        if not isinstance(data, dict):
+            self.error("not_mapping", (), actual=_type_name(data))
+            return None
+        return data
+
+    def _index(self, node: yaml.Node, path: Path_) -> None:
+        """Record positions below a node; report keys that appear twice."""
+        self.lines.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                line = key_node.start_mark.line + 1
+                if key in seen and key != "<<":
+                    self.lines[(*path, key, "__dup__")] = (line, key_node.start_mark.column + 1)
+                    self.error("duplicate_key", (*path, key, "__dup__"), key=key, first_line=seen[key])
+                    continue
+                seen[key] = line
+                self.lines[(*path, key)] = (line, key_node.start_mark.column + 1)
+                self._index(value_node, (*path, key))
+                self.lines[(*path, key)] = (line, key_node.start_mark.column + 1)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self._index(item, (*path, i))
+
+    # -- typed field access
+
+    def mapping(
+        self, value: Any, path: Path_, allowed: tuple[str, ...], required: tuple[str, ...] = ()
+    ) -> dict[str, Any] | None:
+        """A mapping with only known keys and every required key, or None."""
+        if not isinstance(value, dict):
+            self.error("wrong_type", path, expected="mapping", actual=_type_name(value))
+            return None
+        for key in value:
+            if str(key) not in allowed:
+                self.error(
+                    "unknown_key", (*path, str(key)), key=key, suggestion=_suggest(str(key), allowed)
+                )
+        for key in required:
+            if value.get(key) in (None, ""):
+                if key in value:
+                    self.error("empty_value", (*path, key))
+                else:
+                    self.error("missing_key", path, key=key)
+        return value
+
+    def items(self, value: Any, path: Path_) -> list[tuple[Path_, Any]]:
+        """The items of a list (an absent list is empty)."""
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.error("wrong_type", path, expected="list", actual=_type_name(value))
+            return []
+        return [((*path, i), v) for i, v in enumerate(value)]
+
+    def string(self, d: dict[str, Any], key: str, path: Path_, default: str = "") -> str:
+        """A text field (numbers are accepted as their text)."""
+        value = d.get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.error("wrong_type", (*path, key), expected="string", actual=_type_name(value))
+            return default
+        return str(value).strip()
+
+    def integer(
+        self, d: dict[str, Any], key: str, path: Path_, default: int | None = None
+    ) -> int | None:
+        """An integer field, range-checked where the policy has a range."""
+        value = d.get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.error("wrong_type", (*path, key), expected="integer", actual=_type_name(value))
+            return default
+        low, high = _INT_RANGES.get(key, (None, None))
+        if low is not None and high is not None and not low <= value <= high:
+            self.error("out_of_range", (*path, key), value=value, low=low, high=high)
+            return default
+        return value
+
+    def number(self, d: dict[str, Any], key: str, path: Path_) -> float | None:
+        """A number field."""
+        value = d.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.error("wrong_type", (*path, key), expected="number", actual=_type_name(value))
+            return None
+        return float(value)
+
+    def boolean(self, d: dict[str, Any], key: str, path: Path_, default: bool) -> bool:
+        """A true/false field."""
+        value = d.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.error("wrong_type", (*path, key), expected="boolean", actual=_type_name(value))
+            return default
+        return value
+
+    def ident(self, d: dict[str, Any], path: Path_, seen: dict[str, str], label: str) -> str:
+        """A stable id, checked for form and uniqueness within `seen`."""
+        value = d.get("id")
+        where = format_path(path)
+        if value is None:
+            return ""
+        text = str(value)
+        if not ID_RE.match(text):
+            self.error("bad_id", (*path, "id"), value=text)
+        elif text in seen:
+            self.error("duplicate_id", (*path, "id"), value=text, first=seen[text])
+        else:
+            seen[text] = f"{label} {where}" if label else where
+        return text
+
+    def choice(
+        self, d: dict[str, Any], key: str, path: Path_, choices: tuple[str, ...], default: str
+    ) -> str:
+        """One of a fixed set of words."""
+        value = d.get(key)
+        if value is None:
+            return default
+        text = str(value)
+        if text not in choices:
+            self.error(
+                "unknown_choice",
+                (*path, key),
+                value=text,
+                choices=", ".join(choices),
+                suggestion=_suggest(text, choices),
+            )
+            return default
+        return text
+
+    def time_of_day(self, value: Any, path: Path_) -> dt.time | None:
+        """An HH:MM time (YAML 1.1 may hand a sexagesimal int for 09:00 unquoted)."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = f"{value // 60:02d}:{value % 60:02d}"
+        if isinstance(value, str):
+            m = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+            if m and int(m[1]) < 24 and int(m[2]) < 60:
+                return dt.time(int(m[1]), int(m[2]))
+        self.error("bad_time", path, value=value)
+        return None
+
+    def date(self, value: Any, path: Path_) -> dt.date | None:
+        """A YYYY-MM-DD date."""
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            self.error("bad_date", path, value=value)
+            return None
+
+    def deadline(self, value: Any, path: Path_) -> Deadline | None:
+        """A 完成时限."""
+        try:
+            return parse_deadline(value)
+        except DeadlineError:
+            self.error("bad_deadline", path, value=value)
+            return None
+
+    # -- building
+
+    def build(self, data: dict[str, Any]) -> Catalogue | None:
+        """Check every part of the table and build the Catalogue."""
+        root: Path_ = ()
+        self.mapping(data, root, TOP_KEYS, ("document", "bureaus", "sections", "tasks"))
+        language = self.choice(data, "language", root, ("zh", "en"), "zh")
+        document = self.document(data.get("document"), ("document",))
+        policy = self.policy(data.get("policy"), ("policy",))
+        calendar = self.calendar(data.get("calendar"), ("calendar",))
+        telegram_ids: dict[int, str] = {}
+        people = self.people(data.get("people"), ("people",), telegram_ids)
+        bureaus = self.bureaus(data.get("bureaus"), ("bureaus",), telegram_ids)
+        sections = self.sections(data.get("sections"), ("sections",))
+        names = _BureauNames(bureaus)
+        tasks = self.tasks(data.get("tasks"), ("tasks",), names, {s.id for s in sections})
+        indicators = self.indicators(
+            data.get("indicators"), ("indicators",), names, set(self.task_index)
+        )
+        if document is None or policy is None:
+            return None
+        catalogue = Catalogue(
+            document=document,
+            sections=tuple(sections),
+            bureaus=tuple(bureaus),
+            tasks=tuple(tasks),
+            indicators=tuple(indicators),
+            people=tuple(people),
+            policy=policy,
+            calendar=calendar,
+            language=language,
+        )
+        self.cross_checks(catalogue)
+        return catalogue
+
+    def document(self, value: Any, path: Path_) -> Document | None:
+        """The document block: title, issuer, number, date, time zone."""
+        d = self.mapping(value, path, DOCUMENT_KEYS, ("title", "date"))
+        if d is None:
+            return None
+        date = self.date(d["date"], (*path, "date")) if d.get("date") is not None else None
+        tz = self.string(d, "timezone", path, "Asia/Shanghai")
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.error("bad_timezone", (*path, "timezone"), value=tz)
+            tz = "Asia/Shanghai"
+        if date is None:
+            return None
+        return Document(
+            title=self.string(d, "title", path),
+            issuer=self.string(d, "issuer", path),
+            number=self.string(d, "number", path),
+            date=date,
+            timezone=tz,
+        )
+
+    def offsets(self, d: dict[str, Any], path: Path_) -> tuple[int, ...] | None:
+        """Reminder offsets: whole days before a deadline, 0 to 3650."""
+        if "reminder_offsets_days" not in d:
+            return None
+        out: list[int] = []
+        for p, v in self.items(d["reminder_offsets_days"], (*path, "reminder_offsets_days")):
+            if isinstance(v, bool) or not isinstance(v, int):
+                self.error("wrong_type", p, expected="integer", actual=_type_name(v))
+            elif not 0 <= v <= 3650:
+                self.error("out_of_range", p, value=v, low=0, high=3650)
+            else:
+                out.append(v)
+        return tuple(sorted(set(out), reverse=True))
+
+    def policy(self, value: Any, path: Path_) -> Policy | None:
+        """The reminder policy, defaults for what is left out."""
+        base = Policy()
+        if value is None:
+            return base
+        d = self.mapping(value, path, POLICY_KEYS)
+        if d is None:
+            return base
+        send_time = base.send_time
+        if "send_time" in d:
+            send_time = self.time_of_day(d["send_time"], (*path, "send_time")) or send_time
+        hours = base.working_hours
+        if "working_hours" in d:
+            hp = (*path, "working_hours")
+            raw = d["working_hours"]
+            if isinstance(raw, list) and len(raw) == 2:
+                start = self.time_of_day(raw[0], (*hp, 0))
+                end = self.time_of_day(raw[1], (*hp, 1))
+                if start and end and start < end:
+                    hours = (start, end)
+                elif start and end:
+                    self.error("bad_hours", hp)
+            else:
+                self.error("bad_hours", hp)
+        if not hours[0] <= send_time < hours[1]:
+            self.error(
+                "send_time_outside_hours",
+                (*path, "send_time"),
+                send_time=send_time.strftime("%H:%M"),
+                start=hours[0].strftime("%H:%M"),
+                end=hours[1].strftime("%H:%M"),
+            )
+        common = self.policy_fields(d, path)
+        return Policy(
+            send_time=send_time,
+            working_hours=hours,
+            reminder_offsets_days=common.reminder_offsets_days or base.reminder_offsets_days,
+            remind_cooperating=(
+                base.remind_cooperating
+                if common.remind_cooperating is None
+                else common.remind_cooperating
+            ),
+            checkin=common.checkin or base.checkin,
+            followup_after_workdays=common.followup_after_workdays
+            or base.followup_after_workdays,
+            max_followups=(
+                base.max_followups if common.max_followups is None else common.max_followups
+            ),
+            overdue_every_days=common.overdue_every_days or base.overdue_every_days,
+            digest_weekday=self.integer(d, "digest_weekday", path, base.digest_weekday)
+            or base.digest_weekday,
+            yellow_window_days=(
+                base.yellow_window_days
+                if common.yellow_window_days is None
+                else common.yellow_window_days
+            ),
+            catch_up_grace_hours=self.integer(
+                d, "catch_up_grace_hours", path, base.catch_up_grace_hours
+            )
+            or 0,
+        )
+
+    def policy_fields(self, d: dict[str, Any], path: Path_) -> PolicyOverride:
+        """The policy keys a task may override."""
+        cadence = d.get("checkin")
+        checkin = None
+        if cadence is not None:
+            word = self.choice(d, "checkin", path, tuple(c.value for c in Cadence), "")
+            checkin = Cadence(word) if word else None
+        remind = d.get("remind_cooperating")
+        return PolicyOverride(
+            reminder_offsets_days=self.offsets(d, path),
+            remind_cooperating=None if remind is None else self.boolean(d, "remind_cooperating", path, True),
+            checkin=checkin,
+            followup_after_workdays=self.integer(d, "followup_after_workdays", path),
+            max_followups=self.integer(d, "max_followups", path),
+            overdue_every_days=self.integer(d, "overdue_every_days", path),
+            yellow_window_days=self.integer(d, "yellow_window_days", path),
+        )
+
+    def calendar(self, value: Any, path: Path_) -> CalendarOverrides:
+        """Holidays and make-up working days listed by the admins."""
+        if value is None:
+            return CalendarOverrides()
+        d = self.mapping(value, path, ("holidays", "workdays"))
+        if d is None:
+            return CalendarOverrides()
+        sets: dict[str, set[dt.date]] = {"holidays": set(), "workdays": set()}
+        for key, days in sets.items():
+            for p, v in self.items(d.get(key), (*path, key)):
+                day = self.date(v, p)
+                if day:
+                    days.add(day)
+        return CalendarOverrides(frozenset(sets["holidays"]), frozenset(sets["workdays"]))
+
+    def telegram_id(
+        self, d: dict[str, Any], path: Path_, owner: str, seen: dict[int, str]
+    ) -> int | None:
+        """An optional Telegram user id, unique across people and contacts."""
+        value = self.integer(d, "telegram_id", path)
+        if value is not None:
+            if value <= 0:
+                self.error("out_of_range", (*path, "telegram_id"), value=value, low=1, high="…")
+                return None
+            if value in seen:
+                self.error("duplicate_telegram_id", (*path, "telegram_id"), value=value, first=seen[value])
+            else:
+                seen[value] = owner
+        return value
+
+    def people(self, value: Any, path: Path_, telegram_ids: dict[int, str]) -> list[Person]:
+        """Admins and coordinators."""
+        out: list[Person] = []
+        seen: dict[str, str] = {}
+        roles_allowed = (Role.ADMIN.value, Role.COORDINATOR.value)
+        for p, item in self.items(value, path):
+            d = self.mapping(item, p, PERSON_KEYS, ("id", "name", "roles"))
+            if d is None:
+                continue
+            pid = self.ident(d, p, seen, "")
+            roles: set[Role] = set()
+            for rp, r in self.items(d.get("roles"), (*p, "roles")):
+                if str(r) in roles_allowed:
+                    roles.add(Role(str(r)))
+                else:
+                    self.error(
+                        "unknown_choice",
+                        rp,
+                        value=r,
+                        choices=", ".join(roles_allowed),
+                        suggestion=_suggest(str(r), roles_allowed),
+                    )
+            out.append(
+                Person(
+                    id=pid,
+                    name=self.string(d, "name", p),
+                    roles=frozenset(roles),
+                    telegram_id=self.telegram_id(d, p, pid, telegram_ids),
+                    title=self.string(d, "title", p),
+                    placeholder=self.boolean(d, "placeholder", p, False),
+                )
+            )
+        self._people_ids = seen
+        return out
+
+    def bureaus(self, value: Any, path: Path_, telegram_ids: dict[int, str]) -> list[Bureau]:
+        """Bureaus, their aliases and contacts."""
+        out: list[Bureau] = []
+        seen: dict[str, str] = {}
+        contact_ids: dict[str, str] = dict(getattr(self, "_people_ids", {}))
+        names: dict[str, str] = {}
+        for p, item in self.items(value, path):
+            d = self.mapping(item, p, BUREAU_KEYS, ("id", "name"))
+            if d is None:
+                continue
+            bid = self.ident(d, p, seen, "")
+            name = self.string(d, "name", p)
+            aliases: list[str] = []
+            for ap, a in self.items(d.get("aliases"), (*p, "aliases")):
+                if isinstance(a, str) and a.strip():
+                    aliases.append(a.strip())
+                else:
+                    self.error("wrong_type", ap, expected="string", actual=_type_name(a))
+            for n_path, n in [((*p, "name"), name)] + [
+                ((*p, "aliases", i), a) for i, a in enumerate(aliases)
+            ]:
+                if n in names and names[n] != bid:
+                    self.error("duplicate_name", n_path, value=n, first=names[n], second=bid)
+                names.setdefault(n, bid)
+            contacts: list[Contact] = []
+            for cp, c in self.items(d.get("contacts"), (*p, "contacts")):
+                cd = self.mapping(c, cp, CONTACT_KEYS, ("id", "name"))
+                if cd is None:
+                    continue
+                cid = self.ident(cd, cp, contact_ids, "")
+                contacts.append(
+                    Contact(
+                        id=cid,
+                        name=self.string(cd, "name", cp),
+                        bureau_id=bid,
+                        title=self.string(cd, "title", cp),
+                        telegram_id=self.telegram_id(cd, cp, cid, telegram_ids),
+                        phone=self.string(cd, "phone", cp),
+                        placeholder=self.boolean(cd, "placeholder", cp, False),
+                    )
+                )
+            out.append(
+                Bureau(
+                    id=bid,
+                    name=name,
+                    aliases=tuple(dict.fromkeys(aliases)),
+                    contacts=tuple(contacts),
+                    every_task=self.boolean(d, "every_task", p, False),
+                )
+            )
+        return out
+
+    def sections(self, value: Any, path: Path_) -> list[Section]:
+        """The attachment's headings."""
+        out: list[Section] = []
+        seen: dict[str, str] = {}
+        for p, item in self.items(value, path):
+            d = self.mapping(item, p, SECTION_KEYS, ("id", "title"))
+            if d is None:
+                continue
+            out.append(
+                Section(
+                    id=self.ident(d, p, seen, ""),
+                    number=self.string(d, "number", p),
+                    title=self.string(d, "title", p),
+                )
+            )
+        return out
+
+    def bureau_ref(self, value: Any, path: Path_, names: _BureauNames) -> str | None:
+        """Resolve a bureau name, alias or id to its id."""
+        if not isinstance(value, str) or not value.strip():
+            self.error("wrong_type", path, expected="string", actual=_type_name(value))
+            return None
+        found = names.resolve(value)
+        if found is None:
+            self.error(
+                "unknown_bureau", path, value=value, suggestion=_suggest(value.strip(), names.all)
+            )
+        return found
+
+    def units(
+        self, d: dict[str, Any], path: Path_, names: _BureauNames, lead_required: bool
+    ) -> tuple[str | None, tuple[str, ...]]:
+        """Lead (牵头单位) and cooperating bureaus (配合单位) of a task or sub-item."""
+        lead = None
+        if d.get("lead") is not None:
+            lead = self.bureau_ref(d["lead"], (*path, "lead"), names)
+        elif lead_required and "lead" in d:
+            self.error("empty_value", (*path, "lead"))
+        cooperating: list[str] = []
+        raw = d.get("cooperating")
+        if isinstance(raw, str):
+            raw = [raw]
+        for p, v in self.items(raw, (*path, "cooperating")):
+            bid = self.bureau_ref(v, p, names)
+            if bid is None:
+                continue
+            if bid == lead:
+                self.warn("lead_also_cooperating", p, value=v)
+            elif bid not in cooperating:
+                cooperating.append(bid)
+        return lead, tuple(cooperating)
+
+    def tasks(
+        self, value: Any, path: Path_, names: _BureauNames, section_ids: set[str]
+    ) -> list[Task]:
+        """The numbered tasks and their sub-items."""
+        out: list[Task] = []
+        seen: dict[str, str] = {}
+        sub_seen: dict[str, str] = {}
+        numbers: dict[int, str] = {}
+        items = self.items(value, path)
+        if value is not None and not items and isinstance(value, list):
+            self.error("no_tasks", path)
+        for i, (p, item) in enumerate(items):
+            d = self.mapping(
+                item, p, TASK_KEYS, ("id", "number", "section", "title", "lead", "deadline")
+            )
+            if d is None:
+                continue
+            tid = self.ident(d, p, seen, "")
+            self.task_index.setdefault(tid, i)
+            number = self.integer(d, "number", p)
+            if number is not None:
+                if number in numbers:
+                    self.error("duplicate_number", (*p, "number"), value=number, first=numbers[number])
+                else:
+                    numbers[number] = tid or format_path(p)
+            section = self.string(d, "section", p)
+            if section and section not in section_ids:
+                self.error(
+                    "unknown_section",
+                    (*p, "section"),
+                    value=section,
+                    suggestion=_suggest(section, section_ids),
+                )
+            lead, cooperating = self.units(d, p, names, lead_required=True)
+            deadline = (
+                self.deadline(d["deadline"], (*p, "deadline"))
+                if d.get("deadline") not in (None, "")
+                else None
+            )
+            subtasks = self.subtasks(d.get("subtasks"), (*p, "subtasks"), names, sub_seen)
+            override = None
+            if d.get("policy") is not None:
+                pd = self.mapping(d["policy"], (*p, "policy"), TASK_POLICY_KEYS)
+                override = self.policy_fields(pd, (*p, "policy")) if pd is not None else None
+            if not (tid and number is not None and lead and deadline and section):
+                continue
+            out.append(
+                Task(
+                    id=tid,
+                    number=number,
+                    section=section,
+                    title=self.string(d, "title", p),
+                    lead=lead,
+                    cooperating=cooperating,
+                    deadline=deadline,
+                    description=self.string(d, "description", p),
+                    subtasks=tuple(subtasks),
+                    policy=override,
+                )
+            )
+        return out
+
+    def subtasks(
+        self, value: Any, path: Path_, names: _BureauNames, seen: dict[str, str]
+    ) -> list[SubTask]:
+        """A task's sub-items (the table's second column)."""
+        out: list[SubTask] = []
+        for p, item in self.items(value, path):
+            d = self.mapping(item, p, SUBTASK_KEYS, ("id", "text"))
+            if d is None:
+                continue
+            lead, cooperating = self.units(d, p, names, lead_required=False)
+            deadline = (
+                self.deadline(d["deadline"], (*p, "deadline"))
+                if d.get("deadline") not in (None, "")
+                else None
+            )
+            out.append(
+                SubTask(
+                    id=self.ident(d, p, seen, ""),
+                    text=self.string(d, "text", p),
+                    lead=lead,
+                    cooperating=cooperating,
+                    deadline=deadline,
+                )
+            )
+        return out
+
+    def indicators(
+        self, value: Any, path: Path_, names: _BureauNames, task_ids: set[str]
+    ) -> list[Indicator]:
+        """The quantitative targets (指标)."""
+        out: list[Indicator] = []
+        seen: dict[str, str] = {}
+        directions = tuple(d.value for d in Direction)
+        cadences = tuple(c.value for c in Cadence)
+        for p, item in self.items(value, path):
+            d = self.mapping(
+                item, p, INDICATOR_KEYS, ("id", "name", "unit", "direction", "target", "due", "owner")
+            )
+            if d is None:
+                continue
+            iid = self.ident(d, p, seen, "")
+            direction = self.choice(d, "direction", p, directions, "")
+            target = self.number(d, "target", p)
+            baseline_year = self.integer(d, "baseline_year", p)
+            if direction == Direction.REDUCE_BY_PCT and baseline_year is None:
+                self.error("baseline_year_required", (*p, "baseline_year"))
+            due = self.deadline(d["due"], (*p, "due")) if d.get("due") not in (None, "") else None
+            owner = self.bureau_ref(d["owner"], (*p, "owner"), names) if d.get("owner") else None
+            task = self.string(d, "task", p) or None
+            if task and task not in task_ids:
+                self.error("unknown_task", (*p, "task"), value=task, suggestion=_suggest(task, task_ids))
+            checkin = self.choice(d, "checkin", p, cadences, Cadence.QUARTERLY.value)
+            if not (iid and direction and target is not None and due and owner and d.get("unit")):
+                continue
+            out.append(
+                Indicator(
+                    id=iid,
+                    name=self.string(d, "name", p),
+                    unit=self.string(d, "unit", p),
+                    direction=Direction(direction),
+                    target=target,
+                    due=due,
+                    owner=owner,
+                    task=task,
+                    baseline=self.number(d, "baseline", p),
+                    baseline_year=baseline_year,
+                    checkin=Cadence(checkin),
+                    source=self.string(d, "source", p),
+                )
+            )
+        return out
+
+    # -- checks across the table
+
+    def cross_checks(self, catalogue: Catalogue) -> None:
+        """Warnings that need the whole table: dates, contacts, roles, calendar years."""
+        doc_date = catalogue.document.date
+        for ti, task in enumerate(catalogue.tasks):
+            tp: Path_ = ("tasks", self.task_index.get(task.id, ti))
+            self._check_before_document(task.deadline, (*tp, "deadline"), doc_date)
+            for si, sub in enumerate(task.subtasks):
+                if sub.deadline is None:
+                    continue
+                sp: Path_ = (*tp, "subtasks", si, "deadline")
+                self._check_before_document(sub.deadline, sp, doc_date)
+                if sub.deadline.due and task.deadline.due and sub.deadline.due > task.deadline.due:
+                    self.warn(
+                        "subtask_deadline_after_task",
+                        sp,
+                        value=sub.deadline.text,
+                        due=sub.deadline.due.isoformat(),
+                        task_deadline=task.deadline.text,
+                    )
+        for bi, bureau in enumerate(catalogue.bureaus):
+            if not bureau.contacts and catalogue.tasks_of(bureau.id):
+                self.warn("no_contacts", ("bureaus", bi), value=bureau.name)
+        placeholders = [c for c in catalogue.contacts() if c.placeholder]
+        placeholders += [p for p in catalogue.people if p.placeholder]
+        if placeholders:
+            self.warn("placeholder_contacts", ("bureaus",), count=len(placeholders))
+        if not catalogue.with_role(Role.ADMIN):
+            self.warn("no_admin", ("people",))
+        if not catalogue.with_role(Role.COORDINATOR):
+            self.warn("no_coordinator", ("people",))
+        unknown = calendar_unknown_years(catalogue)
+        if unknown:
+            self.warn(
+                "calendar_unknown_year",
+                ("calendar",),
+                years="、".join(str(y) for y in unknown),
+            )
+
+    def _check_before_document(self, deadline: Deadline, path: Path_, doc_date: dt.date) -> None:
+        """Warn about a deadline earlier than the document that sets it."""
+        if deadline.due is not None and deadline.due < doc_date:
+            self.warn(
+                "deadline_before_document",
+                path,
+                value=deadline.text,
+                due=deadline.due.isoformat(),
+                document_date=doc_date.isoformat(),
+            )
+
+
+def calendar_unknown_years(catalogue: Catalogue) -> list[int]:
+    """Years the table spans that chinesecalendar has no holiday data for."""
+    from bot.core.workdays import unknown_years
+
+    years: set[int] = {catalogue.document.date.year}
+    for task in catalogue.tasks:
+        for d in [task.deadline, *(s.deadline for s in task.subtasks if s.deadline)]:
+            if d.due is not None:
+                years.update(range(catalogue.document.date.year, d.due.year + 1))
+    for ind in catalogue.indicators:
+        if ind.due.due is not None:
+            years.add(ind.due.due.year)
+    covered = {d.year for d in catalogue.calendar.holidays | catalogue.calendar.workdays}
+    return [y for y in unknown_years(sorted(years)) if y not in covered]
+
+
+class _BureauNames:
+    """Name, alias and id lookup for bureau references."""
+
+    def __init__(self, bureaus: list[Bureau]) -> None:
+        self.by_name: dict[str, str] = {}
+        for b in bureaus:
+            for n in (b.id, *b.names):
+                self.by_name.setdefault(_fold(n), b.id)
+        self.all = [n for b in bureaus for n in b.names]
+
+    def resolve(self, name: str) -> str | None:
+        """The bureau id for a name, alias or id."""
+        return self.by_name.get(_fold(name))
+
+
+def _fold(name: str) -> str:
+    """Compare bureau names without spaces."""
+    return re.sub(r"\s+", "", name)
+
+
+def normalised(catalogue: Catalogue, warnings: Iterable[Problem] = (), lang: str = "zh") -> dict[str, Any]:
+    """The catalogue as plain JSON-able data: bureaus by canonical name, dates ISO 8601."""
+
+    def name(bid: str | None) -> str | None:
+        return catalogue.bureau(bid).name if bid else None
+
+    def deadline(d: Deadline | None) -> dict[str, Any] | None:
+        if d is None:
+            return None
+        return {"text": d.text, "kind": d.kind.value, "due": d.due.isoformat() if d.due else None, "milestone": d.milestone}
+
+    every = [catalogue.bureau(b).name for b in catalogue.every_task_bureaus()]
+    render: Callable[[Problem], str] = lambda p: render_problem(p, lang)  # noqa: E731
+    return {
+        "document": {
+            "title": catalogue.document.title,
+            "issuer": catalogue.document.issuer,
+            "number": catalogue.document.number,
+            "date": catalogue.document.date.isoformat(),
+            "timezone": catalogue.document.timezone,
+        },
+        "language": catalogue.language,
+        "bureaus": [
+            {
+                "id": b.id,
+                "name": b.name,
+                "aliases": list(b.aliases),
+                "every_task": b.every_task,
+                "contacts": [
+                    {"id": c.id, "name": c.name, "title": c.title, "telegram_id": c.telegram_id, "placeholder": c.placeholder}
+                    for c in b.contacts
+                ],
+            }
+            for b in catalogue.bureaus
+        ],
+        "people": [
+            {"id": p.id, "name": p.name, "roles": sorted(r.value for r in p.roles), "telegram_id": p.telegram_id, "placeholder": p.placeholder}
+            for p in catalogue.people
+        ],
+        "sections": [{"id": s.id, "number": s.number, "title": s.title} for s in catalogue.sections],
+        "tasks": [
+            {
+                "id": task.id,
+                "number": task.number,
+                "section": catalogue.section(task.section).title,
+                "section_id": task.section,
+                "title": task.title,
+                "description": task.description,
+                "lead": name(task.lead),
+                "cooperating": [name(b) for b in task.cooperating],
+                "also": every,
+                "deadline": deadline(task.deadline),
+                "subtasks": [
+                    {
+                        "id": s.id,
+                        "text": s.text,
+                        "lead": name(s.lead) or name(task.lead),
+                        "cooperating": [name(b) for b in s.cooperating],
+                        "deadline": deadline(s.deadline or task.deadline),
+                    }
+                    for s in task.subtasks
+                ],
+            }
+            for task in catalogue.tasks
+        ],
+        "indicators": [
+            {
+                "id": i.id,
+                "name": i.name,
+                "unit": i.unit,
+                "direction": i.direction.value,
+                "target": i.target,
+                "baseline": i.baseline,
+                "baseline_year": i.baseline_year,
+                "due": deadline(i.due),
+                "owner": name(i.owner),
+                "task": i.task,
+                "checkin": i.checkin.value,
+                "source": i.source,
+            }
+            for i in catalogue.indicators
+        ],
+        "warnings": [render(p) for p in warnings],
+    }

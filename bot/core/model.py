@@ -1,0 +1,342 @@
+"""The domain: the division table (分工表) as frozen dataclasses.
+
+Plain data only: no telegram, sqlite or scheduler imports (a test holds that line).
+Bureau references inside the catalogue are bureau ids; the loader resolves the
+names and aliases an admin writes in `tasks.yaml` to ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+
+class DeadlineKind(StrEnum):
+    """How a 完成时限 is meant: a fixed due date, or ongoing work (持续推进)."""
+
+    FIXED = "fixed"
+    ONGOING = "ongoing"
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A 完成时限 as the document words it, with its structured reading.
+
+    `due` is the last day: for FIXED the due date ("2022年底" -> 2022-12-31); for
+    ONGOING the staged milestone ("持续推进，2025年底取得阶段成效" -> 2025-12-31),
+    or None when the work is ongoing without a milestone.
+    """
+
+    text: str
+    kind: DeadlineKind
+    due: dt.date | None
+    milestone: str = ""
+
+    def due_at(self, tz: ZoneInfo) -> dt.datetime | None:
+        """The instant the deadline passes: the end of the due day in `tz`."""
+        if self.due is None:
+            return None
+        return dt.datetime.combine(self.due, dt.time(23, 59, 59), tzinfo=tz)
+
+    @property
+    def is_ongoing(self) -> bool:
+        """True for 持续推进 work."""
+        return self.kind is DeadlineKind.ONGOING
+
+
+class Role(StrEnum):
+    """Who someone is to the bot."""
+
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"
+    CONTACT = "contact"
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A bureau's contact person (联络员), who gets the reminders and answers them."""
+
+    id: str
+    name: str
+    bureau_id: str
+    title: str = ""
+    telegram_id: int | None = None
+    phone: str = ""
+    placeholder: bool = False
+
+
+@dataclass(frozen=True)
+class Person:
+    """An admin (管理员) or coordinator (督办员) of the district office."""
+
+    id: str
+    name: str
+    roles: frozenset[Role]
+    telegram_id: int | None = None
+    title: str = ""
+    placeholder: bool = False
+
+
+@dataclass(frozen=True)
+class Bureau:
+    """A responsible unit (责任单位) with its canonical name and spelling variants."""
+
+    id: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    contacts: tuple[Contact, ...] = ()
+    every_task: bool = False  # 各街道、镇: implements every task without being listed
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The canonical name followed by every alias."""
+        return (self.name, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading of the attachment (一、优化国土空间开发保护格局)."""
+
+    id: str
+    number: str
+    title: str
+
+
+class Cadence(StrEnum):
+    """How often an ongoing task or an indicator is checked in on."""
+
+    NONE = "none"
+    WEEKLY = "weekly"
+    BIWEEKLY = "biweekly"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    HALF_YEARLY = "half_yearly"
+    YEARLY = "yearly"
+
+
+@dataclass(frozen=True)
+class PolicyOverride:
+    """Per-task changes to the reminder policy; None keeps the catalogue default."""
+
+    reminder_offsets_days: tuple[int, ...] | None = None
+    remind_cooperating: bool | None = None
+    checkin: Cadence | None = None
+    followup_after_workdays: int | None = None
+    max_followups: int | None = None
+    overdue_every_days: int | None = None
+    yellow_window_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The reminder policy (提醒规则): when and whom the bot chases."""
+
+    send_time: dt.time = dt.time(9, 0)
+    working_hours: tuple[dt.time, dt.time] = (dt.time(9, 0), dt.time(18, 0))
+    reminder_offsets_days: tuple[int, ...] = (90, 30, 14, 7, 3, 1)
+    remind_cooperating: bool = True
+    checkin: Cadence = Cadence.MONTHLY
+    followup_after_workdays: int = 3
+    max_followups: int = 2
+    overdue_every_days: int = 7
+    digest_weekday: int = 1  # ISO weekday, 1 = Monday
+    yellow_window_days: int = 30
+    catch_up_grace_hours: int = 24
+
+    def for_task(self, override: PolicyOverride | None) -> Policy:
+        """This policy with a task's overrides applied."""
+        if override is None:
+            return self
+        changes = {k: v for k, v in vars(override).items() if v is not None}
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class SubTask:
+    """A sub-item of a task (the table's second column), optionally with its own units."""
+
+    id: str
+    text: str
+    lead: str | None = None  # bureau id; None = the task's lead
+    cooperating: tuple[str, ...] = ()
+    deadline: Deadline | None = None  # None = the task's deadline
+
+
+@dataclass(frozen=True)
+class Task:
+    """A numbered task (工作任务) of the division table."""
+
+    id: str
+    number: int
+    section: str  # section id
+    title: str
+    lead: str  # bureau id of the 牵头单位
+    cooperating: tuple[str, ...]  # bureau ids of the 配合单位
+    deadline: Deadline
+    description: str = ""
+    subtasks: tuple[SubTask, ...] = ()
+    policy: PolicyOverride | None = None
+
+    def subtask(self, subtask_id: str) -> SubTask | None:
+        """The sub-item with this id, if any."""
+        return next((s for s in self.subtasks if s.id == subtask_id), None)
+
+
+class Direction(StrEnum):
+    """Which way an indicator's target points."""
+
+    AT_MOST = "at_most"  # 降至 49 微克/立方米
+    AT_LEAST = "at_least"  # 达到 65%
+    REDUCE_BY_PCT = "reduce_by_pct"  # 比 2020 年下降 10% 以上
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """A quantitative target (指标) with its owner bureau and due date."""
+
+    id: str
+    name: str
+    unit: str
+    direction: Direction
+    target: float
+    due: Deadline
+    owner: str  # bureau id
+    task: str | None = None  # task id
+    baseline: float | None = None
+    baseline_year: int | None = None
+    checkin: Cadence = Cadence.QUARTERLY
+    source: str = ""  # the sentence of the document that states it
+
+    def target_value(self) -> float | None:
+        """The value a reading must reach; for REDUCE_BY_PCT it needs the baseline."""
+        if self.direction is Direction.REDUCE_BY_PCT:
+            if self.baseline is None:
+                return None
+            return self.baseline * (1 - self.target / 100)
+        return self.target
+
+    def meets(self, value: float) -> bool | None:
+        """Whether a reading meets the target; None when that can't be known yet."""
+        goal = self.target_value()
+        if goal is None:
+            return None
+        if self.direction is Direction.AT_LEAST:
+            return value >= goal
+        return value <= goal
+
+
+@dataclass(frozen=True)
+class Document:
+    """The policy document the table belongs to."""
+
+    title: str
+    issuer: str
+    number: str
+    date: dt.date
+    timezone: str = "Asia/Shanghai"
+
+
+@dataclass(frozen=True)
+class CalendarOverrides:
+    """Holidays and make-up working days (调休) the admins list for years the
+    chinesecalendar package does not know yet."""
+
+    holidays: frozenset[dt.date] = frozenset()
+    workdays: frozenset[dt.date] = frozenset()
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The whole validated table: what the bot runs on."""
+
+    document: Document
+    sections: tuple[Section, ...]
+    bureaus: tuple[Bureau, ...]
+    tasks: tuple[Task, ...]
+    indicators: tuple[Indicator, ...] = ()
+    people: tuple[Person, ...] = ()
+    policy: Policy = field(default_factory=Policy)
+    calendar: CalendarOverrides = field(default_factory=CalendarOverrides)
+    language: str = "zh"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The office's time zone (Asia/Shanghai)."""
+        return ZoneInfo(self.document.timezone)
+
+    def bureau(self, bureau_id: str) -> Bureau:
+        """The bureau with this id (KeyError if unknown)."""
+        for b in self.bureaus:
+            if b.id == bureau_id:
+                return b
+        raise KeyError(bureau_id)
+
+    def task(self, task_id: str) -> Task:
+        """The task with this id (KeyError if unknown)."""
+        for t in self.tasks:
+            if t.id == task_id:
+                return t
+        raise KeyError(task_id)
+
+    def section(self, section_id: str) -> Section:
+        """The section with this id (KeyError if unknown)."""
+        for s in self.sections:
+            if s.id == section_id:
+                return s
+        raise KeyError(section_id)
+
+    def indicator(self, indicator_id: str) -> Indicator:
+        """The indicator with this id (KeyError if unknown)."""
+        for i in self.indicators:
+            if i.id == indicator_id:
+                return i
+        raise KeyError(indicator_id)
+
+    def contacts(self) -> tuple[Contact, ...]:
+        """Every bureau contact, in catalogue order."""
+        return tuple(c for b in self.bureaus for c in b.contacts)
+
+    def contact(self, contact_id: str) -> Contact:
+        """The contact with this id (KeyError if unknown)."""
+        for c in self.contacts():
+            if c.id == contact_id:
+                return c
+        raise KeyError(contact_id)
+
+    def person(self, person_id: str) -> Person:
+        """The admin or coordinator with this id (KeyError if unknown)."""
+        for p in self.people:
+            if p.id == person_id:
+                return p
+        raise KeyError(person_id)
+
+    def with_role(self, role: Role) -> tuple[Person, ...]:
+        """The admins or the coordinators."""
+        return tuple(p for p in self.people if role in p.roles)
+
+    def every_task_bureaus(self) -> tuple[str, ...]:
+        """Bureaus bound to every task (各街道、镇)."""
+        return tuple(b.id for b in self.bureaus if b.every_task)
+
+    def bureaus_of(self, task: Task) -> tuple[str, ...]:
+        """Lead, cooperating (task and sub-items) and every-task bureaus of a task."""
+        ids: list[str] = [task.lead, *task.cooperating]
+        for s in task.subtasks:
+            ids.extend([s.lead] if s.lead else [])
+            ids.extend(s.cooperating)
+        ids.extend(self.every_task_bureaus())
+        return tuple(dict.fromkeys(ids))
+
+    def tasks_of(self, bureau_id: str) -> tuple[Task, ...]:
+        """Tasks a bureau leads or cooperates on, sub-items included."""
+        return tuple(t for t in self.tasks if bureau_id in self.bureaus_of(t))
+
+    def resolve_bureau(self, name: str) -> Bureau | None:
+        """The bureau whose id, name or alias is `name`."""
+        key = name.strip()
+        for b in self.bureaus:
+            if key == b.id or key in b.names:
+                return b
+        return None

@@ -1,0 +1,1 @@
+"""SQLite persistence for duban (sqlite-utils)."""
