@@ -46,12 +46,21 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every sub-command."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--config", default=None, help=f"分工表文件 tasks.yaml (default: $DUBAN_CONFIG or {DEFAULT_CONFIG})"
+        "--config",
+        default=None,
+        help=f"分工表文件 tasks.yaml (default: $DUBAN_CONFIG or {DEFAULT_CONFIG})",
     )
     common.add_argument(
-        "--db", default=None, help="SQLite 数据库 (default: $DUBAN_DB or $DUBAN_DATA_DIR/duban.db or ./data/duban.db)"
+        "--db",
+        default=None,
+        help="SQLite 数据库 (default: $DUBAN_DB or $DUBAN_DATA_DIR/duban.db or ./data/duban.db)",
     )
-    common.add_argument("--lang", choices=("zh", "en"), default=None, help="输出语言 (default: the table's language)")
+    common.add_argument(
+        "--lang",
+        choices=("zh", "en"),
+        default=None,
+        help="输出语言 (default: the table's language)",
+    )
 
     parser = argparse.ArgumentParser(
         prog="duban", description="督办 duban: 分工表督办机器人 / division-table follow-up bot"
@@ -64,7 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("tasks", parents=[common], help="列出分工表 / print the table")
     p.add_argument("--bureau", help="only the tasks of this bureau (name, alias or id)")
 
-    p = sub.add_parser("emulator", parents=[common], help="本地 Bot API 模拟服务器 / local Bot API server")
+    p = sub.add_parser(
+        "emulator", parents=[common], help="本地 Bot API 模拟服务器 / local Bot API server"
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8081)
     p.add_argument("--token", default=None, help="the bot token it accepts")
@@ -105,7 +116,16 @@ def _require(args: argparse.Namespace) -> Catalogue | None:
     if result.catalogue is None:
         lang = _lang(args)
         _print_problems(result, lang)
-        print(t(lang, "check.failed", file=result.file, errors=len(result.errors), warnings=len(result.warnings)), file=sys.stderr)
+        print(
+            t(
+                lang,
+                "check.failed",
+                file=result.file,
+                errors=len(result.errors),
+                warnings=len(result.warnings),
+            ),
+            file=sys.stderr,
+        )
     return result.catalogue
 
 
@@ -121,7 +141,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         return 0
     _print_problems(result, lang)
     if result.catalogue is None:
-        print(t(lang, "check.failed", file=result.file, errors=len(result.errors), warnings=len(result.warnings)))
+        print(
+            t(
+                lang,
+                "check.failed",
+                file=result.file,
+                errors=len(result.errors),
+                warnings=len(result.warnings),
+            )
+        )
         return 1
     c = result.catalogue
     print(
@@ -134,19 +162,28 @@ def cmd_check(args: argparse.Namespace) -> int:
             bureaus=len(c.bureaus),
             indicators=len(c.indicators),
         )
-        + (("，" if lang == "zh" else ", ") + t(lang, "check.warnings", count=len(result.warnings)) if result.warnings else "")
+        + (
+            ("，" if lang == "zh" else ", ") + t(lang, "check.warnings", count=len(result.warnings))
+            if result.warnings
+            else ""
+        )
     )
     return 0
 
 
 def format_task(catalogue: Catalogue, task: Task, lang: str, indent: str = "  ") -> list[str]:
     """A task as terminal lines, like a row of the attachment."""
-    names = lambda ids: "、".join(catalogue.bureau(b).name for b in ids) or t(lang, "word.none")  # noqa: E731
+
+    def names(ids: tuple[str, ...]) -> str:
+        return "、".join(catalogue.bureau(b).name for b in ids) or t(lang, "word.none")
+
     d = task.deadline
+    lead = catalogue.bureau(task.lead).name
     due = f"（{d.due.isoformat()}）" if d.due else ""
     lines = [
         f"{indent}{task.number:>2}  {task.title}",
-        f"{indent}    {t(lang, 'word.lead')}：{catalogue.bureau(task.lead).name}    {t(lang, 'word.cooperating')}：{names(task.cooperating)}",
+        f"{indent}    {t(lang, 'word.lead')}：{lead}    "
+        f"{t(lang, 'word.cooperating')}：{names(task.cooperating)}",
         f"{indent}    {t(lang, 'word.deadline')}：{d.text}{due}",
     ]
     for i, sub in enumerate(task.subtasks, 1):
@@ -211,4 +248,3 @@ def cmd_emulator(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
-

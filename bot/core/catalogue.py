@@ -112,6 +112,10 @@ def render_problem(problem: Problem, lang: str = "zh") -> str:
 def _render_params(params: Mapping[str, Any], lang: str) -> dict[str, Any]:
     """Turn a did-you-mean suggestion into its localised hint."""
     out = dict(params)
+    if "detail" in out and "explain" in out:
+        explain = t(lang, f"yaml.{out['explain']}") if out["explain"] else ""
+        start = t(lang, "yaml.start", line=out["start"]) if out.get("start") else ""
+        out["detail"] = "".join(x for x in (explain, start) if x) + f" ({out['detail']})"
     suggestion = out.pop("suggestion", None)
     out["hint"] = t(lang, "problem.did_you_mean", suggestion=suggestion) if suggestion else ""
     if "expected" in out:
@@ -163,6 +167,33 @@ _TYPE_NAMES: dict[type, str] = {
     dt.date: "date",
     type(None): "null",
 }
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text, so a bad date is reported at its field."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+_YAML_HINTS = (
+    ("'\\t' that cannot start any token", "tab"),
+    ("mapping values are not allowed here", "colon"),
+    ("expected ',' or ']'", "bracket"),
+    ("expected ',' or '}'", "brace"),
+    ("found unexpected end of stream", "unclosed"),
+    ("could not find expected ':'", "missing_colon"),
+    ("expected <block end>", "indent"),
+    ("found undefined alias", "alias"),
+)
+
+
+def _explain_yaml(detail: str) -> str:
+    """A code for a common PyYAML complaint, so it can be explained in plain words."""
+    return next((code for needle, code in _YAML_HINTS if needle in detail), "")
 
 
 def _type_name(value: object) -> str:
@@ -285,9 +316,16 @@ class _Checker:
                 return None, None
             p = p[:-1]
 
-    def report(self, severity: Severity, code: str, path: Path_, **params: Any) -> None:
-        """Record a problem at a path."""
-        line, col = self._where(path)
+    def report(
+        self,
+        severity: Severity,
+        code: str,
+        path: Path_,
+        at: tuple[int, int] | None = None,
+        **params: Any,
+    ) -> None:
+        """Record a problem at a path (or at an explicit line and column)."""
+        line, col = at or self._where(path)
         self.problems.append(
             Problem(severity, code, format_path(path), line, col, self.file, params)
         )
@@ -307,7 +345,7 @@ class _Checker:
         if not text.strip():
             self.error("empty", ())
             return None
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
         try:
             node = loader.get_single_node()
             if node is None:
@@ -317,17 +355,28 @@ class _Checker:
             data = loader.construct_document(node)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
-            detail = " ".join(x for x in (exc.context, exc.problem) if x)
             line = mark.line + 1 if mark else None
             col = mark.column + 1 if mark else None
+            start = exc.context_mark.line + 1 if exc.context_mark else None
+            detail = " ".join(x for x in (exc.context, exc.problem) if x)
             self.problems.append(
                 Problem(
-                    Severity.ERROR, "yaml_syntax", "", line, col, self.file, {"detail": detail}
+                    Severity.ERROR,
+                    "yaml_syntax",
+                    "",
+                    line,
+                    col,
+                    self.file,
+                    {
+                        "detail": detail,
+                        "explain": _explain_yaml(detail),
+                        "start": start if start is not None and start != line else None,
+                    },
                 )
             )
             return None
-        except yaml.YAMLError as exc:
-            self.error("yaml_syntax", (), detail=str(exc))
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+            self.error("yaml_syntax", (), detail=str(exc), explain="", start=None)
             return None
         finally:
             loader.dispose()
@@ -345,8 +394,14 @@ class _Checker:
                 key = str(key_node.value)
                 line = key_node.start_mark.line + 1
                 if key in seen and key != "<<":
-                    self.lines[(*path, key, "__dup__")] = (line, key_node.start_mark.column + 1)
-                    self.error("duplicate_key", (*path, key, "__dup__"), key=key, first_line=seen[key])
+                    self.report(
+                        Severity.ERROR,
+                        "duplicate_key",
+                        (*path, key),
+                        at=(line, key_node.start_mark.column + 1),
+                        key=key,
+                        first_line=seen[key],
+                    )
                     continue
                 seen[key] = line
                 self.lines[(*path, key)] = (line, key_node.start_mark.column + 1)
@@ -368,7 +423,10 @@ class _Checker:
         for key in value:
             if str(key) not in allowed:
                 self.error(
-                    "unknown_key", (*path, str(key)), key=key, suggestion=_suggest(str(key), allowed)
+                    "unknown_key",
+                    (*path, str(key)),
+                    key=key,
+                    suggestion=_suggest(str(key), allowed),
                 )
         for key in required:
             if value.get(key) in (None, ""):
@@ -514,9 +572,9 @@ class _Checker:
         sections = self.sections(data.get("sections"), ("sections",))
         names = _BureauNames(bureaus)
         tasks = self.tasks(data.get("tasks"), ("tasks",), names, {s.id for s in sections})
-        indicators = self.indicators(
-            data.get("indicators"), ("indicators",), names, set(self.task_index)
-        )
+        # Only check indicator -> task references when the task list itself could be read.
+        task_ids = set(self.task_index) if isinstance(data.get("tasks"), list) else None
+        indicators = self.indicators(data.get("indicators"), ("indicators",), names, task_ids)
         if document is None or policy is None:
             return None
         catalogue = Catalogue(
@@ -612,8 +670,7 @@ class _Checker:
                 else common.remind_cooperating
             ),
             checkin=common.checkin or base.checkin,
-            followup_after_workdays=common.followup_after_workdays
-            or base.followup_after_workdays,
+            followup_after_workdays=common.followup_after_workdays or base.followup_after_workdays,
             max_followups=(
                 base.max_followups if common.max_followups is None else common.max_followups
             ),
@@ -641,7 +698,9 @@ class _Checker:
         remind = d.get("remind_cooperating")
         return PolicyOverride(
             reminder_offsets_days=self.offsets(d, path),
-            remind_cooperating=None if remind is None else self.boolean(d, "remind_cooperating", path, True),
+            remind_cooperating=None
+            if remind is None
+            else self.boolean(d, "remind_cooperating", path, True),
             checkin=checkin,
             followup_after_workdays=self.integer(d, "followup_after_workdays", path),
             max_followups=self.integer(d, "max_followups", path),
@@ -674,7 +733,9 @@ class _Checker:
                 self.error("out_of_range", (*path, "telegram_id"), value=value, low=1, high="…")
                 return None
             if value in seen:
-                self.error("duplicate_telegram_id", (*path, "telegram_id"), value=value, first=seen[value])
+                self.error(
+                    "duplicate_telegram_id", (*path, "telegram_id"), value=value, first=seen[value]
+                )
             else:
                 seen[value] = owner
         return value
@@ -840,7 +901,9 @@ class _Checker:
             number = self.integer(d, "number", p)
             if number is not None:
                 if number in numbers:
-                    self.error("duplicate_number", (*p, "number"), value=number, first=numbers[number])
+                    self.error(
+                        "duplicate_number", (*p, "number"), value=number, first=numbers[number]
+                    )
                 else:
                     numbers[number] = tid or format_path(p)
             section = self.string(d, "section", p)
@@ -907,7 +970,7 @@ class _Checker:
         return out
 
     def indicators(
-        self, value: Any, path: Path_, names: _BureauNames, task_ids: set[str]
+        self, value: Any, path: Path_, names: _BureauNames, task_ids: set[str] | None
     ) -> list[Indicator]:
         """The quantitative targets (指标)."""
         out: list[Indicator] = []
@@ -916,7 +979,10 @@ class _Checker:
         cadences = tuple(c.value for c in Cadence)
         for p, item in self.items(value, path):
             d = self.mapping(
-                item, p, INDICATOR_KEYS, ("id", "name", "unit", "direction", "target", "due", "owner")
+                item,
+                p,
+                INDICATOR_KEYS,
+                ("id", "name", "unit", "direction", "target", "due", "owner"),
             )
             if d is None:
                 continue
@@ -929,8 +995,10 @@ class _Checker:
             due = self.deadline(d["due"], (*p, "due")) if d.get("due") not in (None, "") else None
             owner = self.bureau_ref(d["owner"], (*p, "owner"), names) if d.get("owner") else None
             task = self.string(d, "task", p) or None
-            if task and task not in task_ids:
-                self.error("unknown_task", (*p, "task"), value=task, suggestion=_suggest(task, task_ids))
+            if task and task_ids is not None and task not in task_ids:
+                self.error(
+                    "unknown_task", (*p, "task"), value=task, suggestion=_suggest(task, task_ids)
+                )
             checkin = self.choice(d, "checkin", p, cadences, Cadence.QUARTERLY.value)
             if not (iid and direction and target is not None and due and owner and d.get("unit")):
                 continue
@@ -976,10 +1044,10 @@ class _Checker:
         for bi, bureau in enumerate(catalogue.bureaus):
             if not bureau.contacts and catalogue.tasks_of(bureau.id):
                 self.warn("no_contacts", ("bureaus", bi), value=bureau.name)
-        placeholders = [c for c in catalogue.contacts() if c.placeholder]
-        placeholders += [p for p in catalogue.people if p.placeholder]
+        placeholders = sum(c.placeholder for c in catalogue.contacts())
+        placeholders += sum(p.placeholder for p in catalogue.people)
         if placeholders:
-            self.warn("placeholder_contacts", ("bureaus",), count=len(placeholders))
+            self.warn("placeholder_contacts", ("bureaus",), count=placeholders)
         if not catalogue.with_role(Role.ADMIN):
             self.warn("no_admin", ("people",))
         if not catalogue.with_role(Role.COORDINATOR):
@@ -1040,7 +1108,9 @@ def _fold(name: str) -> str:
     return re.sub(r"\s+", "", name)
 
 
-def normalised(catalogue: Catalogue, warnings: Iterable[Problem] = (), lang: str = "zh") -> dict[str, Any]:
+def normalised(
+    catalogue: Catalogue, warnings: Iterable[Problem] = (), lang: str = "zh"
+) -> dict[str, Any]:
     """The catalogue as plain JSON-able data: bureaus by canonical name, dates ISO 8601."""
 
     def name(bid: str | None) -> str | None:
@@ -1049,7 +1119,12 @@ def normalised(catalogue: Catalogue, warnings: Iterable[Problem] = (), lang: str
     def deadline(d: Deadline | None) -> dict[str, Any] | None:
         if d is None:
             return None
-        return {"text": d.text, "kind": d.kind.value, "due": d.due.isoformat() if d.due else None, "milestone": d.milestone}
+        return {
+            "text": d.text,
+            "kind": d.kind.value,
+            "due": d.due.isoformat() if d.due else None,
+            "milestone": d.milestone,
+        }
 
     every = [catalogue.bureau(b).name for b in catalogue.every_task_bureaus()]
     render: Callable[[Problem], str] = lambda p: render_problem(p, lang)  # noqa: E731
@@ -1069,17 +1144,31 @@ def normalised(catalogue: Catalogue, warnings: Iterable[Problem] = (), lang: str
                 "aliases": list(b.aliases),
                 "every_task": b.every_task,
                 "contacts": [
-                    {"id": c.id, "name": c.name, "title": c.title, "telegram_id": c.telegram_id, "placeholder": c.placeholder}
+                    {
+                        "id": c.id,
+                        "name": c.name,
+                        "title": c.title,
+                        "telegram_id": c.telegram_id,
+                        "placeholder": c.placeholder,
+                    }
                     for c in b.contacts
                 ],
             }
             for b in catalogue.bureaus
         ],
         "people": [
-            {"id": p.id, "name": p.name, "roles": sorted(r.value for r in p.roles), "telegram_id": p.telegram_id, "placeholder": p.placeholder}
+            {
+                "id": p.id,
+                "name": p.name,
+                "roles": sorted(r.value for r in p.roles),
+                "telegram_id": p.telegram_id,
+                "placeholder": p.placeholder,
+            }
             for p in catalogue.people
         ],
-        "sections": [{"id": s.id, "number": s.number, "title": s.title} for s in catalogue.sections],
+        "sections": [
+            {"id": s.id, "number": s.number, "title": s.title} for s in catalogue.sections
+        ],
         "tasks": [
             {
                 "id": task.id,
