@@ -503,7 +503,7 @@ def test_cli_check_exit_status_and_no_traceback(tmp_path: Path) -> None:
     bad = _check(tmp_path, VALID.replace("    lead: 经济发展局\n", "    lead: 经济发展部\n", 1))
     assert bad.returncode == 1
     assert "Traceback" not in bad.stderr + bad.stdout
-    assert "tasks.yaml:59" in bad.stderr and "经济发展局" in bad.stderr
+    assert "tasks.yaml:55:5" in bad.stderr and "经济发展局" in bad.stderr
     good = _check(tmp_path, VALID)
     assert good.returncode == 0, good.stderr
     assert "2 项任务" in good.stdout
