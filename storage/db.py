@@ -1,0 +1,186 @@
+"""Opening the SQLite database: file mode, WAL, foreign keys and schema migrations.
+
+The schema is versioned with ``PRAGMA user_version``; each migration runs once, in
+a transaction, in order. Status updates and readings are append-only: triggers refuse
+UPDATE and DELETE on them, so no code path (and no edit of the YAML) can lose one.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+    CREATE TABLE catalogue_versions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        applied_at TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        source TEXT NOT NULL,
+        text TEXT NOT NULL,
+        summary TEXT NOT NULL DEFAULT '{}'
+    );
+
+    -- every task, sub-item, bureau, contact and indicator the table ever held
+    CREATE TABLE entities (
+        kind TEXT NOT NULL,
+        id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        section TEXT,
+        data TEXT NOT NULL DEFAULT '{}',
+        first_version INTEGER NOT NULL,
+        last_version INTEGER NOT NULL,
+        archived_at TEXT,
+        PRIMARY KEY (kind, id)
+    );
+
+    CREATE TABLE bindings (
+        member_id TEXT PRIMARY KEY,
+        telegram_user_id INTEGER NOT NULL UNIQUE,
+        bound_at TEXT NOT NULL,
+        via TEXT NOT NULL
+    );
+
+    CREATE TABLE invites (
+        code TEXT PRIMARY KEY,
+        member_id TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        used_at TEXT,
+        used_by INTEGER
+    );
+
+    CREATE TABLE outbox (
+        key TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        chat_id INTEGER,
+        task_id TEXT,
+        subtask_id TEXT,
+        indicator_id TEXT,
+        bureau_id TEXT,
+        slot TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'failed', 'unknown')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        message_id INTEGER,
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        text TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX outbox_message ON outbox (chat_id, message_id);
+    CREATE INDEX outbox_state ON outbox (state);
+
+    CREATE TABLE status_updates (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        task_id TEXT NOT NULL,
+        subtask_id TEXT,
+        kind TEXT NOT NULL,
+        progress INTEGER,
+        note TEXT NOT NULL DEFAULT '',
+        by_member TEXT NOT NULL,
+        bureau_id TEXT,
+        at TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        message_key TEXT,
+        corrects INTEGER REFERENCES status_updates (id),
+        telegram_user_id INTEGER,
+        telegram_message_id INTEGER,
+        source TEXT NOT NULL DEFAULT 'chat'
+    );
+    CREATE INDEX status_updates_task ON status_updates (task_id, at);
+    CREATE TRIGGER status_updates_no_update BEFORE UPDATE ON status_updates
+        BEGIN SELECT RAISE(ABORT, 'status_updates is append-only'); END;
+    CREATE TRIGGER status_updates_no_delete BEFORE DELETE ON status_updates
+        BEGIN SELECT RAISE(ABORT, 'status_updates is append-only'); END;
+
+    CREATE TABLE readings (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        indicator_id TEXT NOT NULL,
+        value REAL NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        by_member TEXT NOT NULL,
+        bureau_id TEXT,
+        at TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        message_key TEXT,
+        telegram_user_id INTEGER
+    );
+    CREATE INDEX readings_indicator ON readings (indicator_id, at);
+    CREATE TRIGGER readings_no_update BEFORE UPDATE ON readings
+        BEGIN SELECT RAISE(ABORT, 'readings is append-only'); END;
+    CREATE TRIGGER readings_no_delete BEFORE DELETE ON readings
+        BEGIN SELECT RAISE(ABORT, 'readings is append-only'); END;
+
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        details TEXT NOT NULL DEFAULT '{}'
+    );
+
+    -- Telegram update ids already handled: a redelivered update is not recorded twice
+    CREATE TABLE processed_updates (update_id INTEGER PRIMARY KEY, at TEXT NOT NULL);
+
+    CREATE TABLE reachability (
+        member_id TEXT PRIMARY KEY,
+        unreachable_since TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        alerted INTEGER NOT NULL DEFAULT 0
+    );
+
+    -- what the bot waits for from a user (a note after a button, a reason for 退回)
+    CREATE TABLE pending_input (
+        telegram_user_id INTEGER PRIMARY KEY,
+        what TEXT NOT NULL,
+        task_id TEXT,
+        subtask_id TEXT,
+        message_key TEXT,
+        update_id INTEGER,
+        since TEXT NOT NULL
+    );
+    """,
+]
+
+
+def default_db_path() -> Path:
+    """$DUBAN_DB, else ./data/duban.db."""
+    return Path(os.environ.get("DUBAN_DB", "data/duban.db"))
+
+
+def open_db(path: Path | str) -> sqlite_utils.Database:
+    """Open (creating if needed, mode 0600) and migrate the database."""
+    if str(path) != ":memory:":
+        p = Path(path)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if not p.exists():
+            p.touch(mode=0o600)
+        conn = sqlite3.connect(str(p), isolation_level=None, timeout=30)
+    else:
+        conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    db = sqlite_utils.Database(conn)
+    migrate(db)
+    return db
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Apply the migrations not yet applied; returns the schema version."""
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version > len(MIGRATIONS):
+        raise RuntimeError(
+            f"database schema {version} is newer than this duban ({len(MIGRATIONS)})"
+        )
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        statements = f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+        db.conn.executescript(statements)
+    return len(MIGRATIONS)
