@@ -15,6 +15,10 @@ class Clock(Protocol):
         """The current instant."""
         ...
 
+    def real_seconds(self, simulated: float) -> float:
+        """Real seconds that `simulated` seconds of this clock take."""
+        ...
+
 
 class SystemClock:
     """The real clock."""
