@@ -79,6 +79,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8081)
     p.add_argument("--token", default=None, help="the bot token it accepts")
+
+    p = sub.add_parser("demo", parents=[common], help="演示 / the whole loop on the emulator")
+    p.add_argument("--interactive", action="store_true", help="type as a contact or coordinator")
+    p.add_argument("--speed", type=float, default=7200.0, help="simulated clock speed")
+    p.add_argument("--days", type=float, default=9.0, help="simulated days to run")
+    p.add_argument("--start", default="2022-11-28T08:30", help="simulated start (Asia/Shanghai)")
+
+    from bot import demo, ops  # registers their commands
+
+    ops.add_parsers(sub, common)
+    del demo
     return parser
 
 

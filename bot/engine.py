@@ -41,7 +41,10 @@ def markup(rendered: Rendered) -> InlineKeyboardMarkup | None:
     if not rendered.buttons:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rendered.buttons]
+        [
+            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+            for row in rendered.buttons
+        ]
     )
 
 
@@ -189,7 +192,9 @@ class Engine:
         history = rt.history()
         bound = {b.member_id for b in rt.store.bindings()}
         open_bureaus = {
-            b for task in rt.catalogue.tasks if not history.closed(task.id)
+            b
+            for task in rt.catalogue.tasks
+            if not history.closed(task.id)
             for b in rt.catalogue.bureaus_of(task)
         }
         unbound = [
@@ -219,7 +224,10 @@ class Engine:
             png = render_chart(rt.catalogue, history, now, lang=rt.lang)
             await send_with_retry(self.bot, chat_id, Rendered(""), photo=png)
             xlsx = build_workbook(
-                rt.catalogue, history, now, archived=rt.store.entities("task", archived=True),
+                rt.catalogue,
+                history,
+                now,
+                archived=rt.store.entities("task", archived=True),
                 lang=rt.lang,
             )
             name = f"duban-{now.astimezone(rt.catalogue.tz):%Y%m%d}.xlsx"

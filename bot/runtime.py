@@ -105,7 +105,7 @@ class Runtime:
         contact = next((c for c in self.catalogue.contacts() if c.telegram_id == user_id), None)
         bound = self.store.binding_for_user(user_id)
         if bound is not None:
-            member_id = bound.contact_id
+            member_id = bound.member_id
             person = person or next((p for p in self.catalogue.people if p.id == member_id), None)
             contact = contact or next(
                 (c for c in self.catalogue.contacts() if c.id == member_id), None

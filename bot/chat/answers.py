@@ -217,9 +217,7 @@ async def _press(
         await query.answer(t(rt.lang, "answer.expired_button"), show_alert=True)
         return
     if status == "note":
-        rt.store.set_pending_input(
-            who.user_id, "note", rt.now(), task.id, subtask_id, message_key
-        )
+        rt.store.set_pending_input(who.user_id, "note", rt.now(), task.id, subtask_id, message_key)
         await query.answer()
         await reply(update, t(rt.lang, "answer.note_prompt", number=task.number))
         return
@@ -334,7 +332,13 @@ async def _record_reading(
             replan()
     await reply(
         update,
-        t(rt.lang, "indicator.recorded", name=esc(ind.name), value=fmt_value(value), unit=esc(ind.unit)),
+        t(
+            rt.lang,
+            "indicator.recorded",
+            name=esc(ind.name),
+            value=fmt_value(value),
+            unit=esc(ind.unit),
+        ),
     )
 
 
@@ -350,7 +354,9 @@ async def _record_note(
     rt = context.runtime
     if not may_report(rt, who, task):
         bureau = rt.catalogue.bureau(who.bureau_id).name if who.bureau_id else ""
-        await reply(update, t(rt.lang, "access.other_bureau", number=task.number, bureau=esc(bureau)))
+        await reply(
+            update, t(rt.lang, "access.other_bureau", number=task.number, bureau=esc(bureau))
+        )
         return
     progress = parse_progress(text)
     message = update.effective_message
@@ -613,7 +619,9 @@ async def claim_button(update: Update, context: DubanContext) -> None:
         return
     await reply(update, t(rt.lang, "claim.confirmed_ack", number=task.number))
     await _tell_claimant(
-        context, claim, t(rt.lang, "claim.confirmed_contact", number=task.number, title=esc(task.title))
+        context,
+        claim,
+        t(rt.lang, "claim.confirmed_contact", number=task.number, title=esc(task.title)),
     )
 
 

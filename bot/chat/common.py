@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -28,7 +28,7 @@ class DubanContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         return runtime
 
 
-Handler = Callable[[Update, DubanContext], Awaitable[None]]
+Handler = Callable[[Update, DubanContext], Coroutine[Any, Any, None]]
 DubanApp = Application[Any, DubanContext, Any, Any, Any, Any]
 
 

@@ -35,12 +35,17 @@ async def start(update: Update, context: DubanContext) -> None:
         member_id = runtime.store.redeem_invite(code, user.id, runtime.now())
         if member_id is None:
             if who is not None and who.known:
-                await reply(update, t(lang, "start.welcome_back", name=esc(who.name), roles=roles_text(who, lang)))
+                await reply(
+                    update,
+                    t(lang, "start.welcome_back", name=esc(who.name), roles=roles_text(who, lang)),
+                )
             else:
                 await reply(update, t(lang, "start.bad_code", admins=esc(runtime.admins_text())))
             return
         runtime.store.bind(member_id, user.id, runtime.now(), "code")
-        runtime.store.audit(runtime.now(), f"tg:{user.id}", "bind", {"member": member_id, "via": "code"})
+        runtime.store.audit(
+            runtime.now(), f"tg:{user.id}", "bind", {"member": member_id, "via": "code"}
+        )
         who = runtime.identify(user.id)
         await _welcome(update, context, who)
         return
@@ -52,11 +57,17 @@ async def start(update: Update, context: DubanContext) -> None:
         member = who.contact or who.person
         assert member is not None
         runtime.store.bind(member.id, user.id, runtime.now(), "catalogue_id")
-        runtime.store.audit(runtime.now(), f"tg:{user.id}", "bind", {"member": member.id, "via": "catalogue_id"})
+        runtime.store.audit(
+            runtime.now(), f"tg:{user.id}", "bind", {"member": member.id, "via": "catalogue_id"}
+        )
         await _welcome(update, context, who)
         return
-    runtime.store.mark_reachable(who.contact.id if who.contact else who.person.id if who.person else "")
-    await reply(update, t(lang, "start.welcome_back", name=esc(who.name), roles=roles_text(who, lang)))
+    runtime.store.mark_reachable(
+        who.contact.id if who.contact else who.person.id if who.person else ""
+    )
+    await reply(
+        update, t(lang, "start.welcome_back", name=esc(who.name), roles=roles_text(who, lang))
+    )
 
 
 async def _welcome(update: Update, context: DubanContext, who: Identity) -> None:
@@ -65,9 +76,13 @@ async def _welcome(update: Update, context: DubanContext, who: Identity) -> None
     lang = runtime.lang
     if who.contact is not None:
         bureau = runtime.catalogue.bureau(who.contact.bureau_id).name
-        await reply(update, t(lang, "start.bound_contact", bureau=esc(bureau), name=esc(who.contact.name)))
+        await reply(
+            update, t(lang, "start.bound_contact", bureau=esc(bureau), name=esc(who.contact.name))
+        )
     else:
-        await reply(update, t(lang, "start.bound_person", name=esc(who.name), roles=roles_text(who, lang)))
+        await reply(
+            update, t(lang, "start.bound_person", name=esc(who.name), roles=roles_text(who, lang))
+        )
 
 
 async def help_command(update: Update, context: DubanContext) -> None:
@@ -95,7 +110,14 @@ async def whoami(update: Update, context: DubanContext, who: Identity) -> None:
     bureau = runtime.catalogue.bureau(who.bureau_id).name if who.bureau_id else t(lang, "word.none")
     await reply(
         update,
-        t(lang, "whoami", name=esc(who.name), roles=roles_text(who, lang), bureau=esc(bureau), user_id=who.user_id),
+        t(
+            lang,
+            "whoami",
+            name=esc(who.name),
+            roles=roles_text(who, lang),
+            bureau=esc(bureau),
+            user_id=who.user_id,
+        ),
     )
 
 

@@ -307,7 +307,9 @@ async def status_command(update: Update, context: DubanContext, who: Identity) -
     if bureau is not None:
         await send_pages(update, context, bureau_lines(rt, bureau.id), f"b.{bureau.id}")
         return
-    hint = "/status 7 · /status " + esc(rt.catalogue.bureaus[0].name) if rt.catalogue.bureaus else ""
+    hint = (
+        "/status 7 · /status " + esc(rt.catalogue.bureaus[0].name) if rt.catalogue.bureaus else ""
+    )
     await reply(update, t(rt.lang, "status.not_found", value=esc(arg), hint=hint))
 
 

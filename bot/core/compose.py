@@ -115,6 +115,7 @@ def _escalation(catalogue: Catalogue, history: History, due: Due, lang: str) -> 
     )
     prompt = history.sent.get(due.ref or "")
     date = fmt_time(prompt.at, catalogue)[:10] if prompt else ""
+    number: object
     if due.task_id:
         task = catalogue.task(due.task_id)
         number, title = task.number, task.title
