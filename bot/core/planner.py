@@ -371,36 +371,54 @@ def plan(
     """The messages due now and not yet sent, oldest slot first.
 
     Of each series only the latest slot that has passed counts, so a bot that was
-    down for a week sends one reminder per series, marked late if it is older than the
-    catch-up grace. Nothing is due outside working hours or on a day off.
+    down for a week sends one reminder per series, not a burst. A slot missed by more
+    than the catch-up grace is sent late (补发, marked as such) while it is nearer than
+    the series' next slot, or when it is the last one before the deadline; past the
+    midpoint to the next slot it is skipped in favour of that one. Nothing is due
+    outside working hours or on a day off.
     """
     cal = calendar or WorkCalendar(catalogue.calendar)
     if not in_working_hours(catalogue, now, cal):
         return []
     today = now.astimezone(catalogue.tz).date()
     lo = today - dt.timedelta(days=400)
+    hi = today + dt.timedelta(days=120)
     ctx = _Ctx(catalogue, history, cal)
     latest: dict[tuple[object, ...], Due] = {}
+    following: dict[tuple[object, ...], dt.datetime] = {}
     followups: list[Due] = []
-    for d in _all(ctx, lo, today, now):
-        if d.slot > now:
-            continue
+    for d in _all(ctx, lo, hi, now):
         if d.kind in (Kind.FOLLOWUP, Kind.ESCALATION):
-            followups.append(d)
+            if d.slot <= now:
+                followups.append(d)
             continue
         if d.kind is Kind.REMINDER and d.milestone is not None and d.milestone < today:
             continue  # past its deadline: the overdue series takes over
         k = _series_key(d)
+        if d.slot > now:
+            if k not in following or d.slot < following[k]:
+                following[k] = d.slot
+            continue
         if k not in latest or d.slot >= latest[k].slot:
             latest[k] = d
     grace = dt.timedelta(hours=catalogue.policy.catch_up_grace_hours)
     out = []
-    for d in [*latest.values(), *followups]:
+    for k, d in latest.items():
         if d.key in history.sent:
             continue
-        if d.kind is Kind.DIGEST and now - d.slot > dt.timedelta(days=6):
+        missed = now - d.slot
+        if missed > grace:
+            nxt = following.get(k)
+            if nxt is not None and missed > (nxt - d.slot) / 2:
+                continue  # the next slot of the series is nearer: wait for it
+            if d.kind is Kind.DIGEST and missed > dt.timedelta(days=3):
+                continue
+            d = replace(d, late=True)
+        out.append(d)
+    for d in followups:
+        if d.key in history.sent:
             continue
-        out.append(replace(d, late=now - d.slot > grace) if now - d.slot > grace else d)
+        out.append(replace(d, late=now - d.slot > grace))
     out.sort(key=lambda d: (d.slot, d.key))
     return out
 

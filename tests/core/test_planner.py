@@ -114,3 +114,12 @@ def test_weekly_digest_to_each_coordinator_on_monday(cat: Catalogue) -> None:
 def test_the_plan_is_a_function_of_its_inputs(cat: Catalogue) -> None:
     now = at("2025-12-01 09:05")
     assert plan(cat, now, History()) == plan(cat, now, History())
+
+
+def test_a_missed_slot_nearer_the_next_one_is_skipped_for_it(cat: Catalogue) -> None:
+    # Started 2025-12-20: the 30-day slot (12-01) is further back than the 7-day one
+    # (12-24) is ahead, so no late 30-day reminder; the 7-day one comes on time.
+    due = [d for d in plan(cat, at("2025-12-22 10:00"), History()) if d.kind is Kind.REMINDER]
+    assert not [d for d in due if d.milestone and d.milestone.isoformat() == "2025-12-31"]
+    later = upcoming(cat, at("2025-12-22 10:00"), History(), at("2025-12-25 00:00"))
+    assert "reminder:t02:2025-12-31:7d:eco-1" in {d.key for d in later}
