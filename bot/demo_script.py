@@ -1,0 +1,263 @@
+"""`duban demo`: the shipped table, the real bot, the local Bot API emulator, a
+simulated clock, and scripted contacts answering. No token and no network needed.
+
+What it does:
+1. starts the emulator in this process (a background thread);
+2. creates one invite per contact and person of the table in a fresh demo database;
+3. starts `duban run` as a subprocess against the emulator, with a simulated clock that
+   starts just before the 30-day reminders of the "2022年底" tasks;
+4. every contact starts the bot with their invite code, then answers what arrives:
+   buttons, notes, progress, numbers; one bureau stays silent to show the follow-up;
+5. the coordinator confirms a completion claim and asks `/status` at the end.
+The terminal shows the conversation as it unfolds; the database stays for inspection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from bot.core.catalogue import load_catalogue
+from bot.core.model import Catalogue, Role
+
+TOKEN = "123456:DUBAN-LOCAL-EMULATOR"
+
+
+class EmulatorThread:
+    """The emulator on its own event loop in a daemon thread."""
+
+    def __init__(self) -> None:
+        self.port = 0
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name="emulator", daemon=True)
+
+    def start(self) -> str:
+        self._thread.start()
+        if not self._ready.wait(20):
+            raise RuntimeError("the emulator did not start")
+        return f"http://127.0.0.1:{self.port}"
+
+    def _run(self) -> None:
+        from bot.emulator.server import Emulator
+
+        async def main() -> None:
+            emulator = Emulator(token=TOKEN)
+            self.port = await emulator.start("127.0.0.1", 0)
+            self._stop = asyncio.Event()
+            self._loop = asyncio.get_running_loop()
+            self._ready.set()
+            await self._stop.wait()
+            await emulator.stop()
+
+        asyncio.run(main())
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
+
+
+class Clock:
+    """The bot's simulated clock, as the demo sees it (same start and speed)."""
+
+    def __init__(self, start: dt.datetime, speed: float) -> None:
+        self.start = start
+        self.speed = speed
+        self.t0 = time.monotonic()
+
+    def now(self) -> dt.datetime:
+        return self.start + dt.timedelta(seconds=(time.monotonic() - self.t0) * self.speed)
+
+
+def _first_line(text: str, width: int = 60) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    for tag in ("<b>", "</b>", "<code>", "</code>", "<i>", "</i>"):
+        line = line.replace(tag, "")
+    return line[:width]
+
+
+def _members(cat: Catalogue) -> list[tuple[str, str, str]]:
+    """(member id, display name, role/bureau) for every person and contact."""
+    out = []
+    for p in cat.people:
+        role = "管理员" if Role.ADMIN in p.roles else "督办员"
+        out.append((p.id, p.name.replace("（待填）", ""), role))
+    for c in cat.contacts():
+        out.append((c.id, c.name.replace("（待填）", ""), cat.bureau(c.bureau_id).name))
+    return out
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Run the demo; returns the exit status."""
+    from bot.emulator.client import EmulatorClient
+    from storage.repo import Store
+
+    result = load_catalogue(args.config)
+    if result.catalogue is None:
+        print(f"{args.config} 有错误，请先运行 duban check", file=sys.stderr)
+        return 1
+    cat = result.catalogue
+    data = Path(args.db or "data/demo.db")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{data}{suffix}").unlink(missing_ok=True)
+    store = Store.open(data)
+    members = _members(cat)
+    ids = {mid: 900_000 + i for i, (mid, _, _) in enumerate(members, 1)}
+    codes = {mid: store.create_invite(mid, dt.datetime.now(dt.UTC)) for mid, _, _ in members}
+    store.close()
+
+    emulator = EmulatorThread()
+    base = emulator.start()
+    client = EmulatorClient(base)
+    names = {}
+    for mid, name, where in members:
+        client.add_user(ids[mid], first_name=name or mid, username=mid.replace("-", "_"))
+        names[ids[mid]] = f"{name}（{where}）"
+
+    start = dt.datetime.fromisoformat(args.start)
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=cat.tz)
+    speed = args.speed
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    cmd = [
+        sys.executable, "-m", "bot", "run", "--config", str(args.config), "--db", str(data),
+        "--base-url", base, "--clock-start", start.isoformat(), "--clock-speed", str(speed),
+        "--no-watch", "--log-level", "WARNING",
+    ]  # fmt: skip
+    log_path = data.with_suffix(".log")
+    with log_path.open("w", encoding="utf-8") as log_file:
+        bot = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, env=env)
+    clock = Clock(start, speed)
+    print(f"督办 duban 演示：{cat.document.title}")
+    print(f"本地 Bot API 模拟服务器 {base}，模拟时钟从 {start:%Y-%m-%d %H:%M} 起，{speed:g} 倍速\n")
+    try:
+        return _script(client, cat, clock, members, ids, codes, names, args, bot)
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        try:
+            bot.wait(20)
+        except subprocess.TimeoutExpired:
+            bot.kill()
+        emulator.stop()
+        print(f"\n演示数据库：{data}（日志：{log_path}）")
+
+
+def _script(
+    client: Any,
+    cat: Catalogue,
+    clock: Clock,
+    members: list[tuple[str, str, str]],
+    ids: dict[str, int],
+    codes: dict[str, str],
+    names: dict[int, str],
+    args: argparse.Namespace,
+    bot: subprocess.Popen[bytes],
+) -> int:
+    seen: dict[int, int] = dict.fromkeys(ids.values(), 0)
+    actions = itertools.cycle(["o", "r", "text", "d", "o", "silent", "b"])
+    plan_for: dict[str, str] = {}
+    coordinator = next((ids[p.id] for p in cat.people if Role.COORDINATOR in p.roles), None)
+
+    def say(user: int, what: str) -> None:
+        print(f"[{clock.now():%m-%d %H:%M}] {names[user]} → 🤖：{what}")
+
+    def new_messages(user: int) -> list[dict[str, Any]]:
+        msgs = [m for m in client.chat(user) if m.get("from_bot")]
+        fresh = msgs[seen[user] :]
+        seen[user] = len(msgs)
+        return fresh
+
+    # 1. everyone starts the bot with their invite code
+    for mid, _, _ in members:
+        user = ids[mid]
+        client.send(user, f"/start {codes[mid]}")
+        say(user, "/start（邀请码）")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(len(client.bot_messages(u)) == 0 for u in ids.values()):
+        if bot.poll() is not None:
+            print("机器人进程意外退出，请查看日志", file=sys.stderr)
+            return 1
+        time.sleep(0.2)
+    for user in ids.values():
+        for m in new_messages(user):
+            print(f"[{clock.now():%m-%d %H:%M}] 🤖 → {names[user]}：{_first_line(m['text'] or '')}")
+
+    # 2. the simulated days go by; contacts answer what arrives
+    end = clock.start + dt.timedelta(days=args.days)
+    while clock.now() < end:
+        if bot.poll() is not None:
+            print("机器人进程意外退出，请查看日志", file=sys.stderr)
+            return 1
+        for mid, _, _ in members:
+            user = ids[mid]
+            for m in new_messages(user):
+                text = m.get("text") or m.get("caption") or ""
+                print(f"[{clock.now():%m-%d %H:%M}] 🤖 → {names[user]}：{_first_line(text)}")
+                _answer(client, cat, user, mid, m, text, actions, plan_for, say, coordinator)
+        time.sleep(0.15)
+
+    # 3. the coordinator looks at the whole table
+    if coordinator is None:
+        return 0
+    before = len(client.bot_messages(coordinator))
+    client.send(coordinator, "/status")
+    say(coordinator, "/status")
+    got = client.wait_for(coordinator, before + 1, timeout=20)
+    status = got[-1]["text"] if got else ""
+    print("\n" + "─" * 60)
+    print(status.replace("<b>", "").replace("</b>", ""))
+    print("─" * 60)
+    return 0 if "分工表总览" in status or "Division table" in status else 1
+
+
+def _answer(
+    client: Any,
+    cat: Catalogue,
+    user: int,
+    member_id: str,
+    message: dict[str, Any],
+    text: str,
+    actions: Any,
+    plan_for: dict[str, str],
+    say: Any,
+    coordinator: int | None,
+) -> None:
+    """What a scripted person does with a message from the bot."""
+    buttons = [b for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
+    data = {b.get("callback_data", ""): b.get("text", "") for b in buttons}
+    if user == coordinator and "c:ok:" in " ".join(data):
+        key = next(k for k in data if k.startswith("c:ok:"))
+        client.press(user, message["message_id"], data=key)
+        say(user, f"点击「{data[key]}」")
+        return
+    if "指标" in text and "请回复本消息" in text:
+        client.send(user, "47.5", reply_to=message["message_id"])
+        say(user, "回复数值 47.5")
+        return
+    if "a:o" not in data:
+        return
+    action = plan_for.setdefault(member_id, next(actions))
+    if action == "silent":
+        return
+    if action == "text":
+        client.send(user, "进度60%，已完成方案编制，正在组织实施", reply_to=message["message_id"])
+        say(user, "回复：进度60%，已完成方案编制，正在组织实施")
+        return
+    client.press(user, message["message_id"], data=f"a:{action}")
+    say(user, f"点击「{data.get(f'a:{action}', action)}」")
+    if action in ("r", "b"):
+        time.sleep(0.3)
+        client.send(user, "资金尚未到位，已向区财政局申请")
+        say(user, "补充说明：资金尚未到位，已向区财政局申请")
