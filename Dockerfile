@@ -27,7 +27,7 @@ RUN useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin duba
 USER duban
 VOLUME ["/data"]
 
-# Healthy when the table validates and the database opens.
+# Healthy when the database opens and the bot's tick ran in the last 5 minutes.
 HEALTHCHECK --interval=60s --timeout=20s --start-period=30s --retries=3 \
     CMD ["duban", "health"]
 

@@ -150,8 +150,10 @@ MIGRATIONS: list[str] = [
 
 
 def default_db_path() -> Path:
-    """$DUBAN_DB, else ./data/duban.db."""
-    return Path(os.environ.get("DUBAN_DB", "data/duban.db"))
+    """$DUBAN_DB, else $DUBAN_DATA_DIR/duban.db, else ./data/duban.db."""
+    if os.environ.get("DUBAN_DB"):
+        return Path(os.environ["DUBAN_DB"])
+    return Path(os.environ.get("DUBAN_DATA_DIR", "data")) / "duban.db"
 
 
 def open_db(path: Path | str) -> sqlite_utils.Database:
