@@ -1,0 +1,47 @@
+"""What contacts type: progress percentages, indicator numbers, task references."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.chat.answers import find_task, parse_number, parse_progress
+from bot.core.model import Catalogue
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("进度60%", 60),
+        ("60%", 60),
+        ("目前进度：75％，按计划推进", 75),
+        ("progress 30 %", 30),
+        ("完成了一半", None),
+        ("进度150%", None),
+        ("", None),
+    ],
+)
+def test_progress_percentage(text: str, expected: int | None) -> None:
+    assert parse_progress(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("47.5", 47.5),
+        (" 49 ", 49.0),
+        ("47,5", 47.5),
+        ("-3", -3.0),
+        ("约47", None),
+        ("47.5微克", None),
+        ("", None),
+    ],
+)
+def test_indicator_number(text: str, expected: float | None) -> None:
+    assert parse_number(text) == expected
+
+
+def test_task_by_number_or_id(cat: Catalogue) -> None:
+    assert find_task(cat, "2").id == "t02"
+    assert find_task(cat, "任务2").id == "t02"
+    assert find_task(cat, "t01").number == 1
+    assert find_task(cat, "99") is None
