@@ -185,7 +185,9 @@ def _script(
         client.send(user, f"/start {codes[mid]}")
         say(user, "/start（邀请码）")
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and any(len(client.bot_messages(u)) == 0 for u in ids.values()):
+    while time.monotonic() < deadline and any(
+        len(client.bot_messages(u)) == 0 for u in ids.values()
+    ):
         if bot.poll() is not None:
             print("机器人进程意外退出，请查看日志", file=sys.stderr)
             return 1
@@ -211,6 +213,8 @@ def _script(
     # 3. the coordinator looks at the whole table
     if coordinator is None:
         return 0
+    if args.interactive:
+        _interactive(client, clock, members, ids, names, seen)
     before = len(client.bot_messages(coordinator))
     client.send(coordinator, "/status")
     say(coordinator, "/status")
@@ -235,7 +239,9 @@ def _answer(
     coordinator: int | None,
 ) -> None:
     """What a scripted person does with a message from the bot."""
-    buttons = [b for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
+    buttons = [
+        b for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row
+    ]
     data = {b.get("callback_data", ""): b.get("text", "") for b in buttons}
     if user == coordinator and "c:ok:" in " ".join(data):
         key = next(k for k in data if k.startswith("c:ok:"))
@@ -261,3 +267,76 @@ def _answer(
         time.sleep(0.3)
         client.send(user, "资金尚未到位，已向区财政局申请")
         say(user, "补充说明：资金尚未到位，已向区财政局申请")
+
+
+INTERACTIVE_HELP = """
+交互模式 / interactive mode：
+  as ID          以某人身份操作（如 as eco-1、as coord-1）/ act as a member
+  TEXT 或 /CMD   以当前身份发送 / send as the current member
+  reply TEXT     回复机器人最近一条消息 / reply to the bot's latest message
+  press N        点击最近一条消息的第 N 个按钮 / press button N of the latest message
+  who            列出可用身份 / list members
+  quit           结束 / end
+"""
+
+
+def _interactive(
+    client: Any,
+    clock: Clock,
+    members: list[tuple[str, str, str]],
+    ids: dict[str, int],
+    names: dict[int, str],
+    seen: dict[int, int],
+) -> None:
+    """Type as a contact or coordinator against the running bot."""
+    print(INTERACTIVE_HELP)
+    current = next(iter(ids))
+    while True:
+        try:
+            line = input(f"{current}> ").strip()
+        except EOFError:
+            return
+        user = ids[current]
+        if not line:
+            continue
+        if line in ("quit", "exit", "q"):
+            return
+        if line == "who":
+            for mid, name, where in members:
+                print(f"  {mid:<14} {name}（{where}）")
+            continue
+        if line.startswith("as "):
+            wanted = line[3:].strip()
+            if wanted in ids:
+                current = wanted
+            else:
+                print("未知身份 / unknown member; try: who")
+            continue
+        latest = client.bot_messages(user)
+        before = len(latest)
+        if line.startswith("press ") and latest:
+            buttons = [
+                b
+                for row in (latest[-1].get("reply_markup") or {}).get("inline_keyboard", [])
+                for b in row
+            ]
+            try:
+                button = buttons[int(line[6:]) - 1]
+            except (ValueError, IndexError):
+                print("没有这个按钮 / no such button")
+                continue
+            client.press(user, latest[-1]["message_id"], data=button["callback_data"])
+        elif line.startswith("reply ") and latest:
+            client.send(user, line[6:], reply_to=latest[-1]["message_id"])
+        else:
+            client.send(user, line)
+        got = client.wait_for(user, before + 1, timeout=10)
+        for m in got[before:]:
+            text = (m.get("text") or m.get("caption") or "").replace("<b>", "").replace("</b>", "")
+            print(f"[{clock.now():%m-%d %H:%M}] 🤖 → {names[user]}：\n{text}")
+            buttons = [
+                b for row in (m.get("reply_markup") or {}).get("inline_keyboard", []) for b in row
+            ]
+            if buttons:
+                print("  " + "  ".join(f"[{i}] {b['text']}" for i, b in enumerate(buttons, 1)))
+        seen[user] = len(client.bot_messages(user))
