@@ -1,0 +1,173 @@
+"""A synchronous client of the emulator's control API, for tests and the demo."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+
+class EmulatorError(RuntimeError):
+    """The control API refused a request."""
+
+
+class EmulatorClient:
+    """Act as Telegram users and read what the bot sent."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base.rstrip("/")
+
+    def _call(
+        self, method: str, path: str, body: dict[str, Any] | None = None, timeout: float = 30
+    ) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            f"{self.base}/control/{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as err:
+            raise EmulatorError(
+                f"{path}: {err.code} {err.read().decode(errors='replace')}"
+            ) from None
+        if response.headers.get_content_type() == "application/json":
+            return json.loads(raw)
+        return raw
+
+    # -- acting as users
+
+    def add_user(
+        self,
+        user_id: int,
+        first_name: str = "",
+        username: str | None = None,
+        language_code: str | None = "zh-hans",
+    ) -> dict[str, Any]:
+        """Create (or rename) a user."""
+        body = {
+            "id": user_id,
+            "first_name": first_name or str(user_id),
+            "username": username,
+            "language_code": language_code,
+        }
+        result: dict[str, Any] = self._call("POST", "users", body)
+        return result
+
+    def add_group(self, chat_id: int, title: str, members: list[int]) -> dict[str, Any]:
+        """Create a group chat with members."""
+        result: dict[str, Any] = self._call(
+            "POST", "groups", {"id": chat_id, "title": title, "members": members}
+        )
+        return result
+
+    def send(
+        self, user_id: int, text: str, reply_to: int | None = None, chat_id: int | None = None
+    ) -> dict[str, Any]:
+        """The user sends a text or a command (to their private chat unless chat_id)."""
+        body = {"user_id": user_id, "text": text, "reply_to": reply_to, "chat_id": chat_id}
+        result: dict[str, Any] = self._call("POST", "send", body)
+        return result
+
+    def start(self, user_id: int, payload: str | None = None) -> dict[str, Any]:
+        """The user presses Start (optionally from a deep link with a payload)."""
+        result: dict[str, Any] = self._call(
+            "POST", "start", {"user_id": user_id, "payload": payload}
+        )
+        return result
+
+    def press(
+        self,
+        user_id: int,
+        message_id: int,
+        data: str | None = None,
+        text: str | None = None,
+        chat_id: int | None = None,
+    ) -> str:
+        """The user presses an inline button (by callback data or label); the query id."""
+        body = {
+            "user_id": user_id,
+            "message_id": message_id,
+            "data": data,
+            "text": text,
+            "chat_id": chat_id,
+        }
+        return str(self._call("POST", "press", body)["callback_query_id"])
+
+    def edit(
+        self, user_id: int, message_id: int, text: str, chat_id: int | None = None
+    ) -> dict[str, Any]:
+        """The user edits one of their messages."""
+        body = {"user_id": user_id, "message_id": message_id, "text": text, "chat_id": chat_id}
+        result: dict[str, Any] = self._call("POST", "edit", body)
+        return result
+
+    def block(self, user_id: int) -> None:
+        """The user blocks the bot."""
+        self._call("POST", "block", {"user_id": user_id})
+
+    def unblock(self, user_id: int) -> None:
+        """The user unblocks the bot."""
+        self._call("POST", "unblock", {"user_id": user_id})
+
+    # -- reading
+
+    def chat(self, chat_id: int) -> list[dict[str, Any]]:
+        """Every message of a chat, in order; each has `from_bot`."""
+        result: list[dict[str, Any]] = self._call("GET", f"chat/{chat_id}")
+        return result
+
+    def bot_messages(self, chat_id: int) -> list[dict[str, Any]]:
+        """What the bot sent to a chat (current text and buttons after edits)."""
+        return [m for m in self.chat(chat_id) if m.get("from_bot")]
+
+    def wait_for(self, chat_id: int, count: int, timeout: float = 10) -> list[dict[str, Any]]:
+        """Wait until the bot sent at least `count` messages to a chat; all of them."""
+        result: list[dict[str, Any]] = self._call(
+            "GET", f"wait?chat_id={chat_id}&count={count}&timeout={timeout}", timeout=timeout + 10
+        )
+        return result
+
+    def file(self, file_id: str) -> bytes:
+        """The bytes of a document or photo the bot sent."""
+        data: bytes = self._call("GET", f"file/{file_id}")
+        return data
+
+    def stats(self) -> dict[str, Any]:
+        """Requests per method and errors per code."""
+        result: dict[str, Any] = self._call("GET", "stats")
+        return result
+
+    def callback_answers(self) -> list[dict[str, Any]]:
+        """answerCallbackQuery calls received."""
+        result: list[dict[str, Any]] = self._call("GET", "callback_answers")
+        return result
+
+    def commands(self) -> dict[str, list[dict[str, str]]]:
+        """The command menus set, by scope and language."""
+        result: dict[str, list[dict[str, str]]] = self._call("GET", "commands")
+        return result
+
+    # -- the environment
+
+    def set_faults(self, **faults: Any) -> dict[str, Any]:
+        """error_rate, delay_rate, delay_seconds, drop_rate, seed."""
+        result: dict[str, Any] = self._call("POST", "faults", faults)
+        return result
+
+    def set_limits(self, **limits: Any) -> dict[str, Any]:
+        """enabled, global_per_second, chat_per_second, chat_burst, group_per_minute."""
+        result: dict[str, Any] = self._call("POST", "limits", limits)
+        return result
+
+    def set_webhook(self, url: str) -> None:
+        """Pretend a webhook is set (getUpdates then answers 409)."""
+        self._call("POST", "webhook", {"url": url})
+
+    def reset(self) -> None:
+        """Forget users, chats, updates, stats; default limits and no faults."""
+        self._call("POST", "reset", {})
