@@ -142,10 +142,25 @@ class Engine:
         if item.recipient in rt.store.unreachable():
             return False
         history = rt.history()
-        if item.kind is Kind.DIGEST:
-            rendered = Rendered(self.digest_text(item, now))
-        else:
-            rendered = compose(rt.catalogue, history, item, now, rt.lang)
+        try:
+            if item.kind is Kind.DIGEST:
+                rendered = Rendered(self.digest_text(item, now))
+            else:
+                rendered = compose(rt.catalogue, history, item, now, rt.lang)
+        except Exception as err:
+            # A bug of ours: record it as failed (shown in /status) instead of retrying forever.
+            log.exception("composing %s failed", item.key)
+            if rt.store.outbox_claim(
+                key=item.key,
+                kind=item.kind.value,
+                recipient=item.recipient,
+                slot=item.slot,
+                at=now,
+                chat_id=chat_id,
+                task_id=item.task_id,
+            ):
+                rt.store.outbox_failed(item.key, f"compose: {err!r}", rt.now())
+            return False
         row = rt.store.outbox_claim(
             key=item.key,
             kind=item.kind.value,

@@ -6,7 +6,7 @@ import re
 import string
 from pathlib import Path
 
-import bot.app  # noqa: F401  (imports every chat feature, which register their texts)
+import bot.app
 import bot.ops  # noqa: F401
 from bot.app import MENU
 from bot.core.i18n import EN, ZH, t
