@@ -172,7 +172,7 @@ def test_long_polling_offset_and_allowed_updates(api: tuple[str, EmulatorClient]
     base, client = api
     client.add_user(USER, "张三")
     t0 = time.monotonic()
-    code, body = call(base, "getUpdates", timeout=1)
+    _, body = call(base, "getUpdates", timeout=1)
     assert body["result"] == [] and time.monotonic() - t0 >= 0.9  # waited for the timeout
     client.send(USER, "/start")
     first = call(base, "getUpdates", timeout=5)[1]["result"]
@@ -257,7 +257,7 @@ async def test_python_telegram_bot_reads_every_answer(api: tuple[str, EmulatorCl
     async with bot(base) as b:
         me = await b.get_me()
         assert me.username and me.is_bot
-        with pytest.raises(Forbidden, match="(?i)can't initiate conversation"):
+        with pytest.raises(Forbidden, match=r"(?i)can't initiate conversation"):
             await b.send_message(USER, "hi")
         await asyncio.to_thread(client.send, USER, "/start")
         updates = await b.get_updates(timeout=2)
@@ -274,9 +274,9 @@ async def test_python_telegram_bot_reads_every_answer(api: tuple[str, EmulatorCl
         query = updates[0].callback_query
         assert query.data == "a:o" and query.message.message_id == sent.message_id
         assert await b.answer_callback_query(query.id, "已记录")
-        with pytest.raises(BadRequest, match="(?i)query is too old"):
+        with pytest.raises(BadRequest, match=r"(?i)query is too old"):
             await b.answer_callback_query(query.id, "again")
-        with pytest.raises(BadRequest, match="(?i)can't parse entities"):
+        with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
             await b.send_message(USER, "<oops>", parse_mode="HTML")
         await asyncio.to_thread(client.set_webhook, "https://example.org/x")
         with pytest.raises(Conflict):
