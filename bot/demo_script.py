@@ -121,6 +121,9 @@ def run_demo(args: argparse.Namespace) -> int:
     emulator = EmulatorThread()
     base = emulator.start()
     client = EmulatorClient(base)
+    # The clock runs thousands of times faster than real time; scale Telegram's ~1 message a
+    # second per chat with it so the conversation stays readable (the other limits stay).
+    client.set_limits(chat_per_second=50.0, chat_burst=20)
     names = {}
     for mid, name, where in members:
         client.add_user(ids[mid], first_name=name or mid, username=mid.replace("-", "_"))
@@ -140,6 +143,13 @@ def run_demo(args: argparse.Namespace) -> int:
     with log_path.open("w", encoding="utf-8") as log_file:
         bot = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, env=env)
     clock = Clock(start, speed)
+    # The bot's clock starts when its process does; line ours up with its first poll.
+    deadline = time.monotonic() + 60
+    while client.stats()["requests"].get("getUpdates", 0) == 0 and time.monotonic() < deadline:
+        if bot.poll() is not None:
+            break
+        time.sleep(0.05)
+    clock.t0 = time.monotonic() - 1.0
     print(f"督办 duban 演示：{cat.document.title}")
     print(f"本地 Bot API 模拟服务器 {base}，模拟时钟从 {start:%Y-%m-%d %H:%M} 起，{speed:g} 倍速\n")
     try:
@@ -166,8 +176,16 @@ def _script(
     bot: subprocess.Popen[bytes],
 ) -> int:
     seen: dict[int, int] = dict.fromkeys(ids.values(), 0)
-    actions = itertools.cycle(["o", "r", "text", "d", "o", "silent", "b"])
-    plan_for: dict[str, str] = {}
+    # What each scripted bureau does with a reminder: the others press 正常推进.
+    plan_for: dict[str, str] = {
+        "eco-1": "d",  # claims completion; the coordinator confirms
+        "econ-1": "r",  # at risk, with a note
+        "urban-1": "text",  # replies with progress
+        "streets-1": "b",  # blocked, with a note
+        "social-1": "silent",  # never answers: followed up
+        "nrp-1": "silent",
+    }
+    actions = itertools.repeat("o")
     coordinator = next((ids[p.id] for p in cat.people if Role.COORDINATOR in p.roles), None)
 
     def say(user: int, what: str) -> None:
@@ -255,6 +273,8 @@ def _answer(
     if "a:o" not in data:
         return
     action = plan_for.setdefault(member_id, next(actions))
+    if action == "d" and "已完成" in " ".join(data.values()) and member_id in plan_for:
+        plan_for[member_id] = "o"  # one claim is enough for the story
     if action == "silent":
         return
     if action == "text":
@@ -264,7 +284,6 @@ def _answer(
     client.press(user, message["message_id"], data=f"a:{action}")
     say(user, f"点击「{data.get(f'a:{action}', action)}」")
     if action in ("r", "b"):
-        time.sleep(0.3)
         client.send(user, "资金尚未到位，已向区财政局申请")
         say(user, "补充说明：资金尚未到位，已向区财政局申请")
 

@@ -119,14 +119,23 @@ class Engine:
             now = rt.now()
             history = rt.history()
             due = plan(rt.catalogue, now, history, rt.calendar)
-            sent = 0
+            # One queue per recipient, in slot order; recipients in parallel, so a 429 on
+            # one chat (about 1 message a second per chat) does not hold up the others.
+            queues: dict[str, list[Due]] = {}
             for item in due:
-                try:
-                    if await self.deliver(item, now):
-                        sent += 1
-                except Exception:  # one bad item must not stop the others
-                    log.exception("delivering %s failed", item.key)
-            return sent
+                queues.setdefault(item.recipient, []).append(item)
+            results = await asyncio.gather(*(self._drain(q, now) for q in queues.values()))
+            return sum(results)
+
+    async def _drain(self, items: list[Due], now: dt.datetime) -> int:
+        sent = 0
+        for item in items:
+            try:
+                if await self.deliver(item, now):
+                    sent += 1
+            except Exception:  # one bad item must not stop the others
+                log.exception("delivering %s failed", item.key)
+        return sent
 
     def _chat_for(self, item: Due) -> int | None:
         return self.runtime.chat_id_for(item.recipient)
