@@ -144,7 +144,6 @@ def test_live_edit_report_and_broken_edit_keeps_last_good(env: Env) -> None:
 
 
 def test_export_sends_the_workbook(env: Env) -> None:
-    pytest.importorskip("bot.reports.excel")  # TEMP until the reports land
     from openpyxl import load_workbook
 
     start_all(env, ADMIN)

@@ -1,0 +1,1 @@
+"""Reports coordinators hand upward: the Excel table, the status chart, the weekly digest."""

@@ -1,0 +1,242 @@
+"""The coordinators' weekly digest (督办周报): one Telegram message, HTML, at most 4096 characters.
+
+Counts by light and the change since last week, tasks that turned red, completions
+claimed and awaiting confirmation, unanswered reminders by bureau, unbound contacts,
+indicator readings received, messages that failed to send.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from bot.core.compose import fmt_value
+from bot.core.history import History
+from bot.core.i18n import register, t
+from bot.core.model import Catalogue
+from bot.core.render import MAX_MESSAGE, esc, fmt_time
+from bot.core.status import Light, counts, table_status
+from bot.core.workdays import WorkCalendar
+
+register(
+    "zh",
+    {
+        "digest.change": "（上周 🔴 {red}　🟡 {yellow}　🟢 {green}　⚪ {done}）",
+        "digest.turned_red": "本周转为红灯",
+        "digest.row_task": "• {number}. {title}（{lead}）",
+        "digest.row_claim": "• {number}. {title}：{bureau} {who}，{time}",
+        "digest.row_unanswered": "• {bureau}：{count} 条（{items}）",
+        "digest.row_unbound": "• {bureau}：{names}",
+        "digest.row_reading": "• {name}：{value} {unit}（{bureau}，{time}）",
+        "digest.row_failed": "• {key}",
+        "digest.row_change": "• {number}. {title}：{status}（{who}）",
+    },
+)
+register(
+    "en",
+    {
+        "digest.change": " (last week 🔴 {red}  🟡 {yellow}  🟢 {green}  ⚪ {done})",
+        "digest.turned_red": "Turned red this week",
+        "digest.row_task": "• {number}. {title} ({lead})",
+        "digest.row_claim": "• {number}. {title}: {bureau} {who}, {time}",
+        "digest.row_unanswered": "• {bureau}: {count} ({items})",
+        "digest.row_unbound": "• {bureau}: {names}",
+        "digest.row_reading": "• {name}: {value} {unit} ({bureau}, {time})",
+        "digest.row_failed": "• {key}",
+        "digest.row_change": "• {number}. {title}: {status} ({who})",
+    },
+)
+
+SECTION_LIMIT = 12
+
+
+def _section(title: str, rows: list[str], lang: str) -> list[str]:
+    if not rows:
+        return []
+    shown = rows[:SECTION_LIMIT]
+    if len(rows) > SECTION_LIMIT:
+        shown.append(t(lang, "digest.more", count=len(rows) - SECTION_LIMIT))
+    return [t(lang, "digest.section", title=title), *shown]
+
+
+def _name(catalogue: Catalogue, member: str) -> str:
+    for c in catalogue.contacts():
+        if c.id == member:
+            return c.name
+    for p in catalogue.people:
+        if p.id == member:
+            return p.name
+    return member
+
+
+def _bureau(catalogue: Catalogue, bureau_id: str | None) -> str:
+    try:
+        return catalogue.bureau(bureau_id or "").name
+    except KeyError:
+        return bureau_id or ""
+
+
+def build_digest(
+    catalogue: Catalogue,
+    history: History,
+    now: dt.datetime,
+    *,
+    lang: str = "zh",
+    since: dt.datetime,
+    unbound: list[str] | tuple[str, ...] = (),
+    failed: list[str] | tuple[str, ...] = (),
+) -> str:
+    """The digest text (Telegram HTML)."""
+    cal = WorkCalendar(catalogue.calendar)
+    today = now.astimezone(catalogue.tz).date()
+    current = table_status(catalogue, history, now, cal)
+    before = table_status(catalogue, history.as_of(since), since, cal)
+    c_now, c_before = counts(current), counts(before)
+    lines = [
+        t(lang, "digest.header", date=today.isoformat()),
+        t(
+            lang,
+            "digest.counts",
+            total=len(current),
+            red=c_now[Light.RED],
+            yellow=c_now[Light.YELLOW],
+            green=c_now[Light.GREEN],
+            done=c_now[Light.DONE],
+        )
+        + t(
+            lang,
+            "digest.change",
+            red=c_before[Light.RED],
+            yellow=c_before[Light.YELLOW],
+            green=c_before[Light.GREEN],
+            done=c_before[Light.DONE],
+        ),
+    ]
+    was = {s.task_id: s.light for s in before}
+    tasks = {x.id: x for x in catalogue.tasks}
+
+    def task_row(task_id: str) -> str:
+        task = tasks[task_id]
+        return t(
+            lang,
+            "digest.row_task",
+            number=task.number,
+            title=esc(task.title),
+            lead=esc(_bureau(catalogue, task.lead)),
+        )
+
+    red = [
+        task_row(s.task_id)
+        for s in current
+        if s.light is Light.RED and was.get(s.task_id) is not Light.RED
+    ]
+    lines += _section(t(lang, "digest.turned_red"), red, lang)
+    overdue = [task_row(s.task_id) for s in current if s.light is Light.RED]
+    lines += _section(t(lang, "digest.overdue"), overdue, lang)
+    soon = [
+        task_row(s.task_id)
+        for s in current
+        if s.light is not Light.DONE and s.days_left is not None and 0 <= s.days_left <= 30
+    ]
+    lines += _section(t(lang, "digest.due_soon"), soon, lang)
+    claims = []
+    for s in current:
+        if s.claim is not None:
+            task = tasks[s.task_id]
+            claims.append(
+                t(
+                    lang,
+                    "digest.row_claim",
+                    number=task.number,
+                    title=esc(task.title),
+                    bureau=esc(_bureau(catalogue, s.claim.bureau_id)),
+                    who=esc(_name(catalogue, s.claim.by)),
+                    time=fmt_time(s.claim.at, catalogue),
+                )
+            )
+    lines += _section(t(lang, "digest.claims"), claims, lang)
+    changes = [
+        t(
+            lang,
+            "digest.row_change",
+            number=tasks[u.task_id].number,
+            title=esc(tasks[u.task_id].title),
+            status=t(
+                lang, "update.confirmed" if u.kind.value == "closed" else f"update.{u.kind.value}"
+            )
+            + (f" {u.progress}%" if u.progress is not None else ""),
+            who=esc(_name(catalogue, u.by)),
+        )
+        for u in history.updates
+        if u.at > since and u.task_id in tasks
+    ]
+    lines += _section(t(lang, "digest.changes"), changes, lang)
+    waiting: dict[str, list[str]] = defaultdict(list)
+    for prompt in history.sent.values():
+        subject = prompt.indicator_id or prompt.task_id
+        if (
+            prompt.kind not in ("reminder", "checkin", "reading", "overdue")
+            or prompt.state != "sent"
+        ):
+            continue
+        if not subject or history.answered(subject, prompt.bureau_id, prompt.at):
+            continue
+        if prompt.task_id and (prompt.task_id not in tasks or history.closed(prompt.task_id)):
+            continue
+        label = (
+            str(tasks[prompt.task_id].number)
+            if prompt.task_id in tasks
+            else (prompt.indicator_id or "")
+        )
+        waiting[_bureau(catalogue, prompt.bureau_id)].append(label)
+    unanswered = [
+        t(
+            lang,
+            "digest.row_unanswered",
+            bureau=esc(bureau),
+            count=len(items),
+            items="、".join(esc(i) for i in sorted(set(items))),
+        )
+        for bureau, items in sorted(waiting.items(), key=lambda kv: -len(kv[1]))
+    ]
+    lines += _section(t(lang, "digest.unanswered"), unanswered, lang)
+    by_bureau: dict[str, list[str]] = defaultdict(list)
+    for member in unbound:
+        try:
+            contact = catalogue.contact(member)
+        except KeyError:
+            continue
+        by_bureau[_bureau(catalogue, contact.bureau_id)].append(contact.name)
+    unbound_rows = [
+        t(lang, "digest.row_unbound", bureau=esc(b), names="、".join(esc(n) for n in names))
+        for b, names in by_bureau.items()
+    ]
+    lines += _section(t(lang, "digest.unbound"), unbound_rows, lang)
+    readings = []
+    for r in history.readings:
+        if r.at <= since:
+            continue
+        try:
+            ind = catalogue.indicator(r.indicator_id)
+        except KeyError:
+            continue
+        readings.append(
+            t(
+                lang,
+                "digest.row_reading",
+                name=esc(ind.name),
+                value=fmt_value(r.value),
+                unit=esc(ind.unit),
+                bureau=esc(_bureau(catalogue, r.bureau_id)),
+                time=fmt_time(r.at, catalogue),
+            )
+        )
+    lines += _section(t(lang, "digest.readings"), readings, lang)
+    lines += _section(
+        t(lang, "digest.failed"), [t(lang, "digest.row_failed", key=esc(k)) for k in failed], lang
+    )
+    text = "\n".join(lines)
+    if len(text) > MAX_MESSAGE:
+        cut = text[: MAX_MESSAGE - 40].rsplit("\n", 1)[0]
+        text = cut + "\n" + t(lang, "digest.more", count=text.count("\n") - cut.count("\n"))
+    return text

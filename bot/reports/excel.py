@@ -1,0 +1,419 @@
+"""The division table with progress as an Excel workbook, in the layout the office uses.
+
+Sheets: 分工表 (the attachment's columns plus status, progress, latest note, reporter,
+time, days left), 指标, 反馈记录 (the full history), 未回复提醒 (by bureau), 已归档任务.
+With `as_of` the workbook shows the table as it stood then, from the append-only history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from bot.core.compose import fmt_value, target_text
+from bot.core.history import History, StatusUpdate, UpdateKind
+from bot.core.i18n import register, t
+from bot.core.model import Catalogue, Deadline, SubTask, Task
+from bot.core.status import ItemStatus, Light, indicator_status, table_status
+from bot.core.workdays import WorkCalendar
+
+register(
+    "zh",
+    {
+        "xlsx.sheet.table": "分工表",
+        "xlsx.sheet.indicators": "指标",
+        "xlsx.sheet.history": "反馈记录",
+        "xlsx.sheet.unanswered": "未回复提醒",
+        "xlsx.sheet.archived": "已归档任务",
+        "xlsx.title": "{title}\n重点任务分工表落实情况（截至 {date}）",
+        "xlsx.cols.table": "序号|工作任务|具体内容|责任单位|完成时限|状态|进度|最新情况|报告人|报告时间|剩余/逾期天数",
+        "xlsx.cols.indicators": "指标|单位|目标|基数|基准年|完成时限|责任单位|最新数值|报告时间|趋势|状态",
+        "xlsx.cols.history": "时间|任务序号|工作任务|子项|状态|进度|说明|报告人|单位|更正记录",
+        "xlsx.cols.unanswered": "单位|联络员|事项|发送时间|已过工作日",
+        "xlsx.cols.archived": "编号|工作任务|归档时间|反馈记录条数",
+        "xlsx.lead_mark": "（牵头）",
+        "xlsx.days_left": "还有 {days} 天",
+        "xlsx.days_overdue": "逾期 {days} 天",
+        "xlsx.closed": "已办结",
+        "xlsx.ongoing": "持续推进",
+        "xlsx.light.none": "暂无数据",
+        "xlsx.corrects": "更正第 {id} 条",
+    },
+)
+register(
+    "en",
+    {
+        "xlsx.sheet.table": "Division table",
+        "xlsx.sheet.indicators": "Indicators",
+        "xlsx.sheet.history": "Updates",
+        "xlsx.sheet.unanswered": "Unanswered",
+        "xlsx.sheet.archived": "Archived",
+        "xlsx.title": "{title}\nDivision table progress (as of {date})",
+        "xlsx.cols.table": "No.|Task|Sub-item|Bureaus|Deadline|Status|Progress|Latest|Reported by|Reported at|Days left",
+        "xlsx.cols.indicators": "Indicator|Unit|Target|Baseline|Baseline year|Due|Owner|Latest|Reported at|Trend|Status",
+        "xlsx.cols.history": "Time|No.|Task|Sub-item|Status|Progress|Note|Reported by|Bureau|Corrects",
+        "xlsx.cols.unanswered": "Bureau|Contact|About|Sent at|Working days since",
+        "xlsx.cols.archived": "Id|Task|Archived at|Updates",
+        "xlsx.lead_mark": " (lead)",
+        "xlsx.days_left": "{days} days left",
+        "xlsx.days_overdue": "{days} days overdue",
+        "xlsx.closed": "closed",
+        "xlsx.ongoing": "ongoing",
+        "xlsx.light.none": "no data",
+        "xlsx.corrects": "corrects #{id}",
+    },
+)
+
+#: Cell fills of the status column (the office's usual red/yellow/green, grey for closed).
+FILLS = {
+    Light.RED: "FFC7CE",
+    Light.YELLOW: "FFEB9C",
+    Light.GREEN: "C6EFCE",
+    Light.DONE: "D9D9D9",
+    Light.NONE: "FFFFFF",
+}
+THIN = Side(style="thin", color="999999")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+WRAP = Alignment(wrap_text=True, vertical="center")
+CENTER = Alignment(wrap_text=True, vertical="center", horizontal="center")
+
+
+class ArchivedTask(Protocol):
+    """What the archive sheet needs of an archived entity."""
+
+    id: str
+    title: str
+    archived_at: dt.datetime | None
+
+
+def _fill(light: Light) -> PatternFill:
+    return PatternFill("solid", start_color=FILLS[light], end_color=FILLS[light])
+
+
+def _light_name(light: Light, lang: str) -> str:
+    return t(lang, "xlsx.light.none") if light is Light.NONE else t(lang, f"light.{light.value}")
+
+
+def _status_name(kind: UpdateKind, lang: str) -> str:
+    return t(lang, "update.confirmed" if kind is UpdateKind.CLOSED else f"update.{kind.value}")
+
+
+def _local(when: dt.datetime, catalogue: Catalogue) -> str:
+    return when.astimezone(catalogue.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _member(catalogue: Catalogue, member_id: str) -> str:
+    for c in catalogue.contacts():
+        if c.id == member_id:
+            return c.name
+    for p in catalogue.people:
+        if p.id == member_id:
+            return p.name
+    return member_id
+
+
+def _bureau(catalogue: Catalogue, bureau_id: str | None) -> str:
+    if not bureau_id:
+        return ""
+    try:
+        return catalogue.bureau(bureau_id).name
+    except KeyError:
+        return bureau_id
+
+
+def _units(catalogue: Catalogue, task: Task, sub: SubTask | None, lang: str) -> str:
+    lead = (sub.lead if sub and sub.lead else None) or task.lead
+    coop = list(sub.cooperating if sub and sub.lead else task.cooperating)
+    names = [_bureau(catalogue, lead) + t(lang, "xlsx.lead_mark")]
+    names += [_bureau(catalogue, b) for b in coop if b != lead]
+    names += [_bureau(catalogue, b) for b in catalogue.every_task_bureaus()]
+    return "\n".join(names)
+
+
+def _days(deadline: Deadline, light: Light, today: dt.date, lang: str) -> str:
+    if light is Light.DONE:
+        return t(lang, "xlsx.closed")
+    if deadline.due is None:
+        return t(lang, "xlsx.ongoing")
+    left = (deadline.due - today).days
+    if left < 0:
+        return t(lang, "xlsx.days_overdue", days=-left)
+    return t(lang, "xlsx.days_left", days=left)
+
+
+def _header(ws: Worksheet, row: int, names: Sequence[str]) -> None:
+    for col, name in enumerate(names, 1):
+        cell = ws.cell(row=row, column=col, value=name)
+        cell.font = Font(bold=True)
+        cell.alignment = CENTER
+        cell.border = BORDER
+        cell.fill = PatternFill("solid", start_color="DDEBF7", end_color="DDEBF7")
+
+
+def _widths(ws: Worksheet, widths: Iterable[float]) -> None:
+    for col, width in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+
+
+def _print_setup(ws: Worksheet, header_row: int) -> None:
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
+
+
+def _latest(updates: list[StatusUpdate]) -> StatusUpdate | None:
+    return updates[-1] if updates else None
+
+
+def build_workbook(
+    catalogue: Catalogue,
+    history: History,
+    now: dt.datetime,
+    *,
+    archived: Sequence[Any] = (),
+    lang: str = "zh",
+    as_of: dt.datetime | None = None,
+) -> bytes:
+    """The .xlsx file as bytes."""
+    when = as_of or now
+    hist = history.as_of(when) if as_of is not None else history
+    calendar = WorkCalendar(catalogue.calendar)
+    statuses = {s.task_id: s for s in table_status(catalogue, hist, when, calendar)}
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.title = t(lang, "xlsx.sheet.table")
+    _table_sheet(ws, catalogue, hist, statuses, when, lang)
+    _indicator_sheet(
+        book.create_sheet(t(lang, "xlsx.sheet.indicators")), catalogue, hist, when, lang
+    )
+    _history_sheet(book.create_sheet(t(lang, "xlsx.sheet.history")), catalogue, hist, lang)
+    _unanswered_sheet(
+        book.create_sheet(t(lang, "xlsx.sheet.unanswered")), catalogue, hist, when, calendar, lang
+    )
+    _archived_sheet(
+        book.create_sheet(t(lang, "xlsx.sheet.archived")), catalogue, hist, archived, lang
+    )
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _table_sheet(
+    ws: Worksheet,
+    catalogue: Catalogue,
+    hist: History,
+    statuses: dict[str, ItemStatus],
+    when: dt.datetime,
+    lang: str,
+) -> None:
+    columns = t(lang, "xlsx.cols.table").split("|")
+    width = len(columns)
+    today = when.astimezone(catalogue.tz).date()
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    title = ws.cell(
+        row=1,
+        column=1,
+        value=t(lang, "xlsx.title", title=catalogue.document.title, date=today.isoformat()),
+    )
+    title.font = Font(bold=True, size=14)
+    title.alignment = CENTER
+    ws.row_dimensions[1].height = 42
+    _header(ws, 2, columns)
+    row = 3
+    for section in catalogue.sections:
+        tasks = [x for x in catalogue.tasks if x.section == section.id]
+        if not tasks:
+            continue
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+        cell = ws.cell(row=row, column=1, value=f"{section.number}、{section.title}")
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(vertical="center")
+        cell.fill = PatternFill("solid", start_color="F2F2F2", end_color="F2F2F2")
+        row += 1
+        for task in sorted(tasks, key=lambda x: x.number):
+            row = _task_rows(ws, row, catalogue, hist, task, statuses[task.id], today, lang)
+    _widths(ws, (6, 18, 48, 22, 18, 9, 7, 36, 12, 16, 12))
+    _print_setup(ws, 2)
+
+
+def _task_rows(
+    ws: Worksheet,
+    row: int,
+    catalogue: Catalogue,
+    hist: History,
+    task: Task,
+    status: ItemStatus,
+    today: dt.date,
+    lang: str,
+) -> int:
+    items: list[tuple[SubTask | None, ItemStatus]] = (
+        list(zip(task.subtasks, status.subtasks, strict=False))
+        if task.subtasks
+        else [(None, status)]
+    )
+    if task.subtasks and len(status.subtasks) != len(task.subtasks):  # done: no sub statuses
+        items = [(s, status) for s in task.subtasks]
+    first = row
+    for sub, st in items:
+        light = Light.DONE if status.light is Light.DONE else st.light
+        updates = hist.updates_for(task.id, sub.id if sub else None)
+        last = _latest(updates)
+        deadline = (sub.deadline if sub and sub.deadline else None) or task.deadline
+        values: list[Any] = [
+            task.number,
+            task.title,
+            sub.text if sub else task.description,
+            _units(catalogue, task, sub, lang),
+            deadline.text,
+            _light_name(light, lang),
+            f"{st.progress}%" if st.progress is not None else "",
+            last.note if last else "",
+            _member(catalogue, last.by) if last else "",
+            _local(last.at, catalogue) if last else "",
+            _days(deadline, light, today, lang),
+        ]
+        for col, value in enumerate(values, 1):
+            cell = ws.cell(row=row, column=col, value=value)
+            cell.alignment = CENTER if col in (1, 5, 6, 7, 10, 11) else WRAP
+            cell.border = BORDER
+        ws.cell(row=row, column=6).fill = _fill(light)
+        row += 1
+    if row - first > 1:
+        for col in (1, 2):
+            ws.merge_cells(start_row=first, start_column=col, end_row=row - 1, end_column=col)
+    return row
+
+
+def _indicator_sheet(
+    ws: Worksheet, catalogue: Catalogue, hist: History, when: dt.datetime, lang: str
+) -> None:
+    _header(ws, 1, t(lang, "xlsx.cols.indicators").split("|"))
+    for row, ind in enumerate(catalogue.indicators, 2):
+        st = indicator_status(catalogue, ind, hist, when)
+        readings = hist.readings_for(ind.id)
+        trend = ""
+        if len(readings) >= 2:
+            a, b = readings[-2].value, readings[-1].value
+            trend = "↑" if b > a else ("↓" if b < a else "→")
+        values: list[Any] = [
+            ind.name,
+            ind.unit,
+            target_text(ind, lang),
+            fmt_value(ind.baseline) if ind.baseline is not None else "",
+            ind.baseline_year or "",
+            ind.due.text,
+            _bureau(catalogue, ind.owner),
+            st.latest if st.latest is not None else "",
+            _local(st.latest_at, catalogue) if st.latest_at else "",
+            trend,
+            _light_name(st.light, lang),
+        ]
+        for col, value in enumerate(values, 1):
+            cell = ws.cell(row=row, column=col, value=value)
+            cell.alignment = WRAP
+            cell.border = BORDER
+        ws.cell(row=row, column=11).fill = _fill(st.light)
+    _widths(ws, (28, 12, 26, 10, 10, 14, 18, 10, 16, 6, 10))
+    _print_setup(ws, 1)
+
+
+def _history_sheet(ws: Worksheet, catalogue: Catalogue, hist: History, lang: str) -> None:
+    _header(ws, 1, t(lang, "xlsx.cols.history").split("|"))
+    known = {x.id: x for x in catalogue.tasks}
+    for row, u in enumerate(hist.updates, 2):
+        task = known.get(u.task_id)
+        sub = task.subtask(u.subtask_id) if task and u.subtask_id else None
+        values: list[Any] = [
+            _local(u.at, catalogue),
+            task.number if task else u.task_id,
+            task.title if task else u.task_id,
+            sub.text if sub else "",
+            _status_name(u.kind, lang),
+            f"{u.progress}%" if u.progress is not None else "",
+            u.note,
+            _member(catalogue, u.by),
+            _bureau(catalogue, u.bureau_id),
+            t(lang, "xlsx.corrects", id=u.corrects) if u.corrects else "",
+        ]
+        for col, value in enumerate(values, 1):
+            cell = ws.cell(row=row, column=col, value=value)
+            cell.alignment = WRAP
+            cell.border = BORDER
+    _widths(ws, (16, 8, 18, 30, 10, 7, 40, 14, 16, 12))
+    _print_setup(ws, 1)
+
+
+def _unanswered_sheet(
+    ws: Worksheet,
+    catalogue: Catalogue,
+    hist: History,
+    when: dt.datetime,
+    calendar: WorkCalendar,
+    lang: str,
+) -> None:
+    _header(ws, 1, t(lang, "xlsx.cols.unanswered").split("|"))
+    rows = []
+    for s in hist.sent.values():
+        if s.kind not in ("reminder", "checkin", "reading", "overdue") or s.state != "sent":
+            continue
+        subject = s.indicator_id or s.task_id
+        if not subject or hist.answered(subject, s.bureau_id, s.at):
+            continue
+        if s.task_id and hist.closed(s.task_id):
+            continue
+        if s.indicator_id:
+            try:
+                about = catalogue.indicator(s.indicator_id).name
+            except KeyError:
+                about = s.indicator_id
+        else:
+            try:
+                task = catalogue.task(s.task_id or "")
+                about = f"{task.number}. {task.title}"
+            except KeyError:
+                about = s.task_id or ""
+        days = calendar.workdays_between(
+            s.at.astimezone(catalogue.tz).date(), when.astimezone(catalogue.tz).date()
+        )
+        rows.append(
+            (_bureau(catalogue, s.bureau_id), _member(catalogue, s.recipient), about, s.at, days)
+        )
+    rows.sort(key=lambda r: (r[0], r[3]))
+    for row, (bureau, contact, about, at, days) in enumerate(rows, 2):
+        for col, value in enumerate((bureau, contact, about, _local(at, catalogue), days), 1):
+            cell = ws.cell(row=row, column=col, value=value)
+            cell.alignment = WRAP
+            cell.border = BORDER
+    _widths(ws, (20, 18, 40, 16, 12))
+    _print_setup(ws, 1)
+
+
+def _archived_sheet(
+    ws: Worksheet, catalogue: Catalogue, hist: History, archived: Sequence[Any], lang: str
+) -> None:
+    _header(ws, 1, t(lang, "xlsx.cols.archived").split("|"))
+    for row, e in enumerate(archived, 2):
+        values: list[Any] = [
+            e.id,
+            e.title,
+            _local(e.archived_at, catalogue) if e.archived_at else "",
+            len(hist.updates_for(e.id)),
+        ]
+        for col, value in enumerate(values, 1):
+            cell = ws.cell(row=row, column=col, value=value)
+            cell.alignment = WRAP
+            cell.border = BORDER
+    _widths(ws, (12, 40, 16, 12))
+    _print_setup(ws, 1)
