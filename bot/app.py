@@ -22,6 +22,7 @@ from bot.core.render import Rendered
 from bot.engine import TICK_JOB, Engine, send_with_retry
 from bot.reload import Outcome, Reloader
 from bot.runtime import Runtime
+from bot.transport import RetryingRequest
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,8 @@ class Duban:
             .post_init(self._post_init)
             .post_shutdown(self._post_shutdown)
             .concurrent_updates(False)
+            .request(RetryingRequest(connection_pool_size=16))
+            .get_updates_request(RetryingRequest(connection_pool_size=2, read_timeout=20.0))
         )
         if base_url:
             base = base_url.rstrip("/")

@@ -1,0 +1,143 @@
+"""Chat flows end to end: invites, corrections, readings, /update, /contacts, the menu,
+SIGHUP reload, a flaky network."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+from e2e_support import ADMIN, COORD, ECO, ECON, STRANGER, STREETS, Env
+
+pytestmark = pytest.mark.e2e
+
+NOV = "2025-11-03T10:00:00+08:00"  # a Monday morning, nothing due for hours
+
+
+def rows(env: Env, sql: str) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(env.db)
+    out = conn.execute(sql).fetchall()
+    conn.close()
+    return out
+
+
+def test_invite_link_binds_a_contact_once(env: Env) -> None:
+    # the table knows no Telegram id for this contact: remove it
+    env.config.write_text(
+        env.config.read_text("utf-8").replace("        telegram_id: 2003\n", ""), "utf-8"
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "invite", "streets-1", "--config", str(env.config), "--db", str(env.db)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    code = out.stdout.split("/start ")[1].split()[0]
+    assert f"?start={code}" in out.stdout
+    env.client.send(STREETS, "/start")
+    env.client.send(STREETS, f"/start {code}")
+    env.client.send(STRANGER, f"/start {code}")  # a second use
+    env.start_bot(NOV, 1, "--tick", "0.5")
+    assert "仅供" in env.wait_text(STREETS, "管理员")["text"]  # before the code: a stranger
+    env.wait_text(STREETS, "绑定成功", "各街道、镇")
+    env.wait_text(STRANGER, "无效或已经用过")
+    env.client.send(STREETS, "/whoami")
+    assert "街道联络" in env.wait_text(STREETS, "身份")["text"]
+    listing = subprocess.run(
+        [sys.executable, "-m", "bot", "contacts", "--json", "--config", str(env.config), "--db", str(env.db)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert '"id": "streets-1"' in listing.stdout and '"bound": true' in listing.stdout
+
+
+def test_update_command_edit_correction_and_indicator_reading(env: Env) -> None:
+    for user in (ECO, ADMIN, COORD):
+        env.client.send(user, "/start")
+    env.start_bot(NOV, 1, "--tick", "0.5")
+    env.wait_text(ECO, "绑定成功")
+    # /update without waiting for a reminder
+    env.client.send(ECO, "/update")
+    pick = env.wait_text(ECO, "请选择要报告的任务")
+    choice = next(
+        b
+        for row in pick["reply_markup"]["inline_keyboard"]
+        for b in row
+        if b["callback_data"] == "u:t02"
+    )
+    env.client.press(ECO, pick["message_id"], data=choice["callback_data"])
+    ask = env.wait_text(ECO, "目前进展如何")
+    env.client.press(ECO, ask["message_id"], data="u:t02:o")
+    env.wait_text(ECO, "已记录：任务 2", "正常推进")
+    # a free text goes to the note the bot asked for; an edit is a correction
+    note = env.client.send(ECO, "进度30%")
+    env.wait_text(ECO, "（进度 30%）")
+    env.client.edit(ECO, note["message_id"], "进度35%")
+    env.wait_text(ECO, "更正")
+    # an indicator reading: a word is refused with an example, a number is recorded
+    env.client.send(ECO, "/report pm25 大约五十")
+    assert "例如" in env.wait_text(ECO, "不是一个数值")["text"]
+    env.client.send(ECO, "/report pm25 47.5")
+    env.wait_text(ECO, "已记录：细颗粒物平均浓度 = 47.5")
+    env.client.send(ECO, "/report energy 5")
+    env.wait_text(ECO, "由经济发展局填报")
+    assert rows(
+        env, "SELECT kind, progress, corrects IS NOT NULL FROM status_updates ORDER BY id"
+    ) == [
+        ("on_track", None, 0),
+        ("note", 30, 0),
+        ("note", 35, 1),
+    ]
+    assert rows(env, "SELECT indicator_id, value FROM readings") == [("pm25", 47.5)]
+    # the admin sees who is bound, the menu is published in both languages
+    env.client.send(ADMIN, "/contacts")
+    contacts = env.wait_text(ADMIN, "联系人绑定情况")["text"]
+    assert "张联络" in contacts and "已绑定" in contacts and "未绑定" in contacts
+    commands = env.client.commands()
+    assert {c["command"] for c in commands["default:zh"]} >= {
+        "status",
+        "mytasks",
+        "update",
+        "report",
+    }
+    assert commands["default:en"][0]["description"] != commands["default:zh"][0]["description"]
+    # a contact reads only their bureau's tasks; /status is for coordinators
+    env.client.send(ECO, "/status")
+    env.wait_text(ECO, "仅限")
+
+
+def test_sighup_reload_revokes_a_removed_contact(env: Env) -> None:
+    for user in (ECO, ECON, ADMIN):
+        env.client.send(user, "/start")
+    env.start_bot(NOV, 1, "--tick", "0.5", "--no-watch")
+    env.wait_text(ECON, "绑定成功")
+    text = env.config.read_text("utf-8")
+    start = text.index("      - id: econ-1\n")
+    end = text.index("  - id: streets\n")
+    env.config.write_text(
+        text[:start] + "      - id: econ-2\n        name: 新联络\n" + text[end:], "utf-8"
+    )
+    assert env.proc is not None
+    env.proc.send_signal(signal.SIGHUP)
+    report = env.wait_text(ADMIN, "分工表已更新")["text"]
+    assert "移除联系人 李联络" in report and "新增联系人 新联络" in report
+    env.client.send(ECON, "/mytasks")
+    env.wait_text(ECON, "仅供")  # a stranger now
+
+
+def test_flaky_network_loses_nothing_and_sends_nothing_twice(env: Env) -> None:
+    for user in (ECO, ECON, STREETS, ADMIN, COORD):
+        env.client.send(user, "/start")
+    env.client.set_faults(error_rate=0.25, drop_rate=0.05, seed=3)
+    env.start_bot("2025-12-01T08:56:00+08:00", 60, "--tick", "0.2")
+    reminder = env.wait_text(ECO, "节点提醒", "打好蓝天保卫战", timeout=60)
+    env.client.press(ECO, reminder["message_id"], data="a:o")
+    env.wait_text(ECO, "已记录：任务 2", timeout=60)
+    env.wait_text(STREETS, "节点提醒", "打好蓝天保卫战", timeout=60)
+    env.client.set_faults(error_rate=0.0)
+    sent = rows(env, "SELECT key, state FROM outbox WHERE key LIKE 'reminder:t02:%'")
+    assert sent and all(state in ("sent", "pending", "sending") for _, state in sent)
+    for user in (ECO, STREETS):
+        texts = [x for x in env.texts(user) if "节点提醒" in x and "打好蓝天保卫战" in x]
+        assert len(texts) == 1, texts
+    assert rows(env, "SELECT task_id, kind FROM status_updates") == [("t02", "on_track")]
+    assert env.client.stats()["errors"].get("502", 0) > 0
