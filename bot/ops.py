@@ -99,6 +99,10 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("old")
     p.add_argument("new")
 
+    p = sub.add_parser("chart", parents=[common], help="状态图表 / the status chart (PNG)")
+    p.add_argument("--out", default=None)
+    p.add_argument("--at", default=None, help="the chart as of this instant (ISO 8601)")
+
     p = sub.add_parser("export", parents=[common], help="导出 Excel / export the table")
     p.add_argument("--out", default=None)
     p.add_argument("--as-of", default=None, help="the table as it stood on this date")
@@ -385,6 +389,25 @@ def cmd_diff(args: argparse.Namespace) -> int:
         return 1
     report = diff_catalogues(old.catalogue, new.catalogue, now=dt.datetime.now(dt.UTC))
     print(report.render(lang, escape=False))
+    return 0
+
+
+@command("chart")
+def cmd_chart(args: argparse.Namespace) -> int:
+    """Write the status chart as a PNG file."""
+    from bot.reports.chart import render_chart
+
+    catalogue = _require(args)
+    if catalogue is None:
+        return 1
+    lang = _lang(args, catalogue)
+    store = _store(args)
+    history = store.history()
+    now = parse_instant(args.at, catalogue) if args.at else dt.datetime.now(dt.UTC)
+    history = history.as_of(now)
+    out = Path(args.out or f"duban-chart-{now.astimezone(catalogue.tz):%Y%m%d}.png")
+    out.write_bytes(render_chart(catalogue, history, now, lang=lang))
+    print(t(lang, "cli.exported", path=out))
     return 0
 
 
