@@ -71,6 +71,8 @@ register(
     },
 )
 
+TABLE_WIDTHS = (6, 18, 48, 22, 18, 9, 7, 36, 12, 16, 12)
+
 #: Cell fills of the status column (the office's usual red/yellow/green, grey for closed).
 FILLS = {
     Light.RED: "FFC7CE",
@@ -91,6 +93,23 @@ class ArchivedTask(Protocol):
     id: str
     title: str
     archived_at: dt.datetime | None
+
+
+def _text_width(text: str) -> int:
+    """Width in Excel column units: a Chinese character is about two."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def fit_height(ws: Worksheet, row: int, values: Sequence[Any], widths: Sequence[float]) -> None:
+    """Set a row's height so wrapped text shows whole (Excel and LibreOffice don't for us)."""
+    lines = 1
+    for value, width in zip(values, widths, strict=False):
+        if value in (None, ""):
+            continue
+        usable = max(1.0, width - 1.5)
+        need = sum(max(1, -(-_text_width(part) // int(usable))) for part in str(value).split("\n"))
+        lines = max(lines, need)
+    ws.row_dimensions[row].height = 15 * lines + 3
 
 
 def _fill(light: Light) -> PatternFill:
@@ -244,7 +263,7 @@ def _table_sheet(
         row += 1
         for task in sorted(tasks, key=lambda x: x.number):
             row = _task_rows(ws, row, catalogue, hist, task, statuses[task.id], today, lang)
-    _widths(ws, (6, 18, 48, 22, 18, 9, 7, 36, 12, 16, 12))
+    _widths(ws, TABLE_WIDTHS)
     _print_setup(ws, 2)
 
 
@@ -289,6 +308,7 @@ def _task_rows(
             cell.alignment = CENTER if col in (1, 5, 6, 7, 10, 11) else WRAP
             cell.border = BORDER
         ws.cell(row=row, column=6).fill = _fill(light)
+        fit_height(ws, row, values, TABLE_WIDTHS)
         row += 1
     if row - first > 1:
         for col in (1, 2):
