@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 
 import pytest
 from e2e_support import ADMIN, COORD, ECO, ECON, STRANGER, STREETS, Env
@@ -141,3 +142,23 @@ def test_flaky_network_loses_nothing_and_sends_nothing_twice(env: Env) -> None:
         assert len(texts) == 1, texts
     assert rows(env, "SELECT task_id, kind FROM status_updates") == [("t02", "on_track")]
     assert env.client.stats()["errors"].get("502", 0) > 0
+
+
+def test_a_second_save_during_validation_is_not_lost(env: Env) -> None:
+    """A half-written save followed at once by the finished one: the finished one applies,
+    and nobody is paged about the half-written file."""
+    env.client.send(ADMIN, "/start")
+    env.start_bot(NOV, 1, "--tick", "0.5")
+    env.wait_text(ADMIN, "绑定成功")
+    good = env.config.read_text("utf-8")
+    half = good[: good.index("indicators:")] + "indicators:\n  - id: pm25\n    name: 细颗"
+    tmp = env.config.with_suffix(".tmp")
+    tmp.write_text(half, "utf-8")
+    tmp.replace(env.config)
+    time.sleep(0.6)  # the watcher has seen the half-written file and is validating it
+    tmp.write_text(good.replace("title: 打好蓝天保卫战", "title: 坚决打好蓝天保卫战"), "utf-8")
+    tmp.replace(env.config)
+    report = env.wait_text(ADMIN, "分工表已更新")["text"]
+    assert "坚决打好蓝天保卫战" in report
+    time.sleep(2)
+    assert not any("修改未生效" in x for x in env.texts(ADMIN))

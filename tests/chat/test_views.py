@@ -1,0 +1,108 @@
+"""What /status, /overdue and /mytasks show, computed from a real store and a fixed clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support import at, table
+
+from bot.chat.answers import mytasks_lines
+from bot.chat.status import _page, overdue_lines, overview_lines, task_lines
+from bot.core.clock import FixedClock
+from bot.core.history import UpdateKind
+from bot.core.render import paginate
+from bot.runtime import Identity, Runtime
+from storage.repo import Store
+
+
+def big_yaml(n: int) -> str:
+    head = """\
+version: 1
+document: {title: 测试, issuer: 区办, number: '〔2022〕-1', date: 2022-03-31}
+people:
+  - {id: coord-1, name: 赵督办, roles: [coordinator], telegram_id: 1}
+bureaus:
+  - id: eco
+    name: 生态环境局
+    contacts:
+      - {id: eco-1, name: 张联络, telegram_id: 2}
+sections:
+  - {id: s1, number: 一, title: 第一部分}
+tasks:
+"""
+    body = "".join(
+        f"  - id: t{i}\n    number: {i}\n    section: s1\n    title: 一项名称相当长的重点工作任务第{i}项\n"
+        f"    lead: eco\n    deadline: {'2022年底' if i % 3 == 0 else '2025年底'}\n"
+        for i in range(1, n + 1)
+    )
+    return head + body
+
+
+@pytest.fixture
+def runtime(tmp_path: Path) -> Iterator[Runtime]:
+    store = Store.open(tmp_path / "d.db")
+    yield Runtime(
+        tmp_path / "tasks.yaml", store, FixedClock(at("2023-03-01 10:00")), table(big_yaml(120))
+    )
+    store.close()
+
+
+def test_a_long_overview_is_paged_with_buttons(runtime: Runtime) -> None:
+    lines = overview_lines(runtime)
+    pages = paginate(lines)
+    assert len(pages) > 1 and all(len(p) <= 4096 for p in pages)
+    first = _page("all", pages, 0, "zh")
+    last = _page("all", pages, len(pages) - 1, "zh")
+    assert [b.data for b in first.buttons[0]] == ["p:all:1"]
+    assert [b.data for b in last.buttons[0]] == [f"p:all:{len(pages) - 2}"]
+    assert "共 120 项任务：🔴 40" in lines[0]
+    # red first within the section
+    rows = [x for x in lines if x.startswith(("🔴", "🟡", "🟢"))]
+    assert rows[0].startswith("🔴") and rows[-1].startswith("🟢")
+
+
+def test_task_detail_shows_history_with_names_and_corrections(runtime: Runtime) -> None:
+    store = runtime.store
+    first = store.add_update(
+        task_id="t3",
+        kind=UpdateKind.AT_RISK,
+        by="eco-1",
+        at=at("2023-02-01 10:00"),
+        note="进度30%",
+        progress=30,
+    )
+    store.add_update(
+        task_id="t3",
+        kind=UpdateKind.NOTE,
+        by="eco-1",
+        at=at("2023-02-01 11:00"),
+        note="进度35%",
+        progress=35,
+        corrects=first,
+    )
+    text = "\n".join(task_lines(runtime, runtime.catalogue.task("t3")))
+    assert "逾期 60 天" in text and "张联络" in text and "（更正）" in text and "进度 35%" in text
+
+
+def test_overdue_and_mytasks(runtime: Runtime) -> None:
+    assert overdue_lines(runtime)[0] == "<b>逾期任务</b>（40 项）"
+    who = Identity(2, runtime.catalogue.contact("eco-1"))
+    lines = mytasks_lines(runtime, who)
+    assert "120 项" in lines[0] and lines[1].startswith("🔴")
+    runtime.store.add_update(
+        task_id="t3", kind=UpdateKind.CLOSED, by="coord-1", at=at("2023-02-02 10:00")
+    )
+    assert "119 项" in mytasks_lines(runtime, who)[0]
+
+
+def test_times_are_shown_in_shanghai(runtime: Runtime) -> None:
+    runtime.store.add_update(
+        task_id="t1",
+        kind=UpdateKind.ON_TRACK,
+        by="eco-1",
+        at=dt.datetime(2023, 2, 1, 1, 0, tzinfo=dt.UTC),
+    )
+    assert any("2023-02-01 09:00" in x for x in task_lines(runtime, runtime.catalogue.task("t1")))
