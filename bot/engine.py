@@ -224,7 +224,7 @@ class Engine:
         unbound = [
             c.id
             for c in rt.catalogue.contacts()
-            if c.id not in bound and c.telegram_id is None and c.bureau_id in open_bureaus
+            if c.id not in bound and c.bureau_id in open_bureaus
         ]
         failed = [r.key for r in rt.store.outbox_rows("failed")]
         return build_digest(

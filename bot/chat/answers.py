@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 
@@ -47,6 +48,8 @@ register(
     },
 )
 
+#: How long the bot takes the next text as the note (or number, or reason) it asked for.
+PENDING_FOR = dt.timedelta(hours=24)
 PROGRESS = re.compile(r"(?:进度|progress)?\s*[:：]?\s*(\d{1,3}(?:\.\d+)?)\s*[%％]", re.IGNORECASE)
 NUMBER = re.compile(r"^\s*[-+]?\d+(?:[.,]\d+)?\s*$")
 
@@ -391,6 +394,9 @@ async def text_message(update: Update, context: DubanContext) -> None:
         return
     text = message.text.strip()
     pending = rt.store.pending_input(who.user_id)
+    if pending is not None and rt.now() - pending.since > PENDING_FOR:
+        rt.store.clear_pending_input(who.user_id)  # an old question: don't guess
+        pending = None
     # 1. a coordinator's reason for sending a claim back
     if pending is not None and pending.what.startswith("return:") and who.has(Role.COORDINATOR):
         await _return_claim(update, context, who, int(pending.what.split(":")[1]), text)

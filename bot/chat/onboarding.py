@@ -43,6 +43,7 @@ async def start(update: Update, context: DubanContext) -> None:
                 await reply(update, t(lang, "start.bad_code", admins=esc(runtime.admins_text())))
             return
         runtime.store.bind(member_id, user.id, runtime.now(), "code")
+        runtime.store.mark_reachable(member_id)
         runtime.store.audit(
             runtime.now(), f"tg:{user.id}", "bind", {"member": member_id, "via": "code"}
         )
@@ -52,6 +53,9 @@ async def start(update: Update, context: DubanContext) -> None:
     if who is None or not who.known:
         await refuse_stranger(update, context, who)
         return
+    member = who.contact or who.person
+    if member is not None:
+        runtime.store.mark_reachable(member.id)  # they started the bot again
     if runtime.store.binding_for_user(user.id) is None:
         # Named by Telegram id in the catalogue: bound on the first /start, no code needed.
         member = who.contact or who.person
@@ -62,9 +66,6 @@ async def start(update: Update, context: DubanContext) -> None:
         )
         await _welcome(update, context, who)
         return
-    runtime.store.mark_reachable(
-        who.contact.id if who.contact else who.person.id if who.person else ""
-    )
     await reply(
         update, t(lang, "start.welcome_back", name=esc(who.name), roles=roles_text(who, lang))
     )
