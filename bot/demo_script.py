@@ -15,14 +15,12 @@ The terminal shows the conversation as it unfolds; the database stays for inspec
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import itertools
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -31,42 +29,6 @@ from bot.core.catalogue import load_catalogue
 from bot.core.model import Catalogue, Role
 
 TOKEN = "123456:DUBAN-LOCAL-EMULATOR"
-
-
-class EmulatorThread:
-    """The emulator on its own event loop in a daemon thread."""
-
-    def __init__(self) -> None:
-        self.port = 0
-        self._ready = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, name="emulator", daemon=True)
-
-    def start(self) -> str:
-        self._thread.start()
-        if not self._ready.wait(20):
-            raise RuntimeError("the emulator did not start")
-        return f"http://127.0.0.1:{self.port}"
-
-    def _run(self) -> None:
-        from bot.emulator.server import Emulator
-
-        async def main() -> None:
-            emulator = Emulator(token=TOKEN)
-            self.port = await emulator.start("127.0.0.1", 0)
-            self._stop = asyncio.Event()
-            self._loop = asyncio.get_running_loop()
-            self._ready.set()
-            await self._stop.wait()
-            await emulator.stop()
-
-        asyncio.run(main())
-
-    def stop(self) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(10)
 
 
 class Clock:
@@ -102,6 +64,7 @@ def _members(cat: Catalogue) -> list[tuple[str, str, str]]:
 def run_demo(args: argparse.Namespace) -> int:
     """Run the demo; returns the exit status."""
     from bot.emulator.client import EmulatorClient
+    from bot.emulator.thread import EmulatorThread
     from storage.repo import Store
 
     result = load_catalogue(args.config)
@@ -118,7 +81,7 @@ def run_demo(args: argparse.Namespace) -> int:
     codes = {mid: store.create_invite(mid, dt.datetime.now(dt.UTC)) for mid, _, _ in members}
     store.close()
 
-    emulator = EmulatorThread()
+    emulator = EmulatorThread(TOKEN)
     base = emulator.start()
     client = EmulatorClient(base)
     # The clock runs thousands of times faster than real time; scale Telegram's ~1 message a

@@ -82,13 +82,7 @@ class Runtime:
 
     def member_name(self, member_id: str) -> str:
         """A contact's or person's name; the id when the table no longer has them."""
-        for c in self.catalogue.contacts():
-            if c.id == member_id:
-                return c.name
-        for p in self.catalogue.people:
-            if p.id == member_id:
-                return p.name
-        return member_id
+        return self.catalogue.member_name(member_id)
 
     @property
     def lang(self) -> str:

@@ -312,6 +312,25 @@ class Catalogue:
                 return p
         raise KeyError(person_id)
 
+    def member_name(self, member_id: str) -> str:
+        """A contact's or person's name; the id itself when the table no longer has them."""
+        for c in self.contacts():
+            if c.id == member_id:
+                return c.name
+        for p in self.people:
+            if p.id == member_id:
+                return p.name
+        return member_id
+
+    def bureau_name(self, bureau_id: str | None) -> str:
+        """A bureau's name; the id itself when the table no longer has it."""
+        if not bureau_id:
+            return ""
+        for b in self.bureaus:
+            if b.id == bureau_id:
+                return b.name
+        return bureau_id
+
     def with_role(self, role: Role) -> tuple[Person, ...]:
         """The admins or the coordinators."""
         return tuple(p for p in self.people if role in p.roles)

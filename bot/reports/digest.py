@@ -59,23 +59,6 @@ def _section(title: str, rows: list[str], lang: str) -> list[str]:
     return [t(lang, "digest.section", title=title), *shown]
 
 
-def _name(catalogue: Catalogue, member: str) -> str:
-    for c in catalogue.contacts():
-        if c.id == member:
-            return c.name
-    for p in catalogue.people:
-        if p.id == member:
-            return p.name
-    return member
-
-
-def _bureau(catalogue: Catalogue, bureau_id: str | None) -> str:
-    try:
-        return catalogue.bureau(bureau_id or "").name
-    except KeyError:
-        return bureau_id or ""
-
-
 def build_digest(
     catalogue: Catalogue,
     history: History,
@@ -122,7 +105,7 @@ def build_digest(
             "digest.row_task",
             number=task.number,
             title=esc(task.title),
-            lead=esc(_bureau(catalogue, task.lead)),
+            lead=esc(catalogue.bureau_name(task.lead)),
         )
 
     red = [
@@ -149,8 +132,8 @@ def build_digest(
                     "digest.row_claim",
                     number=task.number,
                     title=esc(task.title),
-                    bureau=esc(_bureau(catalogue, s.claim.bureau_id)),
-                    who=esc(_name(catalogue, s.claim.by)),
+                    bureau=esc(catalogue.bureau_name(s.claim.bureau_id)),
+                    who=esc(catalogue.member_name(s.claim.by)),
                     time=fmt_time(s.claim.at, catalogue),
                 )
             )
@@ -165,7 +148,7 @@ def build_digest(
                 lang, "update.confirmed" if u.kind.value == "closed" else f"update.{u.kind.value}"
             )
             + (f" {u.progress}%" if u.progress is not None else ""),
-            who=esc(_name(catalogue, u.by)),
+            who=esc(catalogue.member_name(u.by)),
         )
         for u in history.updates
         if u.at > since and u.task_id in tasks
@@ -188,7 +171,7 @@ def build_digest(
             if prompt.task_id in tasks
             else (prompt.indicator_id or "")
         )
-        waiting[_bureau(catalogue, prompt.bureau_id)].append(label)
+        waiting[catalogue.bureau_name(prompt.bureau_id)].append(label)
     unanswered = [
         t(
             lang,
@@ -206,7 +189,7 @@ def build_digest(
             contact = catalogue.contact(member)
         except KeyError:
             continue
-        by_bureau[_bureau(catalogue, contact.bureau_id)].append(contact.name)
+        by_bureau[catalogue.bureau_name(contact.bureau_id)].append(contact.name)
     unbound_rows = [
         t(lang, "digest.row_unbound", bureau=esc(b), names="、".join(esc(n) for n in names))
         for b, names in by_bureau.items()
@@ -227,7 +210,7 @@ def build_digest(
                 name=esc(ind.name),
                 value=fmt_value(r.value),
                 unit=esc(ind.unit),
-                bureau=esc(_bureau(catalogue, r.bureau_id)),
+                bureau=esc(catalogue.bureau_name(r.bureau_id)),
                 time=fmt_time(r.at, catalogue),
             )
         )

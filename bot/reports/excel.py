@@ -128,31 +128,12 @@ def _local(when: dt.datetime, catalogue: Catalogue) -> str:
     return when.astimezone(catalogue.tz).strftime("%Y-%m-%d %H:%M")
 
 
-def _member(catalogue: Catalogue, member_id: str) -> str:
-    for c in catalogue.contacts():
-        if c.id == member_id:
-            return c.name
-    for p in catalogue.people:
-        if p.id == member_id:
-            return p.name
-    return member_id
-
-
-def _bureau(catalogue: Catalogue, bureau_id: str | None) -> str:
-    if not bureau_id:
-        return ""
-    try:
-        return catalogue.bureau(bureau_id).name
-    except KeyError:
-        return bureau_id
-
-
 def _units(catalogue: Catalogue, task: Task, sub: SubTask | None, lang: str) -> str:
     lead = (sub.lead if sub and sub.lead else None) or task.lead
     coop = list(sub.cooperating if sub and sub.lead else task.cooperating)
-    names = [_bureau(catalogue, lead) + t(lang, "xlsx.lead_mark")]
-    names += [_bureau(catalogue, b) for b in coop if b != lead]
-    names += [_bureau(catalogue, b) for b in catalogue.every_task_bureaus()]
+    names = [catalogue.bureau_name(lead) + t(lang, "xlsx.lead_mark")]
+    names += [catalogue.bureau_name(b) for b in coop if b != lead]
+    names += [catalogue.bureau_name(b) for b in catalogue.every_task_bureaus()]
     return "\n".join(names)
 
 
@@ -299,7 +280,7 @@ def _task_rows(
             _light_name(light, lang),
             f"{st.progress}%" if st.progress is not None else "",
             last.note if last else "",
-            _member(catalogue, last.by) if last else "",
+            catalogue.member_name(last.by) if last else "",
             _local(last.at, catalogue) if last else "",
             _days(deadline, light, today, lang),
         ]
@@ -334,7 +315,7 @@ def _indicator_sheet(
             fmt_value(ind.baseline) if ind.baseline is not None else "",
             ind.baseline_year or "",
             ind.due.text,
-            _bureau(catalogue, ind.owner),
+            catalogue.bureau_name(ind.owner),
             st.latest if st.latest is not None else "",
             _local(st.latest_at, catalogue) if st.latest_at else "",
             trend,
@@ -363,8 +344,8 @@ def _history_sheet(ws: Worksheet, catalogue: Catalogue, hist: History, lang: str
             _status_name(u.kind, lang),
             f"{u.progress}%" if u.progress is not None else "",
             u.note,
-            _member(catalogue, u.by),
-            _bureau(catalogue, u.bureau_id),
+            catalogue.member_name(u.by),
+            catalogue.bureau_name(u.bureau_id),
             t(lang, "xlsx.corrects", id=u.corrects) if u.corrects else "",
         ]
         for col, value in enumerate(values, 1):
@@ -408,7 +389,13 @@ def _unanswered_sheet(
             s.at.astimezone(catalogue.tz).date(), when.astimezone(catalogue.tz).date()
         )
         rows.append(
-            (_bureau(catalogue, s.bureau_id), _member(catalogue, s.recipient), about, s.at, days)
+            (
+                catalogue.bureau_name(s.bureau_id),
+                catalogue.member_name(s.recipient),
+                about,
+                s.at,
+                days,
+            )
         )
     rows.sort(key=lambda r: (r[0], r[3]))
     for row, (bureau, contact, about, at, days) in enumerate(rows, 2):

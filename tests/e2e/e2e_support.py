@@ -3,12 +3,10 @@ subprocess against it (real SQLite file, real scheduler, simulated clock)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,7 +17,7 @@ import pytest
 from catalogue.valid_table import VALID
 
 from bot.emulator.client import EmulatorClient
-from bot.emulator.server import Emulator
+from bot.emulator.thread import EmulatorThread
 
 TOKEN = "123456:E2E-TEST"
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,39 +33,6 @@ E2E_TABLE = (
         "  reminder_offsets_days: [30, 7, 1]\n  followup_after_workdays: 1\n",
     )
 )
-
-
-class EmulatorThread:
-    """The emulator on its own event loop in a daemon thread."""
-
-    def __init__(self) -> None:
-        self.port = 0
-        self.ready = threading.Event()
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.stop_event: asyncio.Event | None = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        async def main() -> None:
-            emulator = Emulator(token=TOKEN)
-            self.port = await emulator.start("127.0.0.1", 0)
-            self.loop = asyncio.get_running_loop()
-            self.stop_event = asyncio.Event()
-            self.ready.set()
-            await self.stop_event.wait()
-            await emulator.stop()
-
-        asyncio.run(main())
-
-    def start(self) -> str:
-        self.thread.start()
-        assert self.ready.wait(20), "emulator did not start"
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        if self.loop and self.stop_event:
-            self.loop.call_soon_threadsafe(self.stop_event.set)
-        self.thread.join(10)
 
 
 @dataclass
@@ -146,7 +111,7 @@ class Env:
 
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[tuple[str, EmulatorClient]]:
-    thread = EmulatorThread()
+    thread = EmulatorThread(TOKEN)
     base = thread.start()
     yield base, EmulatorClient(base)
     thread.stop()

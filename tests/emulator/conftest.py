@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from e2e.e2e_support import TOKEN, EmulatorThread
+from e2e.e2e_support import TOKEN
 
 from bot.emulator.client import EmulatorClient
+from bot.emulator.thread import EmulatorThread
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    thread = EmulatorThread()
+    thread = EmulatorThread(TOKEN)
     yield thread.start()
     thread.stop()
 
