@@ -1,8 +1,10 @@
 """Opening the SQLite database: file mode, WAL, foreign keys and schema migrations.
 
-The schema is versioned with ``PRAGMA user_version``; each migration runs once, in
-a transaction, in order. Status updates and readings are append-only: triggers refuse
-UPDATE and DELETE on them, so no code path (and no edit of the YAML) can lose one.
+The schema is built by sqlite-utils migrations (`MIGRATIONS`, recorded in the
+`_sqlite_migrations` table): each runs once, in a transaction, in order, so a fresh
+database and an old one both end on the latest schema. Status updates and readings are
+append-only: triggers refuse UPDATE and DELETE on them, so no code path (and no edit of
+the YAML) can lose one.
 """
 
 from __future__ import annotations
@@ -12,10 +14,9 @@ import sqlite3
 from pathlib import Path
 
 import sqlite_utils
+from sqlite_utils import Migrations
 
-MIGRATIONS: list[str] = [
-    # 1: the first schema
-    """
+INITIAL_SCHEMA = """
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
     CREATE TABLE catalogue_versions (
@@ -145,8 +146,39 @@ MIGRATIONS: list[str] = [
         update_id INTEGER,
         since TEXT NOT NULL
     );
-    """,
-]
+"""
+
+MIGRATIONS = Migrations("duban")
+
+
+def _statements(script: str) -> list[str]:
+    """Split a script into statements (triggers contain semicolons of their own)."""
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        if line.strip().startswith("--") and not buf.strip():
+            continue
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
+
+
+@MIGRATIONS(name="001_initial")
+def _initial(db: sqlite_utils.Database) -> None:
+    for statement in _statements(INITIAL_SCHEMA):
+        db.execute(statement)
+
+
+@MIGRATIONS(name="002_message_lookups")
+def _message_lookups(db: sqlite_utils.Database) -> None:
+    # an edited reply finds the update it corrects; a recipient's outbox rows by recipient
+    db.execute(
+        "CREATE INDEX status_updates_message ON status_updates (telegram_user_id, telegram_message_id)"
+    )
+    db.execute("CREATE INDEX outbox_recipient ON outbox (recipient, state)")
 
 
 def default_db_path() -> Path:
@@ -175,14 +207,11 @@ def open_db(path: Path | str) -> sqlite_utils.Database:
     return db
 
 
-def migrate(db: sqlite_utils.Database) -> int:
-    """Apply the migrations not yet applied; returns the schema version."""
-    version = int(db.execute("PRAGMA user_version").fetchone()[0])
-    if version > len(MIGRATIONS):
-        raise RuntimeError(
-            f"database schema {version} is newer than this duban ({len(MIGRATIONS)})"
-        )
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-        statements = f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
-        db.conn.executescript(statements)
-    return len(MIGRATIONS)
+def migrate(db: sqlite_utils.Database, stop_before: str | None = None) -> list[str]:
+    """Apply the migrations not yet applied; the names of those applied, in order."""
+    known = {m.name for m in MIGRATIONS._migrations}
+    unknown = [m.name for m in MIGRATIONS.applied(db) if m.name not in known]
+    if unknown:
+        raise RuntimeError(f"the database has migrations this duban does not know: {unknown}")
+    MIGRATIONS.apply(db, stop_before=stop_before)
+    return [m.name for m in MIGRATIONS.applied(db)]

@@ -30,8 +30,43 @@ def test_database_file_is_private_and_in_wal_mode(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] >= 1
     conn.close()
+
+
+def _schema(path: Path) -> list[tuple[str, str]]:
+    conn = sqlite3.connect(path)
+    rows = conn.execute(
+        "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name"
+    ).fetchall()
+    conn.close()
+    return rows
+
+
+def test_fresh_and_old_databases_end_on_the_latest_schema(tmp_path: Path) -> None:
+    import sqlite_utils
+
+    from storage.db import MIGRATIONS, migrate
+
+    old = tmp_path / "old.db"
+    db = sqlite_utils.Database(old)
+    migrate(db, stop_before="002_message_lookups")  # a database from before the second one
+    db.execute(
+        "INSERT INTO status_updates (task_id, kind, by_member, at, recorded_at) VALUES ('t01', 'note', 'eco-1', '2022-05-01T00:00:00+00:00', '2022-05-01T00:00:00+00:00')"
+    )
+    db.conn.close()
+    assert ("index", "status_updates_message") not in _schema(old)
+    Store.open(old).close()
+    fresh = tmp_path / "fresh.db"
+    Store.open(fresh).close()
+    assert _schema(old) == _schema(fresh)
+    assert ("index", "status_updates_message") in _schema(fresh)
+    reopened = Store.open(old)
+    assert [m.name for m in MIGRATIONS.applied(reopened.db)] == [
+        "001_initial",
+        "002_message_lookups",
+    ]
+    assert len(reopened.updates()) == 1  # the old data is still there
+    reopened.close()
 
 
 def test_status_updates_cannot_be_changed_or_deleted(store: Store) -> None:
