@@ -96,7 +96,7 @@ class Duban:
         rt.bot_username = me.username or rt.bot_username
         rt.store.set_meta("bot_username", rt.bot_username)
         for key in rt.store.outbox_recover():
-            log.warning("outbox %s was in flight at the last stop: not sent again", key)
+            log.warning("outbox %s was in flight at the last stop: sending it again", key)
         await self.publish_commands()
         jq = app.job_queue
         assert jq is not None

@@ -107,6 +107,9 @@ class Engine:
         self.runtime = runtime
         self.bot = bot
         self._lock = asyncio.Lock()
+        # Recipients served at once: enough to keep Telegram's 30 a second busy, few enough
+        # that a crash leaves little in flight.
+        self._parallel = asyncio.Semaphore(8)
         self.ticks = 0
 
     async def tick(self) -> int:
@@ -128,6 +131,10 @@ class Engine:
             return sum(results)
 
     async def _drain(self, items: list[Due], now: dt.datetime) -> int:
+        async with self._parallel:
+            return await self._drain_one(items, now)
+
+    async def _drain_one(self, items: list[Due], now: dt.datetime) -> int:
         sent = 0
         for item in items:
             try:

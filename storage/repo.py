@@ -346,13 +346,15 @@ class Store:
         )
 
     def outbox_recover(self) -> list[str]:
-        """After a crash: rows caught between 'sending' and an answer become 'unknown'.
+        """After a crash: rows caught between 'sending' and an answer go back to pending.
 
-        They are not sent again (a reminder is never sent twice); the log names them.
+        They are sent again (their delivery is unknown, and a lost reminder is worse than
+        a repeated one), so duplicates are at most the messages in flight at the crash.
+        A row confirmed as sent is never sent again.
         """
         keys = [r["key"] for r in self._rows("SELECT key FROM outbox WHERE state = 'sending'")]
         if keys:
-            self.db.execute("UPDATE outbox SET state = 'unknown' WHERE state = 'sending'")
+            self.db.execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'")
         return keys
 
     def outbox_pending(self) -> list[OutboxRow]:
