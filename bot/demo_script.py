@@ -233,19 +233,34 @@ def _answer(
         client.send(user, "47.5", reply_to=message["message_id"])
         say(user, "回复数值 47.5")
         return
-    if "a:o" not in data:
+    action = plan_for.get(member_id, "o")
+    if "待办汇总" in text:  # several items at once: open each task to report on it
+        if action == "silent":
+            return
+        for key in [k for k in data if k.count(":") == 1 and k.startswith("u:")][:3]:
+            client.press(user, message["message_id"], data=key)
+            say(user, f"点击「{data[key]}」")
         return
+    prefix = "a"
+    if "a:o" not in data:
+        picks = [k for k in data if k.startswith("u:") and k.endswith(":o")]
+        if not picks:
+            return
+        prefix = picks[0][: -len(":o")]
     action = plan_for.setdefault(member_id, next(actions))
     if action == "d" and "已完成" in " ".join(data.values()) and member_id in plan_for:
         plan_for[member_id] = "o"  # one claim is enough for the story
     if action == "silent":
         return
-    if action == "text":
+    if action == "text" and prefix == "a":
         client.send(user, "进度60%，已完成方案编制，正在组织实施", reply_to=message["message_id"])
         say(user, "回复：进度60%，已完成方案编制，正在组织实施")
         return
-    client.press(user, message["message_id"], data=f"a:{action}")
-    say(user, f"点击「{data.get(f'a:{action}', action)}」")
+    if action == "text":
+        action = "o"
+    key = f"{prefix}:{action}"
+    client.press(user, message["message_id"], data=key)
+    say(user, f"点击「{data.get(key, action)}」")
     if action in ("r", "b"):
         client.send(user, "资金尚未到位，已向区财政局申请")
         say(user, "补充说明：资金尚未到位，已向区财政局申请")

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.core.compose import compose
+from bot.core.compose import BUNDLE_AT, compose, compose_bundle
 from bot.core.i18n import t
 from bot.core.model import Role
 from bot.core.planner import Due, Kind, plan
@@ -135,7 +135,17 @@ class Engine:
             return await self._drain_one(items, now)
 
     async def _drain_one(self, items: list[Due], now: dt.datetime) -> int:
-        sent = 0
+        foldable = [d for d in items if d.kind not in (Kind.DIGEST, Kind.ESCALATION)]
+        if len(foldable) >= BUNDLE_AT:
+            try:
+                bundled = await self.deliver_bundle(foldable, now)
+            except Exception:
+                log.exception("delivering a summary to %s failed", foldable[0].recipient)
+                bundled = 0
+            items = [d for d in items if d not in foldable]
+            sent = bundled
+        else:
+            sent = 0
         for item in items:
             try:
                 if await self.deliver(item, now):
@@ -214,6 +224,41 @@ class Engine:
         if item.kind is Kind.DIGEST:
             await self.digest_attachments(chat_id, now)
         return True
+
+    async def deliver_bundle(self, items: list[Due], now: dt.datetime) -> int:
+        """Several messages due to one recipient at once, as one summary (each key recorded)."""
+        rt = self.runtime
+        recipient = items[0].recipient
+        chat_id = self.runtime.chat_id_for(recipient)
+        if chat_id is None or recipient in rt.store.unreachable():
+            return 0
+        rendered = compose_bundle(rt.catalogue, rt.history(), items, now, rt.lang)
+        claimed = [
+            d
+            for d in items
+            if rt.store.outbox_claim(
+                key=d.key, kind=d.kind.value, recipient=d.recipient, slot=d.slot, at=now,
+                chat_id=chat_id, task_id=d.task_id, subtask_id=d.subtask_id,
+                indicator_id=d.indicator_id, bureau_id=d.bureau_id, text=rendered.text,
+            )
+        ]  # fmt: skip
+        if not claimed:
+            return 0
+        try:
+            message = await send_with_retry(self.bot, chat_id, rendered)
+        except Forbidden as err:
+            for d in claimed:
+                rt.store.outbox_failed(d.key, f"403 {err.message}", rt.now())
+            await self.unreachable(recipient, str(err.message))
+            return 0
+        except TelegramError as err:
+            for d in claimed:
+                rt.store.outbox_retry(d.key, str(err))
+            return 0
+        for d in claimed:
+            rt.store.outbox_sent(d.key, message.message_id, rt.now())
+        log.info("sent %d items to %s as one summary", len(claimed), recipient)
+        return len(claimed)
 
     def digest_text(self, item: Due, now: dt.datetime) -> str:
         """The weekly digest for a coordinator."""

@@ -368,6 +368,14 @@ class Store:
         )
         return _outbox(rows[0]) if rows else None
 
+    def outbox_all_by_message(self, chat_id: int, message_id: int) -> list[OutboxRow]:
+        """Every planned message a Telegram message carried (a summary carries several)."""
+        rows = self._rows(
+            "SELECT * FROM outbox WHERE chat_id = ? AND message_id = ? ORDER BY slot, key",
+            [chat_id, message_id],
+        )
+        return [_outbox(r) for r in rows]
+
     def outbox_rows(self, state: str | None = None) -> list[OutboxRow]:
         """Outbox rows, oldest slot first (optionally of one state)."""
         if state:

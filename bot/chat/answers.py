@@ -404,7 +404,17 @@ async def text_message(update: Update, context: DubanContext) -> None:
     # 2. a Telegram reply to one of our planned messages
     target = message.reply_to_message
     if target is not None and target.from_user is not None and target.from_user.is_bot:
-        row = rt.store.outbox_by_message(message.chat.id, target.message_id)
+        carried = rt.store.outbox_all_by_message(message.chat.id, target.message_id)
+        row = carried[0] if carried else None
+        subjects = {r.task_id or r.indicator_id for r in carried}
+        if len(subjects) > 1 and who.contact is not None:
+            # a reply to a summary of several items: ask which task it is about
+            tasks = [
+                x for x in open_tasks(rt, who, rt.history()) if x.id in {r.task_id for r in carried}
+            ]
+            if tasks:
+                await _ask_which(update, context, who, text, tasks)
+                return
         if row is not None and who.contact is not None:
             if row.kind == "reading" and row.indicator_id:
                 await _record_reading(update, context, who, row.indicator_id, text, row.key)
@@ -444,6 +454,14 @@ async def text_message(update: Update, context: DubanContext) -> None:
     if len(tasks) == 1:
         await _record_note(update, context, who, tasks[0], text, None, None)
         return
+    await _ask_which(update, context, who, text, tasks)
+
+
+async def _ask_which(
+    update: Update, context: DubanContext, who: Identity, text: str, tasks: list[Task]
+) -> None:
+    """Keep the text and ask which task it is about, a button per task."""
+    rt = context.runtime
     rt.store.set_pending_input(who.user_id, "text:" + text[:3000], rt.now())
     rows = [(Button(f"{task.number}. {task.title[:14]}", f"w:{task.id}"),) for task in tasks[:40]]
     await reply(update, Rendered(t(rt.lang, "answer.which_task"), tuple(rows)))

@@ -8,12 +8,15 @@ from bot.core.history import History
 from bot.core.i18n import register, t
 from bot.core.model import Catalogue, Indicator
 from bot.core.planner import Due, Kind
-from bot.core.render import Rendered, answer_buttons, esc, fmt_time, task_card
+from bot.core.render import Button, Rendered, answer_buttons, esc, fmt_time, task_card
 from bot.core.status import Light, task_status
 
 register(
     "zh",
     {
+        "msg.bundle": "📌 <b>待办汇总</b>：以下 {count} 项需要您反馈",
+        "msg.bundle_hint": "点下方任务按钮逐项报告；指标请发送 /report 指标编号 数值。",
+        "msg.what.reading": "请报送指标数据（/report {id} 数值）",
         "reason.milestone_passed": "阶段节点已过 {days} 天，尚无新的进展报告",
         "reason.no_reading": "到期未报送指标数据",
     },
@@ -21,6 +24,9 @@ register(
 register(
     "en",
     {
+        "msg.bundle": "📌 <b>Pending items</b>: {count} need your report",
+        "msg.bundle_hint": "Press a task below to report on it; for indicators send /report ID VALUE.",
+        "msg.what.reading": "an indicator reading is due (/report {id} VALUE)",
         "reason.milestone_passed": "milestone passed {days} days ago with no report since",
         "reason.no_reading": "no reading reported by the due date",
     },
@@ -78,6 +84,52 @@ def compose(
     if due.late:
         lines.append(t(lang, "msg.late", slot=fmt_time(due.slot, catalogue)))
     return Rendered("\n".join(lines), answer_buttons(lang))
+
+
+#: A recipient with this many messages due at once gets them as one summary.
+BUNDLE_AT = 4
+
+
+def compose_bundle(
+    catalogue: Catalogue, history: History, items: list[Due], now: dt.datetime, lang: str
+) -> Rendered:
+    """Several due messages for one recipient as one summary, a button per task."""
+    late = all(d.late for d in items)
+    head = t(lang, "msg.catch_up") if late else t(lang, "msg.bundle", count=len(items))
+    lines = [head, ""]
+    buttons: list[tuple[Button, ...]] = []
+    seen: set[str] = set()
+    for d in items:
+        if d.kind is Kind.READING and d.indicator_id:
+            ind = catalogue.indicator(d.indicator_id)
+            what = t(lang, "msg.what.reading", id=ind.id)
+            lines.append(
+                f"• {esc(ind.name)}：{what}" if lang == "zh" else f"• {esc(ind.name)}: {what}"
+            )
+            continue
+        if d.task_id is None:
+            continue
+        task = catalogue.task(d.task_id)
+        if d.kind is Kind.REMINDER:
+            what = t(lang, "msg.what.reminder", days=d.offset_days)
+        elif d.kind is Kind.CHECKIN:
+            what = t(lang, "msg.what.checkin")
+        elif d.kind is Kind.OVERDUE:
+            what = t(lang, "msg.what.overdue")
+        else:
+            what = t(lang, "msg.what.followup")
+        if d.subtask_id:
+            sub = task.subtask(d.subtask_id)
+            if sub is not None:
+                what += "（" + esc(sub.text[:20]) + "…）"
+        lines.append(
+            t(lang, "msg.catch_up_row", number=task.number, title=esc(task.title), what=what)
+        )
+        if task.id not in seen and len(buttons) < 10:
+            seen.add(task.id)
+            buttons.append((Button(f"{task.number}. {task.title[:14]}", f"u:{task.id}"),))
+    lines += ["", t(lang, "msg.bundle_hint")]
+    return Rendered("\n".join(lines), tuple(buttons))
 
 
 def _reading(
