@@ -37,7 +37,7 @@ register(
         "cli.exported": "已导出到 {path}",
         "cli.startup_failed": "分工表有错误，且数据库中没有上一份有效的分工表，无法启动。",
         "cli.startup_last_good": "⚠️ {file} 有错误，机器人使用数据库中第 {version} 版（上一份有效的分工表）启动。",
-        "cli.plan_header": "今后 {days} 天计划发送 {count} 条消息：",
+        "cli.plan_header": "{start} 至 {end} 计划发送 {count} 条消息：",
     },
 )
 register(
@@ -57,7 +57,7 @@ register(
         "cannot start.",
         "cli.startup_last_good": "⚠️ {file} has errors: the bot started on version {version} from "
         "the database (the last good table).",
-        "cli.plan_header": "{count} messages planned in the next {days} days:",
+        "cli.plan_header": "{count} messages planned from {start} to {end}:",
     },
 )
 
@@ -79,8 +79,14 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--log-level", default=os.environ.get("DUBAN_LOG_LEVEL", "INFO"))
 
     p = sub.add_parser("plan", parents=[common], help="计划发送的消息 / upcoming messages")
+    p.add_argument(
+        "--from", dest="start", default=None, help="from this date or instant (default: now)"
+    )
+    p.add_argument(
+        "--to", dest="end", default=None, help="to this date (default: --days after --from)"
+    )
     p.add_argument("--days", type=int, default=30)
-    p.add_argument("--at", default=None, help="plan as of this instant (ISO 8601)")
+    p.add_argument("--bureau", default=None, help="only messages to this bureau's contacts")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("contacts", parents=[common], help="联系人绑定情况 / who is bound")
@@ -192,7 +198,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 @command("plan")
 def cmd_plan(args: argparse.Namespace) -> int:
-    """Print the messages planned for the next days."""
+    """Print the messages the planner would send between two dates (the admin's preview).
+
+    What was already sent (in the database) is left out; within the range each series
+    is shown with every slot, as if every message before it went out.
+    """
     from bot.core.planner import upcoming
     from bot.core.render import fmt_time
 
@@ -201,8 +211,22 @@ def cmd_plan(args: argparse.Namespace) -> int:
         return 1
     lang = _lang(args, catalogue)
     store = _store(args)
-    now = parse_instant(args.at, catalogue) if args.at else dt.datetime.now(dt.UTC)
-    items = upcoming(catalogue, now, store.history(), now + dt.timedelta(days=args.days))
+    start = parse_instant(args.start, catalogue) if args.start else dt.datetime.now(dt.UTC)
+    if args.end:
+        end = parse_instant(args.end, catalogue)
+        if len(args.end) == 10:  # a date: through the end of that day
+            end += dt.timedelta(days=1) - dt.timedelta(microseconds=1)
+    else:
+        end = start + dt.timedelta(days=args.days)
+    items = upcoming(catalogue, start - dt.timedelta(microseconds=1), store.history(), end)
+    if args.bureau:
+        bureau = catalogue.resolve_bureau(args.bureau)
+        if bureau is None:
+            from bot.cli import render_unknown_bureau
+
+            print(render_unknown_bureau(catalogue, args.bureau, lang), file=sys.stderr)
+            return 1
+        items = [d for d in items if d.bureau_id == bureau.id]
     if args.json:
         json.dump(
             [
@@ -210,8 +234,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
                     "key": d.key,
                     "kind": d.kind.value,
                     "recipient": d.recipient,
+                    "bureau": catalogue.bureau_name(d.bureau_id) or None,
                     "slot": d.slot.isoformat(),
                     "task": d.task_id,
+                    "subtask": d.subtask_id,
                     "indicator": d.indicator_id,
                 }
                 for d in items
@@ -222,14 +248,24 @@ def cmd_plan(args: argparse.Namespace) -> int:
         )
         print()
         return 0
-    print(t(lang, "cli.plan_header", days=args.days, count=len(items)))
+    print(
+        t(
+            lang,
+            "cli.plan_header",
+            start=fmt_time(start, catalogue),
+            end=fmt_time(end, catalogue),
+            count=len(items),
+        )
+    )
     for d in items:
         subject = ""
         if d.task_id:
-            subject = f"任务{catalogue.task(d.task_id).number}" if lang == "zh" else d.task_id
+            number = catalogue.task(d.task_id).number
+            subject = f"任务{number}" if lang == "zh" else f"task {number}"
         elif d.indicator_id:
             subject = d.indicator_id
-        print(f"  {fmt_time(d.slot, catalogue)}  {d.kind.value:<10} {subject:<8} -> {d.recipient}")
+        who = catalogue.member_name(d.recipient)
+        print(f"  {fmt_time(d.slot, catalogue)}  {d.kind.value:<10} {subject:<8} {who}")
     return 0
 
 
