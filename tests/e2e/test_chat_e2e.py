@@ -162,3 +162,43 @@ def test_a_second_save_during_validation_is_not_lost(env: Env) -> None:
     assert "坚决打好蓝天保卫战" in report
     time.sleep(2)
     assert not any("修改未生效" in x for x in env.texts(ADMIN))
+
+
+def test_bad_input_gets_a_clear_answer_and_loses_nothing(env: Env) -> None:
+    # ECON no longer cooperates on task 2: remove it from the sub-item
+    env.config.write_text(
+        env.config.read_text("utf-8").replace("        cooperating: [经济发展局]\n", ""), "utf-8"
+    )
+    for user in (ECO, ECON, COORD):
+        env.client.send(user, "/start")
+    env.start_bot(NOV, 1, "--tick", "0.5")
+    env.wait_text(ECON, "绑定成功")
+    env.client.send(ECON, "/update 2")
+    env.wait_text(ECON, "不是您单位")
+    env.client.send(ECON, "/update 99")
+    env.wait_text(ECON, "找不到任务「99」")
+    env.client.send(ECON, "/report")
+    env.wait_text(ECON, "用法：/report")
+    env.client.send(ECON, "/report xyz 5")
+    env.wait_text(ECON, "未知指标「xyz」")
+    env.client.send(COORD, "/status 不存在局")
+    env.wait_text(COORD, "找不到任务或单位")
+    # HTML special characters, emoji and an over-long note are kept as written
+    env.client.send(ECO, "/update 2")
+    ask = env.wait_text(ECO, "目前进展如何")
+    env.client.press(ECO, ask["message_id"], data="u:t02:r")
+    env.wait_text(ECO, "已记录：任务 2")
+    tricky = "<b>注意</b> & R&D 进度50%以上 😀"
+    env.client.send(ECO, tricky)
+    env.wait_text(ECO, "已记录任务 2 的说明")
+    env.client.send(ECO, "/update 2")
+    ask = env.wait_text(ECO, "目前进展如何", timeout=20)
+    env.client.press(ECO, ask["message_id"], data="u:t02:n")
+    env.wait_text(ECO, "请回复本消息，写下任务 2 的补充说明")
+    env.client.send(ECO, "长" * 5000)
+    env.wait_until(lambda: sum("已记录任务 2 的说明" in x for x in env.texts(ECO)) == 2)
+    env.client.send(COORD, "/status 2")
+    detail = env.wait_text(COORD, "最近记录")["text"]
+    assert tricky in detail and len(detail) <= 4096
+    notes = rows(env, "SELECT note FROM status_updates WHERE kind = 'note' ORDER BY id")
+    assert notes == [(tricky,), ("长" * 5000,)]
