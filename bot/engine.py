@@ -209,8 +209,12 @@ class Engine:
             await self.unreachable(item.recipient, str(err.message))
             return False
         except BadRequest as err:
-            log.error("Telegram refused %s: %s", item.key, err.message)
             rt.store.outbox_failed(item.key, f"400 {err.message}", rt.now())
+            if "chat not found" in err.message.lower():
+                # an id Telegram does not know for this bot: a contact problem, like a 403
+                await self.unreachable(item.recipient, str(err.message))
+            else:
+                log.error("Telegram refused %s: %s", item.key, err.message)
             return False
         except TelegramError as err:
             if row.attempts >= MAX_ATTEMPTS:

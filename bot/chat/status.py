@@ -14,7 +14,15 @@ from bot.chat.common import DubanContext, command_args, identity, keyboard, repl
 from bot.core.i18n import register, t
 from bot.core.model import Role, Task
 from bot.core.render import Button, Rendered, deadline_line, esc, fmt_time, paginate, task_card
-from bot.core.status import ItemStatus, Light, counts, indicator_status, table_status, task_status
+from bot.core.status import (
+    ItemStatus,
+    Light,
+    counts,
+    indicator_status,
+    reason_text,
+    table_status,
+    task_status,
+)
 from bot.runtime import Identity, Runtime
 
 log = logging.getLogger(__name__)
@@ -126,7 +134,7 @@ def task_lines(rt: Runtime, task: Task) -> list[str]:
     if st.progress is not None:
         lines.append(t(lang, "status.progress", progress=st.progress))
     if st.reasons:
-        names = "；".join(t(lang, f"reason.{r.code}", **r.params) for r in st.reasons)
+        names = "；".join(esc(reason_text(lang, r)) for r in st.reasons)
         lines.append(t(lang, "status.reasons", reasons=names))
     if task.subtasks:
         lines.append(t(lang, "status.subtasks"))
@@ -189,7 +197,7 @@ def overdue_lines(rt: Runtime) -> list[str]:
         return [t(lang, "overdue.none")]
     lines = [t(lang, "overdue.header", count=len(reds))]
     for st, task in reds:
-        why = "；".join(t(lang, f"reason.{r.code}", **r.params) for r in st.reasons)
+        why = "；".join(esc(reason_text(lang, r)) for r in st.reasons)
         lines.append(_row(rt, st, task) + (f"\n　{why}" if why else ""))
     return lines
 

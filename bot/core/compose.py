@@ -17,8 +17,6 @@ register(
         "msg.bundle": "📌 <b>待办汇总</b>：以下 {count} 项需要您反馈",
         "msg.bundle_hint": "点下方任务按钮逐项报告；指标请发送 /report 指标编号 数值。",
         "msg.what.reading": "请报送指标数据（/report {id} 数值）",
-        "reason.milestone_passed": "阶段节点已过 {days} 天，尚无新的进展报告",
-        "reason.no_reading": "到期未报送指标数据",
     },
 )
 register(
@@ -27,8 +25,6 @@ register(
         "msg.bundle": "📌 <b>Pending items</b>: {count} need your report",
         "msg.bundle_hint": "Press a task below to report on it; for indicators send /report ID VALUE.",
         "msg.what.reading": "an indicator reading is due (/report {id} VALUE)",
-        "reason.milestone_passed": "milestone passed {days} days ago with no report since",
-        "reason.no_reading": "no reading reported by the due date",
     },
 )
 

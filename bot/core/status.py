@@ -86,6 +86,17 @@ class IndicatorStatus:
     days_left: int | None
 
 
+def reason_text(lang: str, reason: Reason) -> str:
+    """A reason in words (`reason.<code>` texts; a sub-item's reason names the sub-item)."""
+    from bot.core.i18n import t
+
+    if reason.code == "sub":
+        inner = reason.params["reason"]
+        assert isinstance(inner, Reason)
+        return t(lang, "reason.sub", sub=reason.params["sub"], reason=reason_text(lang, inner))
+    return t(lang, f"reason.{reason.code}", **reason.params)
+
+
 def _worst(lights: list[Light]) -> Light:
     return min(lights, key=lambda x: x.rank) if lights else Light.GREEN
 
@@ -172,14 +183,20 @@ def task_status(
         return own
     subs = tuple(_item(catalogue, task, s, history, now, cal) for s in task.subtasks)
     worst = _worst([own.light, *(s.light for s in subs if s.light is not Light.DONE)])
-    extra = tuple(
-        r for s in subs if s.light.rank < own.light.rank for r in s.reasons if r not in own.reasons
-    )
+    # A sub-item worse than the task names itself in the reason, worst first.
+    ranked: list[tuple[int, Reason]] = [(own.light.rank, r) for r in own.reasons]
+    for sub, st in zip(task.subtasks, subs, strict=True):
+        if st.light is Light.DONE or st.light.rank >= own.light.rank:
+            continue
+        for r in st.reasons:
+            if r not in own.reasons:
+                ranked.append((st.light.rank, Reason("sub", {"sub": sub.text[:16], "reason": r})))
+    ranked.sort(key=lambda x: x[0])
     return ItemStatus(
         own.task_id,
         None,
         worst,
-        own.reasons + extra,
+        tuple(r for _, r in ranked),
         own.deadline,
         own.days_left,
         own.progress,

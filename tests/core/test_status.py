@@ -6,7 +6,7 @@ from support import at
 
 from bot.core.history import History, Reading, Sent, StatusUpdate, UpdateKind
 from bot.core.model import Catalogue
-from bot.core.status import Light, indicator_status, task_status
+from bot.core.status import Light, indicator_status, reason_text, task_status
 
 _n = iter(range(1, 10_000))
 
@@ -43,6 +43,8 @@ def test_red_when_overdue_with_the_days(cat: Catalogue) -> None:
 def test_a_late_sub_item_turns_its_task_red(cat: Catalogue) -> None:
     # t02-2 is due 2024年底, the task itself 2025年底
     assert light(cat, "t02", "2025-02-01 10:00") is Light.RED
+    st = task_status(cat, cat.task("t02"), History(), at("2025-02-01 10:00"))
+    assert reason_text("zh", st.reasons[0]) == "子项「加强移动源排放控制…」逾期 32 天"
     closed_sub = upd("t02", UpdateKind.CLOSED, "2025-01-05 10:00", sub="t02-2")
     assert light(cat, "t02", "2025-02-01 10:00", closed_sub) is Light.GREEN
 
