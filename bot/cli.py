@@ -82,10 +82,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", parents=[common], help="演示 / the whole loop on the emulator")
     p.add_argument("--interactive", action="store_true", help="type as a contact or coordinator")
-    p.add_argument("--speed", type=float, default=7200.0, help="simulated clock speed")
+    p.add_argument(
+        "--speed", "--clock-speed", dest="speed", type=float, default=7200.0,
+        help="simulated clock speed (simulated seconds per real second)",
+    )  # fmt: skip
     p.add_argument("--days", type=float, default=5.8, help="simulated days to run")
     p.add_argument(
         "--start",
+        "--clock-start",
+        dest="start",
         default="2022-11-30T18:00",
         help="simulated start, Asia/Shanghai (default: the evening before the 30-day reminders "
         "of the 2022年底 tasks)",

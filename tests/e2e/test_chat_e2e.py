@@ -173,6 +173,11 @@ def test_bad_input_gets_a_clear_answer_and_loses_nothing(env: Env) -> None:
         env.client.send(user, "/start")
     env.start_bot(NOV, 1, "--tick", "0.5")
     env.wait_text(ECON, "绑定成功")
+    env.client.send(ECON, "/help")
+    contact_help = env.wait_text(ECON, "/mytasks")["text"]
+    assert "/report" in contact_help and "/contacts" not in contact_help
+    env.client.send(COORD, "/help")
+    assert "/overdue" in env.wait_text(COORD, "/export")["text"]
     env.client.send(ECON, "/update 2")
     env.wait_text(ECON, "不是您单位")
     env.client.send(ECON, "/update 99")

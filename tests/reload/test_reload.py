@@ -189,3 +189,35 @@ def test_a_hundred_random_edits_leave_no_orphan_and_no_duplicate(tmp_path: Path)
     known = {e.id for e in store.entities("task")}
     assert {u.task_id for u in store.updates()} <= known  # every update's task is live or archived
     store.close()
+
+
+def test_cli_diff_prints_the_change_report(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    old = tmp_path / "old.yaml"
+    new = tmp_path / "new.yaml"
+    old.write_text(VALID, "utf-8")
+    new.write_text(
+        VALID.replace(  # renamed; the old name stays as an alias, so references still resolve
+            "    name: 经济发展局\n    aliases: [经济发展和局]\n",
+            "    name: 经济发展和改革局\n    aliases: [经济发展局, 经济发展和局]\n",
+        ),
+        "utf-8",
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "diff", str(old), str(new)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "单位改名：「经济发展局」→「经济发展和改革局」（联系人和记录保留）" in out.stdout
+    assert "<b>" not in out.stdout
+    broken = subprocess.run(
+        [sys.executable, "-m", "bot", "diff", str(old), str(tmp_path / "missing.yaml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert broken.returncode == 1 and "Traceback" not in broken.stderr
