@@ -54,6 +54,13 @@ def test_onboarding_reminder_button_note_and_status(env: Env) -> None:
         ("t02", "at_risk", ""),
         ("t02", "note", "资金尚未到位"),
     ]
+    # Monday 09:00: the weekly digest, with the chart and the workbook
+    digest = env.wait_text(COORD, "督办周报")
+    assert (
+        "提醒未回复" in digest["text"] or "本周新反馈" in digest["text"] or "逾期" in digest["text"]
+    )
+    env.wait_until(lambda: any(m.get("photo") for m in env.client.bot_messages(COORD)), 40)
+    env.wait_until(lambda: any(m.get("document") for m in env.client.bot_messages(COORD)), 40)
     # a stranger can change nothing
     env.client.send(STRANGER, "/status")
     env.client.send(STRANGER, "进度100%")
@@ -69,8 +76,27 @@ def test_reply_with_progress_claim_and_confirmation(env: Env) -> None:
     env.wait_text(ECO, "（进度 60%）")
     env.client.press(ECO, reminder["message_id"], data="a:d")
     env.wait_text(ECO, "已提交办结申请")
-    claim = env.wait_text(COORD, "申请办结")
-    assert "生态环境局" in claim["text"] and "任务 2" in claim["text"]
+    first = env.wait_text(COORD, "申请办结")
+    assert "生态环境局" in first["text"] and "任务 2" in first["text"]
+    # sent back with a reason first
+    back = next(
+        b["callback_data"]
+        for row in first["reply_markup"]["inline_keyboard"]
+        for b in row
+        if b["callback_data"].startswith("c:rt:")
+    )
+    env.client.press(COORD, first["message_id"], data=back)
+    env.wait_text(COORD, "写明退回任务 2 的理由")
+    env.client.send(COORD, "请附上验收材料")
+    assert "请附上验收材料" in env.wait_text(ECO, "办结申请被退回")["text"]
+    env.client.press(COORD, first["message_id"], data=back)  # the old claim is handled
+    env.wait_until(
+        lambda: any(a["text"] == "该申请已处理过了。" for a in env.client.callback_answers())
+    )
+    # claimed again, then confirmed
+    env.client.press(ECO, reminder["message_id"], data="a:d")
+    env.wait_until(lambda: sum("申请办结" in x for x in env.texts(COORD)) >= 2)
+    claim = [m for m in env.client.bot_messages(COORD) if "申请办结" in (m.get("text") or "")][-1]
     confirm = next(
         b["callback_data"]
         for row in claim["reply_markup"]["inline_keyboard"]
@@ -82,7 +108,7 @@ def test_reply_with_progress_claim_and_confirmation(env: Env) -> None:
     env.client.send(COORD, "/status 2")
     assert "已办结" in env.wait_text(COORD, "最近记录")["text"]
     kinds = [r[1] for r in updates(env)]
-    assert kinds == ["note", "done_claimed", "closed"]
+    assert kinds == ["note", "done_claimed", "returned", "done_claimed", "closed"]
     assert updates(env)[0][3] == 60
 
 
