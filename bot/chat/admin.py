@@ -8,7 +8,7 @@ from telegram import InputFile, Update
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot.chat.common import DubanContext, reply, requires
-from bot.core.i18n import register, t
+from bot.core.i18n import join, register, t
 from bot.core.model import Role
 from bot.core.render import esc, paginate
 from bot.runtime import Identity, Runtime
@@ -57,7 +57,7 @@ def contacts_lines(rt: Runtime) -> list[str]:
         (
             p.id,
             p.name,
-            "、".join(t(lang, f"role.{r.value}") for r in sorted(p.roles)),
+            join(lang, (t(lang, f"role.{r.value}") for r in sorted(p.roles))),
             p.telegram_id,
             p.placeholder,
         )

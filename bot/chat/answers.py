@@ -13,7 +13,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from bot.chat.common import DubanContext, command_args, identity, refuse_stranger, reply, requires
 from bot.core.compose import example_value, fmt_value
 from bot.core.history import History, StatusUpdate, UpdateKind
-from bot.core.i18n import register, t
+from bot.core.i18n import join, paren, register, t
 from bot.core.model import Catalogue, Role, Task
 from bot.core.render import (
     ANSWER_CODES,
@@ -533,7 +533,7 @@ def mytasks_lines(rt: Runtime, who: Identity) -> list[str]:
     for st, task in statuses:
         role = t(lang, "word.lead") if task.lead == who.bureau_id else t(lang, "word.cooperating")
         lines.append(
-            f"{st.light.icon} {task.number}. {esc(task.title)}（{role}）\n"
+            f"{st.light.icon} {task.number}. {esc(task.title)}{paren(lang, role)}\n"
             f"　{deadline_line(task.deadline, now, rt.catalogue, lang)}"
         )
     lines.append("\n" + t(lang, "mytasks.hint"))
@@ -581,7 +581,7 @@ async def report_command(update: Update, context: DubanContext, who: Identity) -
     lang = rt.lang
     args = command_args(context)
     mine = [i for i in rt.catalogue.indicators if i.owner == who.bureau_id]
-    ids = "、".join(i.id for i in (mine or list(rt.catalogue.indicators)))
+    ids = join(lang, (i.id for i in (mine or list(rt.catalogue.indicators))))
     example = f"{mine[0].id} {example_value(mine[0])}" if mine else "pm25 47.5"
     if len(args) < 2:
         await reply(update, t(lang, "report.usage", example=esc(example), ids=esc(ids)))

@@ -10,7 +10,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.core.i18n import t
+from bot.core.i18n import join, t
 from bot.core.model import Role
 from bot.core.render import Button, Rendered, esc
 from bot.runtime import Identity, Runtime
@@ -91,7 +91,7 @@ def requires(*roles: Role) -> Callable[[Callable[..., Awaitable[None]]], Handler
                 return
             if roles and not who.has(*roles):
                 lang = context.runtime.lang
-                names = "、".join(t(lang, f"role.{r.value}") for r in roles)
+                names = join(lang, (t(lang, f"role.{r.value}") for r in roles))
                 text = t(lang, "access.denied", roles=names)
                 if update.callback_query:
                     await update.callback_query.answer(text, show_alert=True)

@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot.chat.common import DubanContext, identity, refuse_stranger, reply, requires
-from bot.core.i18n import t
+from bot.core.i18n import join, t
 from bot.core.model import Role
 from bot.core.render import esc
 from bot.runtime import Identity
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 def roles_text(who: Identity, lang: str) -> str:
     """The user's roles, named in the table's language."""
     order = (Role.ADMIN, Role.COORDINATOR, Role.CONTACT)
-    return "、".join(t(lang, f"role.{r.value}") for r in order if r in who.roles)
+    return join(lang, (t(lang, f"role.{r.value}") for r in order if r in who.roles))
 
 
 async def start(update: Update, context: DubanContext) -> None:

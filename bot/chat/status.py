@@ -11,7 +11,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.chat.answers import find_task, open_tasks
 from bot.chat.common import DubanContext, command_args, identity, keyboard, reply, requires
-from bot.core.i18n import register, t
+from bot.core.i18n import colon, join, paren, register, semi, t
 from bot.core.model import Role, Task
 from bot.core.render import Button, Rendered, deadline_line, esc, fmt_time, paginate, task_card
 from bot.core.status import (
@@ -35,6 +35,7 @@ register(
         "status.subtasks": "\n<b>子项</b>",
         "status.hint": "\n发送 /status 序号 查看任务详情，/status 单位名 查看单位任务。",
         "status.correction": "（更正）",
+        "status.archived_row": "{when}归档，{count} 条记录",
     },
 )
 register(
@@ -45,6 +46,7 @@ register(
         "status.subtasks": "\n<b>Sub-items</b>",
         "status.hint": "\nSend /status NUMBER for a task, /status BUREAU for a bureau.",
         "status.correction": " (correction)",
+        "status.archived_row": "archived {when}, {count} records",
     },
 )
 
@@ -116,7 +118,7 @@ def overview_lines(rt: Runtime) -> list[str]:
             )
     failed = rt.store.outbox_rows("failed")
     if failed:
-        items = "、".join(esc(r.key) for r in failed[:5])
+        items = join(lang, (esc(r.key) for r in failed[:5]))
         lines.append("\n" + t(lang, "status.failed_sends", count=len(failed), items=items))
     lines.append(t(lang, "status.hint"))
     return lines
@@ -134,13 +136,13 @@ def task_lines(rt: Runtime, task: Task) -> list[str]:
     if st.progress is not None:
         lines.append(t(lang, "status.progress", progress=st.progress))
     if st.reasons:
-        names = "；".join(esc(reason_text(lang, r)) for r in st.reasons)
+        names = semi(lang).join(esc(reason_text(lang, r)) for r in st.reasons)
         lines.append(t(lang, "status.reasons", reasons=names))
     if task.subtasks:
         lines.append(t(lang, "status.subtasks"))
         for sub, sst in zip(task.subtasks, st.subtasks, strict=False):
             deadline = deadline_line(sst.deadline, now, rt.catalogue, lang)
-            lines.append(f"{sst.light.icon} {esc(sub.text)}（{deadline}）")
+            lines.append(f"{sst.light.icon} {esc(sub.text)}{paren(lang, deadline)}")
     lines.append(t(lang, "status.recent"))
     updates = history.updates_for(task.id)[-10:]
     if not updates:
@@ -150,7 +152,7 @@ def task_lines(rt: Runtime, task: Task) -> list[str]:
         progress = (
             "，" + t(lang, "status.progress", progress=u.progress) if u.progress is not None else ""
         )
-        note = "：" + esc(u.note[:200]) if u.note else ""
+        note = colon(lang) + esc(u.note[:200]) if u.note else ""
         if u.corrects:
             note += t(lang, "status.correction")
         lines.append(
@@ -179,7 +181,7 @@ def bureau_lines(rt: Runtime, bureau_id: str) -> list[str]:
     lines = [t(lang, "status.bureau_header", bureau=esc(bureau.name), count=len(tasks))]
     for x in tasks:
         role = t(lang, "word.lead") if x.lead == bureau_id else t(lang, "word.cooperating")
-        lines.append(_row(rt, sts[x.id], x) + f"（{role}）")
+        lines.append(_row(rt, sts[x.id], x) + paren(lang, role))
     return lines
 
 
@@ -197,7 +199,7 @@ def overdue_lines(rt: Runtime) -> list[str]:
         return [t(lang, "overdue.none")]
     lines = [t(lang, "overdue.header", count=len(reds))]
     for st, task in reds:
-        why = "；".join(esc(reason_text(lang, r)) for r in st.reasons)
+        why = semi(lang).join(esc(reason_text(lang, r)) for r in st.reasons)
         lines.append(_row(rt, st, task) + (f"\n　{why}" if why else ""))
     return lines
 
@@ -213,7 +215,10 @@ def archived_lines(rt: Runtime) -> list[str]:
     for e in rows:
         n = len(history.updates_for(e.id))
         when = fmt_time(e.archived_at, rt.catalogue) if e.archived_at else ""
-        lines.append(f"🗄 {esc(e.id)} {esc(e.title)}（{when}，{n} 条记录）")
+        lines.append(
+            f"🗄 {esc(e.id)} {esc(e.title)}"
+            + paren(lang, t(lang, "status.archived_row", when=when, count=n))
+        )
     return lines
 
 

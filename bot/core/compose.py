@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.core.history import History
-from bot.core.i18n import register, t
+from bot.core.i18n import paren, register, t
 from bot.core.model import Catalogue, Indicator
 from bot.core.planner import Due, Kind
 from bot.core.render import Button, Rendered, answer_buttons, esc, fmt_time, task_card
@@ -117,7 +117,7 @@ def compose_bundle(
         if d.subtask_id:
             sub = task.subtask(d.subtask_id)
             if sub is not None:
-                what += "（" + esc(sub.text[:20]) + "…）"
+                what += paren(lang, esc(sub.text[:20]) + "…")
         lines.append(
             t(lang, "msg.catch_up_row", number=task.number, title=esc(task.title), what=what)
         )

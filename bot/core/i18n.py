@@ -7,7 +7,7 @@ checks it).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 LANGUAGES = ("zh", "en")
@@ -474,6 +474,26 @@ MESSAGES: dict[str, dict[str, str]] = {"zh": ZH, "en": EN}
 def register(lang: str, texts: Mapping[str, str]) -> None:
     """Add a feature's texts to a language (chat modules register theirs at import)."""
     MESSAGES[lang].update(texts)
+
+
+def join(lang: str, items: Iterable[str]) -> str:
+    """A list the way the language writes one: 甲、乙 / A, B."""
+    return ("、" if lang == "zh" else ", ").join(items)
+
+
+def paren(lang: str, text: object) -> str:
+    """（text） in Chinese, ' (text)' in English."""
+    return f"（{text}）" if lang == "zh" else f" ({text})"
+
+
+def semi(lang: str) -> str:
+    """The separator between reasons: ； / '; '."""
+    return "；" if lang == "zh" else "; "
+
+
+def colon(lang: str) -> str:
+    """：/ ': '."""
+    return "：" if lang == "zh" else ": "
 
 
 def t(lang: str, key: str, /, **params: Any) -> str:

@@ -12,7 +12,7 @@ from collections import defaultdict
 
 from bot.core.compose import fmt_value
 from bot.core.history import History
-from bot.core.i18n import register, t
+from bot.core.i18n import join, register, t
 from bot.core.model import Catalogue
 from bot.core.render import MAX_MESSAGE, esc, fmt_time
 from bot.core.status import Light, counts, table_status
@@ -178,7 +178,7 @@ def build_digest(
             "digest.row_unanswered",
             bureau=esc(bureau),
             count=len(items),
-            items="、".join(esc(i) for i in sorted(set(items))),
+            items=join(lang, (esc(i) for i in sorted(set(items)))),
         )
         for bureau, items in sorted(waiting.items(), key=lambda kv: -len(kv[1]))
     ]
@@ -191,7 +191,7 @@ def build_digest(
             continue
         by_bureau[catalogue.bureau_name(contact.bureau_id)].append(contact.name)
     unbound_rows = [
-        t(lang, "digest.row_unbound", bureau=esc(b), names="、".join(esc(n) for n in names))
+        t(lang, "digest.row_unbound", bureau=esc(b), names=join(lang, (esc(n) for n in names)))
         for b, names in by_bureau.items()
     ]
     lines += _section(t(lang, "digest.unbound"), unbound_rows, lang)

@@ -106,3 +106,26 @@ def test_times_are_shown_in_shanghai(runtime: Runtime) -> None:
         at=dt.datetime(2023, 2, 1, 1, 0, tzinfo=dt.UTC),
     )
     assert any("2023-02-01 09:00" in x for x in task_lines(runtime, runtime.catalogue.task("t1")))
+
+
+def test_english_screens_use_english_words_and_punctuation(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "en.db")
+    rt = Runtime(
+        tmp_path / "t.yaml",
+        store,
+        FixedClock(at("2023-03-01 10:00")),
+        table("language: en\n" + big_yaml(3)),
+    )
+    store.add_update(
+        task_id="t3", kind=UpdateKind.AT_RISK, by="eco-1", at=at("2023-02-01 10:00"), note="资金"
+    )
+    screens = [
+        *overview_lines(rt),
+        *task_lines(rt, rt.catalogue.task("t3")),
+        *overdue_lines(rt),
+        *mytasks_lines(rt, Identity(2, rt.catalogue.contact("eco-1"))),
+    ]
+    text = "\n".join(screens)
+    assert "Division table" in text and "Recent history" in text and "days overdue" in text
+    assert not any(ch in text for ch in "（）；、")
+    store.close()
