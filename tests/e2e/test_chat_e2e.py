@@ -174,7 +174,7 @@ def test_bad_input_gets_a_clear_answer_and_loses_nothing(env: Env) -> None:
     env.start_bot(NOV, 1, "--tick", "0.5")
     env.wait_text(ECON, "绑定成功")
     env.client.send(ECON, "/help")
-    contact_help = env.wait_text(ECON, "/mytasks")["text"]
+    contact_help = env.wait_text(ECON, "主动报告进展")["text"]
     assert "/report" in contact_help and "/contacts" not in contact_help
     env.client.send(COORD, "/help")
     assert "/overdue" in env.wait_text(COORD, "/export")["text"]
