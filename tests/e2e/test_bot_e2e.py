@@ -45,7 +45,7 @@ def test_onboarding_reminder_button_note_and_status(env: Env) -> None:
     env.client.send(ECO, "资金尚未到位")
     env.wait_text(ECO, "已记录任务 2 的说明")
     env.client.send(COORD, "/status 2")
-    detail = env.wait_text(COORD, "最近记录")["text"]
+    detail = env.wait_text(COORD, "任务 2：", "最近记录")["text"]
     assert "存在风险" in detail and "资金尚未到位" in detail and "张联络" in detail
     env.client.send(COORD, "/status")
     overview = env.wait_text(COORD, "分工表总览", "共 2 项任务")["text"]
@@ -106,7 +106,7 @@ def test_reply_with_progress_claim_and_confirmation(env: Env) -> None:
     env.client.press(COORD, claim["message_id"], data=confirm)
     env.wait_text(ECO, "已由督办员确认办结")
     env.client.send(COORD, "/status 2")
-    assert "已办结" in env.wait_text(COORD, "最近记录")["text"]
+    assert "已办结" in env.wait_text(COORD, "任务 2：", "最近记录")["text"]
     kinds = [r[1] for r in updates(env)]
     assert kinds == ["note", "done_claimed", "returned", "done_claimed", "closed"]
     assert updates(env)[0][3] == 60

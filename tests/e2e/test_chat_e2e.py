@@ -203,7 +203,7 @@ def test_bad_input_gets_a_clear_answer_and_loses_nothing(env: Env) -> None:
     env.client.send(ECO, "长" * 5000)
     env.wait_until(lambda: sum("已记录任务 2 的说明" in x for x in env.texts(ECO)) == 2)
     env.client.send(COORD, "/status 2")
-    detail = env.wait_text(COORD, "最近记录")["text"]
+    detail = env.wait_text(COORD, "任务 2：", "最近记录")["text"]
     assert tricky in detail and len(detail) <= 4096
     notes = rows(env, "SELECT note FROM status_updates WHERE kind = 'note' ORDER BY id")
     assert notes == [(tricky,), ("长" * 5000,)]
