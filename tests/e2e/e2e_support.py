@@ -46,6 +46,20 @@ class Env:
     db: Path
     proc: subprocess.Popen[bytes] | None = None
     logs: list[Path] = field(default_factory=list)
+    marks: dict[int, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """After a user sends something, wait_text looks only at the bot's later messages."""
+        plain = EmulatorClient.send.__get__(self.client)
+
+        def send(
+            user_id: int, text: str, reply_to: int | None = None, chat_id: int | None = None
+        ) -> dict[str, Any]:
+            chat = chat_id if chat_id is not None else user_id
+            self.marks[chat] = len(self.client.bot_messages(chat))
+            return plain(user_id, text, reply_to, chat_id)
+
+        self.client.send = send  # type: ignore[method-assign]
 
     def start_bot(self, clock_start: str, speed: float = 60.0, *extra: str) -> None:
         """`duban run` against the emulator, on a simulated clock (Asia/Shanghai)."""
@@ -94,12 +108,18 @@ class Env:
         """What the bot sent to a chat, in order."""
         return [m.get("text") or m.get("caption") or "" for m in self.client.bot_messages(chat)]
 
-    def wait_text(self, chat: int, *needles: str, timeout: float = 20.0) -> dict[str, Any]:
-        """Wait until the bot sent a message containing every needle; return it."""
+    def wait_text(
+        self, chat: int, *needles: str, timeout: float = 20.0, since: int | None = None
+    ) -> dict[str, Any]:
+        """Wait until the bot sent a message containing every needle; return it.
+
+        Only messages after the user's last send count, or after message `since` if given.
+        """
+        start = self.marks.get(chat, 0) if since is None else since
         found: list[dict[str, Any]] = []
 
         def check() -> bool:
-            for m in self.client.bot_messages(chat):
+            for m in self.client.bot_messages(chat)[start:]:
                 if all(n in (m.get("text") or m.get("caption") or "") for n in needles):
                     found.append(m)
                     return True
@@ -136,5 +156,6 @@ def env(emulator: tuple[str, EmulatorClient], tmp_path: Path) -> Iterator[Env]:
     config.write_text(E2E_TABLE, encoding="utf-8")
     e = Env(base, client, tmp_path, config, tmp_path / "duban.db")
     yield e
+    del client.send  # back to the class's method
     if e.proc is not None:
         e.stop_bot()

@@ -55,7 +55,7 @@ def test_onboarding_reminder_button_note_and_status(env: Env) -> None:
         ("t02", "note", "资金尚未到位"),
     ]
     # Monday 09:00: the weekly digest, with the chart and the workbook
-    digest = env.wait_text(COORD, "督办周报")
+    digest = env.wait_text(COORD, "督办周报", since=0)
     assert (
         "提醒未回复" in digest["text"] or "本周新反馈" in digest["text"] or "逾期" in digest["text"]
     )
