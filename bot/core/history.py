@@ -102,7 +102,7 @@ class History:
             self._by_indicator[r.indicator_id].append(r)
         self._prompts: dict[tuple[str, str], list[Sent]] = defaultdict(list)
         for s in sorted(self.sent.values(), key=lambda s: s.at):
-            subject = s.task_id or s.indicator_id
+            subject = s.indicator_id or s.task_id
             if subject and s.kind in ("reminder", "checkin", "reading", "overdue"):
                 self._prompts[(subject, s.recipient)].append(s)
 

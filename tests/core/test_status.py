@@ -145,3 +145,16 @@ def test_history_as_of_drops_later_records() -> None:
     u1 = StatusUpdate(1, "t02", UpdateKind.AT_RISK, at("2023-01-01 10:00"), "eco-1")
     u2 = StatusUpdate(2, "t02", UpdateKind.ON_TRACK, at("2023-02-01 10:00"), "eco-1")
     assert History([u1, u2]).as_of(at("2023-01-15 00:00")).updates == (u1,)
+
+
+def test_an_unanswered_indicator_check_in_does_not_mark_its_task(cat: Catalogue) -> None:
+    prompt = Sent(
+        "reading:pm25:2023-04:eco-1",
+        "reading",
+        "eco-1",
+        at("2023-04-03 09:00"),
+        task_id="t02",
+        indicator_id="pm25",
+        bureau_id="eco",
+    )
+    assert light(cat, "t02", "2023-04-20 10:00", sent=[prompt]) is Light.GREEN
