@@ -8,9 +8,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DUBAN_CONFIG=/config/tasks.yaml \
     TZ=Asia/Shanghai
 
-# CJK font for the status chart (Noto Sans CJK), tzdata for Asia/Shanghai.
+# tzdata for Asia/Shanghai. The chart's CJK font (Noto Sans CJK SC) comes with the Python
+# dependencies (mplfonts), so no system font package is needed.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends fonts-noto-cjk tzdata \
+    && apt-get install -y --no-install-recommends tzdata \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

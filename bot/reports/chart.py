@@ -2,7 +2,7 @@
 
 Chinese labels need a CJK font; the search order is `$DUBAN_FONT` (a .ttf/.otf/.ttc
 file), the Noto Sans CJK SC shipped by the `mplfonts` package (a dependency), then
-system fonts (the Docker image installs `fonts-noto-cjk`). No font, no chart: a chart
+system fonts (e.g. Debian's `fonts-noto-cjk`). No font, no chart: a chart
 of empty boxes is a bug, so `find_cjk_font` raises instead.
 """
 
