@@ -107,3 +107,56 @@ def test_upcoming_ninety_days(benchmark, setup) -> None:  # type: ignore[no-unty
 def test_history_index(benchmark, setup) -> None:  # type: ignore[no-untyped-def]
     _, history = setup
     benchmark(History, history.updates, history.readings, history.sent.values())
+
+
+@pytest.fixture(scope="module")
+def big_store(tmp_path_factory: pytest.TempPathFactory, setup: tuple[Catalogue, History]) -> object:
+    from storage.repo import Store
+
+    _, history = setup
+    store = Store.open(tmp_path_factory.mktemp("bench") / "duban.db")
+    with store.transaction():
+        for u in history.updates:
+            store.add_update(
+                task_id=u.task_id, kind=u.kind, by=u.by, at=u.at, bureau_id=u.bureau_id
+            )
+        for s in history.sent.values():
+            store.outbox_claim(
+                key=s.key,
+                kind=s.kind,
+                recipient=s.recipient,
+                slot=s.at,
+                at=s.at,
+                chat_id=1,
+                task_id=s.task_id,
+                bureau_id=s.bureau_id,
+            )
+            store.outbox_sent(s.key, 1, s.at)
+    yield store
+    store.close()
+
+
+def test_history_from_sqlite(benchmark, big_store) -> None:  # type: ignore[no-untyped-def]
+    """What every tick and every answer reads: 20 000 updates and 5 000 sent messages."""
+    history = benchmark(big_store.history)
+    assert len(history.updates) == 20_000 and len(history.sent) == 5_000
+
+
+def test_memory_of_a_tick(benchmark, setup) -> None:  # type: ignore[no-untyped-def]
+    """Peak memory of one plan and one whole-table status (reported as extra info, in KiB)."""
+    import tracemalloc
+
+    cat, history = setup
+    cal = WorkCalendar()
+
+    def tick() -> int:
+        tracemalloc.start()
+        plan(cat, NOW, history, cal)
+        table_status(cat, history, NOW, cal)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak
+
+    peak = benchmark.pedantic(tick, rounds=3, iterations=1)
+    benchmark.extra_info["peak_kib"] = round(peak / 1024)
+    assert peak > 0

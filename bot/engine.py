@@ -22,6 +22,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.core.compose import BUNDLE_AT, compose, compose_bundle
+from bot.core.history import History
 from bot.core.i18n import t
 from bot.core.model import Role
 from bot.core.planner import Due, Kind, plan
@@ -127,18 +128,18 @@ class Engine:
             queues: dict[str, list[Due]] = {}
             for item in due:
                 queues.setdefault(item.recipient, []).append(item)
-            results = await asyncio.gather(*(self._drain(q, now) for q in queues.values()))
+            results = await asyncio.gather(*(self._drain(q, now, history) for q in queues.values()))
             return sum(results)
 
-    async def _drain(self, items: list[Due], now: dt.datetime) -> int:
+    async def _drain(self, items: list[Due], now: dt.datetime, history: History) -> int:
         async with self._parallel:
-            return await self._drain_one(items, now)
+            return await self._drain_one(items, now, history)
 
-    async def _drain_one(self, items: list[Due], now: dt.datetime) -> int:
+    async def _drain_one(self, items: list[Due], now: dt.datetime, history: History) -> int:
         foldable = [d for d in items if d.kind not in (Kind.DIGEST, Kind.ESCALATION)]
         if len(foldable) >= BUNDLE_AT:
             try:
-                bundled = await self.deliver_bundle(foldable, now)
+                bundled = await self.deliver_bundle(foldable, now, history)
             except Exception:
                 log.exception("delivering a summary to %s failed", foldable[0].recipient)
                 bundled = 0
@@ -148,7 +149,7 @@ class Engine:
             sent = 0
         for item in items:
             try:
-                if await self.deliver(item, now):
+                if await self.deliver(item, now, history):
                     sent += 1
             except Exception:  # one bad item must not stop the others
                 log.exception("delivering %s failed", item.key)
@@ -157,8 +158,12 @@ class Engine:
     def _chat_for(self, item: Due) -> int | None:
         return self.runtime.chat_id_for(item.recipient)
 
-    async def deliver(self, item: Due, now: dt.datetime) -> bool:
-        """Record and send one planned message; True when it went out."""
+    async def deliver(self, item: Due, now: dt.datetime, history: History | None = None) -> bool:
+        """Record and send one planned message; True when it went out.
+
+        `history` is the tick's (read once per tick); the outbox claim is what prevents a
+        second send, not the history.
+        """
         rt = self.runtime
         chat_id = self._chat_for(item)
         if chat_id is None:
@@ -167,7 +172,7 @@ class Engine:
             return False
         if item.recipient in rt.store.unreachable():
             return False
-        history = rt.history()
+        history = history or rt.history()
         try:
             if item.kind is Kind.DIGEST:
                 rendered = Rendered(self.digest_text(item, now))
@@ -229,14 +234,14 @@ class Engine:
             await self.digest_attachments(chat_id, now)
         return True
 
-    async def deliver_bundle(self, items: list[Due], now: dt.datetime) -> int:
+    async def deliver_bundle(self, items: list[Due], now: dt.datetime, history: History) -> int:
         """Several messages due to one recipient at once, as one summary (each key recorded)."""
         rt = self.runtime
         recipient = items[0].recipient
         chat_id = self.runtime.chat_id_for(recipient)
         if chat_id is None or recipient in rt.store.unreachable():
             return 0
-        rendered = compose_bundle(rt.catalogue, rt.history(), items, now, rt.lang)
+        rendered = compose_bundle(rt.catalogue, history, items, now, rt.lang)
         claimed = [
             d
             for d in items
