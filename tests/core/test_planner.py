@@ -123,3 +123,20 @@ def test_a_missed_slot_nearer_the_next_one_is_skipped_for_it(cat: Catalogue) -> 
     assert not [d for d in due if d.milestone and d.milestone.isoformat() == "2025-12-31"]
     later = upcoming(cat, at("2025-12-22 10:00"), History(), at("2025-12-25 00:00"))
     assert "reminder:t02:2025-12-31:7d:eco-1" in {d.key for d in later}
+
+
+def test_a_task_overrides_the_policy() -> None:
+    from catalogue.valid_table import VALID
+    from support import table
+
+    text = VALID.replace(
+        "    deadline: 持续推进，2025年底取得阶段成效\n",
+        "    deadline: 持续推进，2025年底取得阶段成效\n    policy:\n      reminder_offsets_days: [10]\n      checkin: none\n      remind_cooperating: false\n",
+    )
+    cat = table(text)
+    items = upcoming(cat, at("2025-01-01 00:00"), History(), at("2025-12-31 00:00"))
+    t01 = [d for d in items if d.task_id == "t01" and d.kind is not Kind.READING]
+    assert {d.kind for d in t01} == {Kind.REMINDER}  # no monthly check-ins for this task
+    assert {(d.offset_days, d.recipient) for d in t01} == {(10, "econ-1")}  # lead only
+    t02 = {d.offset_days for d in items if d.task_id == "t02" and d.kind is Kind.REMINDER}
+    assert t02 == {30, 7, 1}  # the others keep the table's policy
