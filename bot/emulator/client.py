@@ -9,17 +9,27 @@ from typing import Any
 
 
 class EmulatorError(RuntimeError):
-    """The control API refused a request."""
+    """The control API refused a request (`status` is the HTTP status)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class EmulatorClient:
     """Act as Telegram users and read what the bot sent."""
 
     def __init__(self, base: str) -> None:
+        """`base` is the emulator's root, e.g. http://127.0.0.1:8081 (not the /bot URL)."""
         self.base = base.rstrip("/")
 
     def _call(
-        self, method: str, path: str, body: dict[str, Any] | None = None, timeout: float = 30
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        timeout: float = 30,
+        raw: bool = False,
     ) -> Any:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(
@@ -30,14 +40,15 @@ class EmulatorClient:
         )
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
-                raw = response.read()
+                content = response.read()
+                is_json = response.headers.get_content_type() == "application/json"
         except urllib.error.HTTPError as err:
-            raise EmulatorError(
-                f"{path}: {err.code} {err.read().decode(errors='replace')}"
-            ) from None
-        if response.headers.get_content_type() == "application/json":
-            return json.loads(raw)
-        return raw
+            with err:
+                detail = err.read().decode(errors="replace")
+            raise EmulatorError(f"{path}: {err.code} {detail}", err.code) from None
+        if is_json and not raw:
+            return json.loads(content)
+        return content
 
     # -- acting as users
 
@@ -58,11 +69,18 @@ class EmulatorClient:
         result: dict[str, Any] = self._call("POST", "users", body)
         return result
 
-    def add_group(self, chat_id: int, title: str, members: list[int]) -> dict[str, Any]:
-        """Create a group chat with members."""
-        result: dict[str, Any] = self._call(
-            "POST", "groups", {"id": chat_id, "title": title, "members": members}
-        )
+    def add_group(
+        self,
+        chat_id: int,
+        title: str,
+        members: list[int],
+        kind: str = "group",
+        privacy: bool = True,
+    ) -> dict[str, Any]:
+        """Create a group ('group' or 'supergroup') with members; with `privacy` (Telegram's
+        default) the bot sees only commands, replies to it and mentions."""
+        body = {"id": chat_id, "title": title, "members": members, "type": kind}
+        result: dict[str, Any] = self._call("POST", "groups", {**body, "privacy": privacy})
         return result
 
     def send(
@@ -134,8 +152,13 @@ class EmulatorClient:
 
     def file(self, file_id: str) -> bytes:
         """The bytes of a document or photo the bot sent."""
-        data: bytes = self._call("GET", f"file/{file_id}")
+        data: bytes = self._call("GET", f"file/{file_id}", raw=True)
         return data
+
+    def updates(self) -> list[dict[str, Any]]:
+        """The updates the bot has not confirmed yet (getUpdates offset)."""
+        result: list[dict[str, Any]] = self._call("GET", "updates")
+        return result
 
     def stats(self) -> dict[str, Any]:
         """Requests per method and errors per code."""
@@ -155,19 +178,22 @@ class EmulatorClient:
     # -- the environment
 
     def set_faults(self, **faults: Any) -> dict[str, Any]:
-        """error_rate, delay_rate, delay_seconds, drop_rate, seed."""
+        """error_rate, delay_rate, delay_seconds, drop_rate, seed; fields not given go
+        back to their defaults (no fault)."""
         result: dict[str, Any] = self._call("POST", "faults", faults)
         return result
 
     def set_limits(self, **limits: Any) -> dict[str, Any]:
-        """enabled, global_per_second, chat_per_second, chat_burst, group_per_minute."""
+        """enabled, global_per_second, chat_per_second, chat_burst, group_per_minute,
+        group_window_seconds; fields not given keep their value. Forgets what was sent."""
         result: dict[str, Any] = self._call("POST", "limits", limits)
         return result
 
     def set_webhook(self, url: str) -> None:
-        """Pretend a webhook is set (getUpdates then answers 409)."""
+        """Pretend a webhook is set (getUpdates then answers 409); '' removes it."""
         self._call("POST", "webhook", {"url": url})
 
     def reset(self) -> None:
-        """Forget users, chats, updates, stats; default limits and no faults."""
+        """Forget users, chats, updates, files, stats; the limits and faults go back to
+        those the emulator was started with (by default: Telegram's limits, no faults)."""
         self._call("POST", "reset", {})
