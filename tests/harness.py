@@ -1,0 +1,174 @@
+"""The real bot in the test process: the PTB application, the engine and a real SQLite file,
+against the Bot API emulator, on a clock the test moves by hand.
+
+Nothing is scheduled: the test says when updates are fetched and handled (`pump`) and when
+the scheduler ticks (`tick`), so a test reads as the story it tells.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from catalogue.valid_table import VALID
+
+from bot.app import Duban
+from bot.core.clock import FixedClock
+from bot.emulator.client import EmulatorClient
+from bot.emulator.thread import EmulatorThread
+from bot.reload import Reloader
+from bot.runtime import Runtime
+from storage.repo import Store
+
+TOKEN = "123456:HARNESS"
+ADMIN, COORD, ECO, ECON, STREETS, STRANGER = 1001, 1002, 2001, 2002, 2003, 9999
+NAMES = {
+    ADMIN: "王管理",
+    COORD: "赵督办",
+    ECO: "张联络",
+    ECON: "李联络",
+    STREETS: "街道联络",
+    STRANGER: "路人",
+}
+
+#: The small valid table with everyone's Telegram id (so /start binds without a code).
+TABLE = VALID.replace(
+    "    roles: [coordinator]\n", "    roles: [coordinator]\n    telegram_id: 1002\n"
+).replace("        name: 街道联络\n", "        name: 街道联络\n        telegram_id: 2003\n")
+
+
+class Harness:
+    """One bot, one database, one emulator; the test drives the clock and the updates."""
+
+    def __init__(
+        self, tmp: Path, base: str, client: EmulatorClient, table: str, start: dt.datetime
+    ) -> None:
+        self.tmp = tmp
+        self.base = base
+        self.client = client
+        self.config = tmp / "config" / "tasks.yaml"
+        self.config.parent.mkdir(parents=True, exist_ok=True)
+        self.config.write_text(table, encoding="utf-8")
+        self.db_path = tmp / "duban.db"
+        self.clock = FixedClock(start)
+        self.store = Store.open(self.db_path)
+        self.reloader = Reloader(self.store, self.config)
+        outcome = self.reloader.attempt(None, 0, start, actor="test")
+        assert outcome.catalogue is not None, outcome.errors
+        self.runtime = Runtime(
+            self.config, self.store, self.clock, outcome.catalogue, outcome.version
+        )
+        self.duban = Duban(
+            self.runtime, self.reloader, TOKEN, base_url=base, tick_seconds=3600, watch=False
+        )
+        self.app = self.duban.app
+        self._offset = 0
+
+    async def start(self) -> None:
+        """Initialise the application as `duban run` does, without polling or jobs."""
+        await self.app.initialize()
+        await self.duban._post_init(self.app)
+
+    async def stop(self) -> None:
+        """Shut the application down and close the database."""
+        await self.app.shutdown()
+        self.store.close()
+
+    # -- time and the scheduler
+
+    def advance(self, **delta: float) -> None:
+        """Move the bot's clock forward (or back, with negative values)."""
+        self.clock.advance(dt.timedelta(**delta))
+
+    def set_time(self, when: dt.datetime) -> None:
+        """Put the bot's clock at an instant."""
+        self.clock.advance(when - self.clock.now())
+
+    async def tick(self) -> int:
+        """One run of the scheduler: send what is due now."""
+        return await self.duban.engine.tick()
+
+    # -- users
+
+    async def pump(self) -> int:
+        """Fetch the updates users sent and let the bot handle them, in order."""
+        handled = 0
+        while True:
+            updates = await self.app.bot.get_updates(offset=self._offset, timeout=0)
+            if not updates:
+                return handled
+            for update in updates:
+                self._offset = update.update_id + 1
+                await self.app.process_update(update)
+                handled += 1
+
+    async def say(self, user: int, text: str, reply_to: int | None = None) -> None:
+        """A user writes to the bot; the bot handles it."""
+        self.client.send(user, text, reply_to=reply_to)
+        await self.pump()
+
+    async def press(self, user: int, message: dict[str, Any], data: str) -> None:
+        """A user presses a button under a message; the bot handles it."""
+        self.client.press(user, message["message_id"], data=data, chat_id=message["chat"]["id"])
+        await self.pump()
+
+    async def start_users(self, *users: int) -> None:
+        """Each user presses Start."""
+        for user in users:
+            self.client.send(user, "/start")
+        await self.pump()
+
+    # -- what users saw
+
+    def messages(self, chat: int) -> list[dict[str, Any]]:
+        """What the bot sent to a chat, in order, as the chat shows it now (edits applied)."""
+        return self.client.bot_messages(chat)
+
+    def texts(self, chat: int) -> list[str]:
+        """The texts (or captions) of the bot's messages in a chat."""
+        return [m.get("text") or m.get("caption") or "" for m in self.messages(chat)]
+
+    def last(self, chat: int, *needles: str) -> dict[str, Any]:
+        """The latest bot message in a chat containing every needle (fails if none)."""
+        for m in reversed(self.messages(chat)):
+            text = m.get("text") or m.get("caption") or ""
+            if all(n in text for n in needles):
+                return m
+        raise AssertionError(f"no message with {needles} in chat {chat}: {self.texts(chat)}")
+
+    def rows(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
+        """Rows from the bot's database (a separate connection, as an auditor would)."""
+        conn = sqlite3.connect(self.db_path)
+        try:
+            return conn.execute(sql, params).fetchall()
+        finally:
+            conn.close()
+
+
+def buttons(message: dict[str, Any]) -> list[str]:
+    """The callback data of every inline button under a message."""
+    markup = message.get("reply_markup") or {}
+    return [b.get("callback_data", "") for row in markup.get("inline_keyboard", []) for b in row]
+
+
+@pytest.fixture(scope="session")
+def emulator_http() -> Iterator[tuple[str, EmulatorClient]]:
+    """One emulator for the session, reset before each harness."""
+    thread = EmulatorThread(TOKEN)
+    base = thread.start()
+    yield base, EmulatorClient(base)
+    thread.stop()
+
+
+def users(client: EmulatorClient) -> None:
+    """The people of TABLE as emulator users."""
+    for uid, name in NAMES.items():
+        client.add_user(uid, first_name=name)
+
+
+#: `await make_bot(start, table=TABLE)` (fixture in tests/record/conftest.py).
+MakeBot = Callable[..., Awaitable[Harness]]
