@@ -1,5 +1,5 @@
-"""The running bot: the python-telegram-bot application, its handlers, the tick job,
-live reload of tasks.yaml (file watcher, SIGHUP, /reload)."""
+"""The running bot: the python-telegram-bot application, its handlers, the inbox, the tick
+job, live reload of tasks.yaml (file watcher, SIGHUP, /reload)."""
 
 from __future__ import annotations
 
@@ -12,17 +12,27 @@ from pathlib import Path
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    Defaults,
+)
 
-from bot.chat import admin, answers, onboarding, status
-from bot.chat.common import DubanContext
+from bot.chat import admin, answers, buttons, onboarding, status
+from bot.chat.common import DubanContext, keyboard
 from bot.core.i18n import t
-from bot.core.model import Role
-from bot.core.render import Rendered
-from bot.engine import TICK_JOB, Engine, send_with_retry
-from bot.reload import Outcome, Reloader
+from bot.core.protocol import ConfirmReload, ReloadAction, pack
+from bot.core.render import Button, Rendered
+from bot.engine import TICK_JOB, Engine, markup
+from bot.inbox import DubanApplication, InboxQueue
+from bot.reload import Outcome, apply, failure_text, held_text, validate
 from bot.runtime import Runtime
+from bot.service.base import Identity
 from bot.transport import RetryingRequest
+from storage.inbox import Inbox, inbox_path
+from storage.repo import Store
 
 log = logging.getLogger(__name__)
 
@@ -39,32 +49,38 @@ MENU = (
     "whoami",
     "help",
 )
+#: A saved file is read only once its size and time stay the same this long.
+SETTLE_SECONDS = 1.0
 
 
 class Duban:
-    """Glue: one runtime, one PTB application, one engine, one reloader."""
+    """Glue: one runtime, one PTB application, one engine, the inbox, live reload."""
 
     def __init__(
         self,
         runtime: Runtime,
-        reloader: Reloader,
         token: str,
         *,
         base_url: str | None = None,
         tick_seconds: float = 30.0,
         watch: bool = True,
         startup_errors: list[str] | None = None,
+        request: Any = None,
+        updates_request: Any = None,
+        proxy: str | None = None,
     ) -> None:
         self.runtime = runtime
-        self.reloader = reloader
         self.tick_seconds = tick_seconds
         self.watch = watch
         self.startup_errors = startup_errors or []
         self._reload_lock = asyncio.Lock()
-        self._last_failure: str | None = None
+        self._reported: set[tuple[int, int, str]] = set()
+        self._held: Outcome | None = None
         self._watch_task: asyncio.Task[None] | None = None
+        self.inbox = Inbox(inbox_path(runtime.db_path))
         builder = (
             ApplicationBuilder()
+            .application_class(DubanApplication)
             .token(token)
             .context_types(ContextTypes(context=DubanContext))
             .defaults(Defaults(tzinfo=runtime.catalogue.tz))
@@ -72,21 +88,27 @@ class Duban:
             .post_init(self._post_init)
             .post_shutdown(self._post_shutdown)
             .concurrent_updates(False)
-            .request(RetryingRequest(connection_pool_size=16))
-            .get_updates_request(RetryingRequest(connection_pool_size=2, read_timeout=20.0))
+            .update_queue(InboxQueue(self.inbox, runtime.clock))
+            .request(request or RetryingRequest(connection_pool_size=16, proxy=proxy))
+            .get_updates_request(
+                updates_request
+                or RetryingRequest(connection_pool_size=2, read_timeout=20.0, proxy=proxy)
+            )
         )
         if base_url:
             base = base_url.rstrip("/")
             builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
         self.app: Application[Any, DubanContext, Any, Any, Any, Any] = builder.build()
+        assert isinstance(self.app, DubanApplication)
+        self.app.inbox = self.inbox
         self.engine = Engine(runtime, self.app.bot)
-        self.app.bot_data["runtime"] = runtime
-        self.app.bot_data["replan"] = self.replan
-        self.app.bot_data["reload"] = self.reload
-        for feature in (onboarding, answers, status, admin):
+        self.app.bot_data["duban"] = self
+        for feature in (onboarding, answers, status, admin, buttons):
             for handler in feature.handlers():
                 self.app.add_handler(handler)
-        self.app.add_error_handler(self._on_error)
+        for handler in onboarding.fallback():  # last in group 0: only when nothing matched
+            self.app.add_handler(handler)
+        self.app.add_error_handler(self.app.on_error)
 
     # -- lifecycle
 
@@ -94,9 +116,10 @@ class Duban:
         rt = self.runtime
         me = await app.bot.get_me()
         rt.bot_username = me.username or rt.bot_username
-        rt.store.set_meta("bot_username", rt.bot_username)
-        for key in rt.store.outbox_recover():
+        await rt.write(Store.set_meta, "bot_username", rt.bot_username)
+        for key in await rt.write(Store.outbox_recover):
             log.warning("outbox %s was in flight at the last stop: sending it again", key)
+        await self.app.resume_inbox(rt.reader)  # type: ignore[attr-defined]
         await self.publish_commands()
         jq = app.job_queue
         assert jq is not None
@@ -116,13 +139,12 @@ class Duban:
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(
-                signal.SIGHUP, lambda: asyncio.ensure_future(self.reload("SIGHUP", False))
+                signal.SIGHUP, lambda: asyncio.ensure_future(self.reload("SIGHUP", explicit=False))
             )
         if self.watch:
             self._watch_task = asyncio.create_task(self._watch())
         if self.startup_errors:
-            text = "\n".join(self.startup_errors)
-            await self.tell_admins(text)
+            await self.tell_admins("\n".join(self.startup_errors))
         log.info("duban started as @%s on table version %d", rt.bot_username, rt.version)
 
     async def _post_shutdown(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -130,6 +152,7 @@ class Duban:
             self._watch_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch_task
+        await self.engine.settle()
 
     async def publish_commands(self) -> None:
         """The command menu in Chinese (default) and English."""
@@ -142,80 +165,127 @@ class Duban:
         await self.app.bot.set_my_commands(default)
 
     async def _tick_job(self, context: DubanContext) -> None:
-        self.runtime.store.set_meta("heartbeat", dt.datetime.now(dt.UTC).isoformat())
+        await self.heartbeat()
         await self.engine.tick()
 
-    def replan(self) -> None:
-        """Run the plan soon (after a reply or a reload); a deterministic job id replaces."""
-        jq = self.app.job_queue
-        if jq is None:
-            return
-        jq.run_once(
-            self._tick_job,
-            when=0.05,
-            name="duban:replan",
-            job_kwargs={"id": "duban:replan", "replace_existing": True},
-        )
+    async def heartbeat(self) -> None:
+        """Record that the bot is alive (for `duban health`)."""
+        with contextlib.suppress(Exception):
+            await self.runtime.write(
+                Store.set_meta, "heartbeat", dt.datetime.now(dt.UTC).isoformat()
+            )
 
-    async def _on_error(self, update: object, context: DubanContext) -> None:
-        log.error("error while handling %s", update, exc_info=context.error)
+    async def member_bound(self, user_id: int) -> None:
+        """Someone started the bot: what waited for their chat can go now."""
+        rt = self.runtime
+        member = rt.identify(user_id).member_id
+        await rt.write(Store.outbox_adopt, member, user_id)
+        self.engine.wake()
+
+    # -- telling admins
+
+    async def tell_admins(self, text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> None:
+        """Send a text to every bound admin (directly: it is about the bot itself)."""
+        for chat in self.runtime.admins():
+            try:
+                await self.app.bot.send_message(
+                    chat,
+                    text[:4000],
+                    parse_mode="HTML",
+                    reply_markup=markup(Rendered(text, buttons)),
+                )
+            except Exception:
+                log.exception("could not tell admin chat %s", chat)
 
     # -- reload
 
-    async def tell_admins(self, text: str) -> None:
-        """Send a text to every bound admin."""
-        rt = self.runtime
-        for person in rt.catalogue.with_role(Role.ADMIN):
-            chat = rt.chat_id_for(person.id)
-            if chat is None:
-                continue
-            try:
-                await send_with_retry(self.app.bot, chat, Rendered(text[:4000]))
-            except Exception:
-                log.exception("could not tell admin %s", person.id)
-
-    async def reload(self, actor: str, explicit: bool) -> str:
-        """Validate tasks.yaml and apply it if good; tell the admins either way."""
+    async def reload(self, actor: str, *, explicit: bool, confirmed: bool = False) -> str:
+        """Validate tasks.yaml (off the loop) and apply it if good; tell the admins."""
         async with self._reload_lock:
             rt = self.runtime
-            outcome: Outcome = self.reloader.attempt(
-                rt.catalogue, rt.version, rt.now(), actor=actor
-            )
-            if not outcome.applied and outcome.errors and not explicit:
-                # An editor may be half-way through a save: look again before paging anyone.
-                await asyncio.sleep(1.0)
-                outcome = self.reloader.attempt(rt.catalogue, rt.version, rt.now(), actor=actor)
-            if outcome.applied and outcome.catalogue is not None:
-                rt.apply(outcome.catalogue, outcome.version)
-                self._last_failure = None
-                assert outcome.report is not None
-                text = outcome.report.render(rt.lang, outcome.version)
-                await self.tell_admins(text)
-                self.replan()
-                return text
-            if outcome.unchanged:
-                return t(rt.lang, "reload.unchanged", version=rt.version)
-            text = self.reloader.failure_text(outcome, rt.lang)
-            if explicit or text != self._last_failure:
-                self._last_failure = text
-                if not explicit:
-                    await self.tell_admins(text)
+            result = await asyncio.to_thread(validate, rt.config_path)
+            if confirmed and (self._held is None or self._held.sha256 != result.sha256):
+                return t(rt.lang, "reload.nothing_held")
+            outcome = await rt.write(
+                apply, result, rt.catalogue, rt.version, rt.record.copy(), rt.now(),
+                actor=actor, confirmed=confirmed,
+            )  # fmt: skip
+            return await self._after(outcome, explicit=explicit, file=result.file)
+
+    async def _after(self, outcome: Outcome, *, explicit: bool, file: str) -> str:
+        rt = self.runtime
+        if outcome.applied and outcome.catalogue is not None:
+            self._held = None
+            rt.apply(outcome.catalogue, outcome.version)
+            assert outcome.report is not None
+            text = outcome.report.render(rt.lang, outcome.version)
+            await self.tell_admins(text)
+            asyncio.get_running_loop().create_task(self.engine.tick())
             return text
+        if outcome.unchanged:
+            return t(rt.lang, "reload.unchanged", version=rt.version)
+        if outcome.held:
+            self._held = outcome
+            text = held_text(outcome, rt.lang)
+            sha = outcome.sha256[:12]
+            choice = (
+                (
+                    Button(
+                        t(rt.lang, "button.apply"), pack(ConfirmReload(ReloadAction.APPLY, sha))
+                    ),
+                    Button(
+                        t(rt.lang, "button.discard"), pack(ConfirmReload(ReloadAction.DISCARD, sha))
+                    ),
+                ),
+            )
+            await self.tell_admins(text, choice)
+            return text
+        text = failure_text(outcome, file, rt.lang)
+        if not explicit:
+            await self.tell_admins(text)
+        return text
+
+    async def confirm_reload(self, update: Update, who: Identity, cb: ConfirmReload) -> None:
+        """确认应用 / 放弃 under a held table edit."""
+        query = update.callback_query
+        assert query is not None
+        rt = self.runtime
+        held = self._held
+        if held is None or not held.sha256.startswith(cb.sha):
+            await query.answer(t(rt.lang, "reload.nothing_held"), show_alert=True)
+            return
+        await query.answer()
+        if cb.action is ReloadAction.DISCARD:
+            self._held = None
+            text = t(rt.lang, "reload.discarded")
+        else:
+            text = await self.reload(f"tg:{who.user_id}", explicit=True, confirmed=True)
+        if query.message is not None:
+            with contextlib.suppress(Exception):
+                await query.edit_message_reply_markup(reply_markup=keyboard(()))
+        await self.app.bot.send_message(
+            query.message.chat.id if query.message else who.user_id, text[:4000], parse_mode="HTML"
+        )
 
     async def _watch(self) -> None:
-        """Watch the config directory (editors save by rename) and reload on changes."""
+        """Watch the config directory (editors save by rename); reload each save once it
+        has stopped changing, and report every rejected save."""
         from watchfiles import awatch
 
-        path = self.reloader.config_path.resolve()
-        directory = path.parent
+        path = self.runtime.config_path.resolve()
         try:
-            async for changes in awatch(directory, debounce=300, step=50, recursive=False):
-                if any(Path(p).name == path.name for _, p in changes):
-                    log.info("%s changed: reloading", path)
-                    try:
-                        await self.reload("file", False)
-                    except Exception:
-                        log.exception("reload failed")
+            async for changes in awatch(path.parent, debounce=300, step=50, recursive=False):
+                if not any(Path(p).name == path.name for _, p in changes):
+                    continue
+                stamp = await settled(path)
+                if stamp is None or stamp in self._reported:
+                    continue
+                self._reported.add(stamp)
+                log.info("%s changed: reloading", path)
+                try:
+                    await self.reload("file", explicit=False)
+                except Exception:
+                    log.exception("reload failed")
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -229,3 +299,21 @@ class Duban:
             poll_interval=0.0,
             timeout=10,
         )
+
+
+async def settled(path: Path, quiet: float = SETTLE_SECONDS) -> tuple[int, int, str] | None:
+    """Wait until a file's size and modification time stay the same for `quiet` seconds;
+    its (size, mtime_ns, name) stamp, or None if it vanished."""
+    last: tuple[int, int] | None = None
+    stable_since = asyncio.get_running_loop().time()
+    while True:
+        try:
+            st = await asyncio.to_thread(path.stat)
+        except FileNotFoundError:
+            return None
+        now = asyncio.get_running_loop().time()
+        if (st.st_size, st.st_mtime_ns) != last:
+            last, stable_since = (st.st_size, st.st_mtime_ns), now
+        elif now - stable_since >= quiet:
+            return (st.st_size, st.st_mtime_ns, path.name)
+        await asyncio.sleep(min(0.25, quiet / 4))

@@ -133,7 +133,6 @@ def parse_instant(text: str, catalogue: Catalogue | None = None) -> dt.datetime:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the bot until SIGINT/SIGTERM."""
     from bot.app import Duban
-    from bot.reload import Reloader
     from bot.runtime import Runtime
 
     logging.basicConfig(
@@ -148,52 +147,69 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not token:
         print(t(_lang(args), "cli.no_token"), file=sys.stderr)
         return 2
-    store = _store(args)
-    reloader = Reloader(store, Path(args.config))
-    version, last_good = reloader.current()
-    clock: Clock
-    if args.clock_start:
-        clock = SimulatedClock(parse_instant(args.clock_start, last_good), args.clock_speed)
-    else:
-        clock = SystemClock()
-    outcome = reloader.attempt(last_good, version, clock.now(), actor="start")
-    startup_errors: list[str] = []
-    if outcome.applied and outcome.catalogue is not None:
-        catalogue, version = outcome.catalogue, outcome.version
-    elif outcome.unchanged and last_good is not None:
-        catalogue = last_good
-    elif last_good is not None:
-        catalogue = last_good
-        lang = _lang(args, catalogue)
-        startup_errors = [
-            t(lang, "cli.startup_last_good", file=args.config, version=version),
-            *outcome.errors[:15],
-        ]
-        for line in startup_errors:
-            print(line, file=sys.stderr)
-    else:
-        result = load_catalogue(args.config)
-        _print_problems(result, _lang(args))
-        for e in outcome.errors:
-            print(e, file=sys.stderr)
-        print(t(_lang(args), "cli.startup_failed"), file=sys.stderr)
+    db_path = Path(args.db or default_db())
+    started = _startup(args, db_path)
+    if started is None:
         return 1
-    runtime = Runtime(Path(args.config), store, clock, catalogue, version)
+    clock, catalogue, version, startup_errors = started
+    runtime = Runtime(Path(args.config), db_path, clock, catalogue, version)
     speed = args.clock_speed if args.clock_start else 1.0
     tick = args.tick or max(0.1, min(30.0, 600.0 / speed))
     bot = Duban(
         runtime,
-        reloader,
         token,
         base_url=args.base_url,
         tick_seconds=tick,
         watch=not args.no_watch,
         startup_errors=startup_errors,
     )
-    store.set_meta("config", str(Path(args.config).resolve()))
-    bot.run()
-    store.close()
+    try:
+        bot.run()
+    finally:
+        runtime.close()
     return 0
+
+
+def _startup(
+    args: argparse.Namespace, db_path: Path
+) -> tuple[Clock, Catalogue, int, list[str]] | None:
+    """The table to start on: the file if it is good, else the last good version stored in the
+    database (the admins are told why); None when there is neither."""
+    from bot.reload import apply, last_good, validate
+
+    store = Store.open(db_path)
+    try:
+        version, good = last_good(store, Path(args.config))
+        clock: Clock
+        if args.clock_start:
+            clock = SimulatedClock(parse_instant(args.clock_start, good), args.clock_speed)
+        else:
+            clock = SystemClock()
+        result = validate(Path(args.config))
+        outcome = apply(
+            store, result, good, version, store.record(), clock.now(), actor="start", confirmed=True
+        )
+        store.set_meta("config", str(Path(args.config).resolve()))
+    finally:
+        store.close()
+    if outcome.applied and outcome.catalogue is not None:
+        return clock, outcome.catalogue, outcome.version, []
+    if good is not None:
+        errors: list[str] = []
+        if not outcome.unchanged:
+            lang = _lang(args, good)
+            errors = [
+                t(lang, "cli.startup_last_good", file=args.config, version=version),
+                *outcome.errors[:15],
+            ]
+            for line in errors:
+                print(line, file=sys.stderr)
+        return clock, good, version, errors
+    _print_problems(result, _lang(args))
+    for e in outcome.errors:
+        print(e, file=sys.stderr)
+    print(t(_lang(args), "cli.startup_failed"), file=sys.stderr)
+    return None
 
 
 @command("plan")
@@ -218,7 +234,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
             end += dt.timedelta(days=1) - dt.timedelta(microseconds=1)
     else:
         end = start + dt.timedelta(days=args.days)
-    items = upcoming(catalogue, start - dt.timedelta(microseconds=1), store.history(), end)
+    items = upcoming(catalogue, start - dt.timedelta(microseconds=1), store.record(), end)
     if args.bureau:
         bureau = catalogue.resolve_bureau(args.bureau)
         if bureau is None:
@@ -259,11 +275,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
     )
     for d in items:
         subject = ""
-        if d.task_id:
+        if d.indicator_id:
+            subject = catalogue.indicator(d.indicator_id).name
+        elif d.task_id:
             number = catalogue.task(d.task_id).number
             subject = f"任务{number}" if lang == "zh" else f"task {number}"
-        elif d.indicator_id:
-            subject = d.indicator_id
         who = catalogue.member_name(d.recipient)
         print(f"  {fmt_time(d.slot, catalogue)}  {d.kind.value:<10} {subject:<8} {who}")
     return 0

@@ -1,14 +1,16 @@
 """Applying a table: at start, on a file change, on SIGHUP and on /reload.
 
-Each candidate is validated completely (the same checks as `duban check`). A valid one
-is applied at once (the runtime's catalogue is replaced as a whole), stored as a new
-catalogue version, and its entities are recorded: what disappeared is archived, what
-came back is restored. An invalid one changes nothing: the bot keeps the last good table.
-The bot never writes to the YAML.
+Each candidate is validated completely (the same checks as `duban check`), off the event
+loop. A valid one is applied (stored as a new catalogue version, its entities recorded: what
+disappeared is archived, what came back is restored; bindings the new table no longer allows
+are cut off), in one transaction on the writer thread. An invalid one changes nothing: the
+bot keeps the last good table. An edit that removes a large share of the tasks (a third or
+more) is held until an admin confirms it. The bot never writes to the YAML.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,35 +18,17 @@ from typing import Any
 
 from bot.core.catalogue import LoadResult, load_catalogue, parse_catalogue, render_problem
 from bot.core.diff import ChangeReport, diff_catalogues
-from bot.core.i18n import register, t
+from bot.core.history import Record
+from bot.core.i18n import t
 from bot.core.model import Catalogue
+from bot.core.render import esc
+from bot.service.members import revoke_stale
 from storage.repo import Store
 
 log = logging.getLogger(__name__)
 
-register(
-    "zh",
-    {
-        "reload.id_reused": "{file}：任务编号「{id}」曾属于另一项任务（{old_section}「{old_title}」），"
-        "现在用于{new_section}「{new_title}」：这会把旧任务的记录挂到新任务上，已拒绝。"
-        "请为新任务使用新编号。",
-        "reload.failed": "❌ <b>分工表修改未生效</b>：{file} 有 {count} 个错误，机器人继续使用第 {version} 版。",
-        "reload.unchanged": "分工表没有变化（第 {version} 版）。",
-        "reload.more": "……另有 {count} 个问题，请运行 duban check 查看。",
-    },
-)
-register(
-    "en",
-    {
-        "reload.id_reused": "{file}: task id '{id}' belonged to another task ({old_section} "
-        "'{old_title}'), now used for {new_section} '{new_title}': that would attach the old "
-        "task's history to the new one, so it is refused. Give the new task a new id.",
-        "reload.failed": "❌ <b>Table edit not applied</b>: {file} has {count} errors; the bot "
-        "keeps running on version {version}.",
-        "reload.unchanged": "The table did not change (version {version}).",
-        "reload.more": "... {count} more problems: run duban check.",
-    },
-)
+#: An edit that removes at least this share of the tasks waits for an admin's confirmation.
+LARGE_REMOVAL = 1 / 3
 
 
 @dataclass
@@ -57,6 +41,9 @@ class Outcome:
     report: ChangeReport | None = None
     errors: list[str] = field(default_factory=list)
     unchanged: bool = False
+    held: bool = False  # a large removal, waiting for an admin's confirmation
+    sha256: str = ""
+    revoked: list[str] = field(default_factory=list)
 
 
 def entities_of(catalogue: Catalogue) -> list[tuple[str, str, str, str | None, dict[str, Any]]]:
@@ -105,85 +92,100 @@ def id_reuse_errors(store: Store, catalogue: Catalogue, file: str, lang: str) ->
     return errors
 
 
-class Reloader:
-    """Validates and applies tables for one runtime."""
+def last_good(store: Store, config_path: Path) -> tuple[int, Catalogue | None]:
+    """The last applied version and its table (from the database)."""
+    latest = store.latest_version()
+    if latest is None:
+        return 0, None
+    result = parse_catalogue(latest[2], str(config_path))
+    return latest[0], result.catalogue
 
-    def __init__(self, store: Store, config_path: Path) -> None:
-        self.store = store
-        self.config_path = config_path
 
-    def current(self) -> tuple[int, Catalogue | None]:
-        """The last applied version and its table (from the database)."""
-        latest = self.store.latest_version()
-        if latest is None:
-            return 0, None
-        result = parse_catalogue(latest[2], str(self.config_path))
-        return latest[0], result.catalogue
+def validate(path: Path) -> LoadResult:
+    """Read and validate the table file (run it off the event loop: it can take a while)."""
+    return load_catalogue(path)
 
-    def attempt(
-        self,
-        current: Catalogue | None,
-        version: int,
-        now: Any,
-        *,
-        actor: str = "system",
-        result: LoadResult | None = None,
-    ) -> Outcome:
-        """Validate the file and apply it if it is good and different."""
-        result = result or load_catalogue(self.config_path)
-        lang = (
-            current.language
-            if current
-            else (result.catalogue.language if result.ok and result.catalogue else "zh")
-        )
-        if not result.ok or result.catalogue is None:
-            errors = [render_problem(p, lang) for p in result.errors]
-            log.warning("table %s rejected: %d errors", self.config_path, len(errors))
-            return Outcome(False, version, errors=errors)
-        new = result.catalogue
-        latest = self.store.latest_version()
+
+def removes_too_much(current: Catalogue | None, new: Catalogue) -> bool:
+    """Whether an edit drops a large share (a third or more) of the tasks."""
+    if current is None or len(current.tasks) < 3:
+        return False
+    gone = current.task_ids - new.task_ids
+    return len(gone) >= LARGE_REMOVAL * len(current.tasks)
+
+
+def apply(
+    store: Store,
+    result: LoadResult,
+    current: Catalogue | None,
+    version: int,
+    record: Record,
+    now: dt.datetime,
+    *,
+    actor: str = "system",
+    confirmed: bool = False,
+) -> Outcome:
+    """Apply a validated table if it is good, different and not a large removal (unless
+    `confirmed`); one transaction on the writer thread."""
+    lang = (
+        current.language if current else (result.catalogue.language if result.catalogue else "zh")
+    )
+    if not result.ok or result.catalogue is None:
+        errors = [render_problem(p, lang) for p in result.errors]
+        log.warning("table %s rejected: %d errors", result.file, len(errors))
+        return Outcome(False, version, errors=errors, sha256=result.sha256)
+    new = result.catalogue
+    with store.transaction():
+        latest = store.latest_version()
         if latest is not None and latest[1] == result.sha256 and current is not None:
-            return Outcome(False, version, catalogue=current, unchanged=True)
-        reuse = id_reuse_errors(self.store, new, str(self.config_path), lang)
+            return Outcome(False, version, catalogue=current, unchanged=True, sha256=result.sha256)
+        reuse = id_reuse_errors(store, new, result.file, lang)
         if reuse:
-            return Outcome(False, version, errors=reuse)
-        history = self.store.history()
+            return Outcome(False, version, errors=reuse, sha256=result.sha256)
         report = (
-            diff_catalogues(current, new, now=now, history=history)
+            diff_catalogues(current, new, now=now, record=record)
             if current is not None
             else ChangeReport(())
         )
-        new_version = self.store.add_version(
+        if removes_too_much(current, new) and not confirmed:
+            return Outcome(
+                False, version, catalogue=new, report=report, held=True, sha256=result.sha256
+            )
+        new_version = store.add_version(
             sha256=result.sha256,
-            source=str(self.config_path),
+            source=result.file,
             text=result.text,
             summary=report.summary(),
             at=now,
         )
-        archived, restored = self.store.sync_entities(entities_of(new), new_version, now)
-        self.store.audit(
-            now,
-            actor,
-            "apply_table",
-            {"version": new_version, "archived": archived, "restored": restored},
+        archived, restored = store.sync_entities(entities_of(new), new_version, now)
+        revoked = [b.member_id for b in revoke_stale(store, new, now)]
+        store.audit(
+            now, actor, "apply_table",
+            {"version": new_version, "archived": archived, "restored": restored, "revoked": revoked},
+        )  # fmt: skip
+    log.info("table version %d applied (%d changes)", new_version, len(report.changes))
+    return Outcome(True, new_version, new, report, sha256=result.sha256, revoked=revoked)
+
+
+def failure_text(outcome: Outcome, file: str, lang: str, limit: int = 15) -> str:
+    """The errors for the admins, with file and line."""
+    lines = [
+        t(
+            lang,
+            "reload.failed",
+            file=esc(Path(file).name),
+            count=len(outcome.errors),
+            version=outcome.version,
         )
-        log.info("table version %d applied (%d changes)", new_version, len(report.changes))
-        return Outcome(True, new_version, catalogue=new, report=report)
+    ]
+    lines += [esc(e) for e in outcome.errors[:limit]]
+    if len(outcome.errors) > limit:
+        lines.append(t(lang, "reload.more", count=len(outcome.errors) - limit))
+    return "\n".join(lines)
 
-    def failure_text(self, outcome: Outcome, lang: str, limit: int = 15) -> str:
-        """The errors for the admins, with file and line."""
-        from bot.core.render import esc
 
-        lines = [
-            t(
-                lang,
-                "reload.failed",
-                file=esc(self.config_path.name),
-                count=len(outcome.errors),
-                version=outcome.version,
-            )
-        ]
-        lines += [esc(e) for e in outcome.errors[:limit]]
-        if len(outcome.errors) > limit:
-            lines.append(t(lang, "reload.more", count=len(outcome.errors) - limit))
-        return "\n".join(lines)
+def held_text(outcome: Outcome, lang: str) -> str:
+    """A large removal, shown to the admins with the change report, waiting for them."""
+    assert outcome.report is not None
+    return t(lang, "reload.held") + "\n\n" + outcome.report.render(lang, None)

@@ -1,88 +1,94 @@
-"""What a running bot holds: the current table, the database, the clock; and who a user is."""
+"""What a running bot holds: the table in force, the clock, the database and the current
+state in memory; and who a Telegram user is.
+
+The database is written by one thread (`storage.writer.Writer`), so the event loop never
+waits on a lock; small reads go through a connection of the loop's own. The current state
+(`Record`) lives in memory and is brought up to date after every committed write.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import MappingProxyType
+from typing import Concatenate, ParamSpec, TypeVar
 
 from bot.core.clock import Clock
-from bot.core.history import History
-from bot.core.model import Catalogue, Contact, Person, Role
+from bot.core.history import Record
+from bot.core.model import Catalogue, Role
 from bot.core.workdays import WorkCalendar
+from bot.service.base import Identity, World
+from bot.service.members import chats, identify
+from storage.repo import Store
+from storage.writer import Writer
 
-if TYPE_CHECKING:
-    from storage.repo import Store
-
-
-@dataclass(frozen=True)
-class Identity:
-    """Who a Telegram user is to the bot, from the catalogue and the bindings."""
-
-    user_id: int
-    contact: Contact | None = None
-    person: Person | None = None
-
-    @property
-    def roles(self) -> frozenset[Role]:
-        """Admin, coordinator and/or contact; empty for a stranger."""
-        roles = set(self.person.roles) if self.person else set()
-        if self.contact:
-            roles.add(Role.CONTACT)
-        return frozenset(roles)
-
-    @property
-    def known(self) -> bool:
-        """False for a stranger."""
-        return bool(self.roles)
-
-    def has(self, *roles: Role) -> bool:
-        """True when the user has any of these roles."""
-        return bool(self.roles & set(roles))
-
-    @property
-    def name(self) -> str:
-        """The person's name as the catalogue has it."""
-        if self.person:
-            return self.person.name
-        return self.contact.name if self.contact else ""
-
-    @property
-    def bureau_id(self) -> str | None:
-        """The contact's bureau."""
-        return self.contact.bureau_id if self.contact else None
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-@dataclass
 class Runtime:
-    """The bot's state: replaced as a whole (`catalogue`, `version`) on reload."""
+    """The bot's state: the catalogue and version are replaced as a whole on reload."""
 
-    config_path: Path
-    store: Store
-    clock: Clock
-    catalogue: Catalogue
-    version: int = 0
-    bot_username: str = "duban_bot"
-    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
-    calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    def __init__(
+        self,
+        config_path: Path,
+        db_path: Path,
+        clock: Clock,
+        catalogue: Catalogue,
+        version: int = 0,
+    ) -> None:
+        self.config_path = config_path
+        self.db_path = db_path
+        self.clock = clock
+        self.catalogue = catalogue
+        self.version = version
+        self.calendar = WorkCalendar(catalogue.calendar)
+        self.writer = Writer(db_path)
+        self.reader = Store.open(db_path)
+        self.record: Record = self.reader.record()
+        self.bot_username = self.reader.get_meta("bot_username") or "duban_bot"
+        self.started_at = dt.datetime.now(dt.UTC)
+        self._bound: Mapping[int, str] = MappingProxyType({})
+        self._chats: Mapping[str, int] = MappingProxyType({})
+        self.refresh_bindings()
 
-    def __post_init__(self) -> None:
-        self.calendar = WorkCalendar(self.catalogue.calendar)
+    def close(self) -> None:
+        """Close the database connections."""
+        self.writer.close()
+        self.reader.close()
+
+    # -- the database
+
+    async def write(
+        self, fn: Callable[Concatenate[Store, P], R], *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        """Run a write (an operation of the application layer) on the writer thread; the
+        in-memory state follows what it committed."""
+        try:
+            return await self.writer(fn, *args, **kwargs)
+        finally:
+            self.sync()
+
+    def sync(self) -> None:
+        """Apply the committed state changes to the in-memory record."""
+        for delta in self.writer.deltas():
+            delta.apply(self.record)
+
+    def refresh_bindings(self) -> None:
+        """Reload who is bound to whom (after a bind, an unbind or a reload)."""
+        bindings = self.reader.bindings()
+        self._bound = MappingProxyType({b.telegram_user_id: b.member_id for b in bindings})
+        self._chats = MappingProxyType(chats(self.catalogue, bindings))
+
+    # -- the table and the clock
 
     def apply(self, catalogue: Catalogue, version: int) -> None:
         """Switch to a new table: the planner, the schedule and the commands see it at once."""
         self.catalogue = catalogue
         self.version = version
         self.calendar = WorkCalendar(catalogue.calendar)
-
-    def history(self) -> History:
-        """What was sent and answered, from the database."""
-        return self.store.history()
-
-    def member_name(self, member_id: str) -> str:
-        """A contact's or person's name; the id when the table no longer has them."""
-        return self.catalogue.member_name(member_id)
+        self.refresh_bindings()
 
     @property
     def lang(self) -> str:
@@ -93,33 +99,28 @@ class Runtime:
         """The bot's clock."""
         return self.clock.now()
 
+    def world(self, now: dt.datetime | None = None) -> World:
+        """What an operation sees now (an immutable snapshot, safe on another thread)."""
+        return World(self.catalogue, now or self.now(), self.calendar, self._chats)
+
+    # -- people
+
     def identify(self, user_id: int) -> Identity:
-        """Resolve a Telegram user: catalogue telegram_id first, then an invite binding."""
-        person = next((p for p in self.catalogue.people if p.telegram_id == user_id), None)
-        contact = next((c for c in self.catalogue.contacts() if c.telegram_id == user_id), None)
-        bound = self.store.binding_for_user(user_id)
-        if bound is not None:
-            member_id = bound.member_id
-            person = person or next((p for p in self.catalogue.people if p.id == member_id), None)
-            contact = contact or next(
-                (c for c in self.catalogue.contacts() if c.id == member_id), None
-            )
-        return Identity(user_id, contact, person)
+        """Who a Telegram user is: the table's telegram_id first, then a valid binding."""
+        return identify(self.catalogue, self._bound, user_id)
 
     def chat_id_for(self, member_id: str) -> int | None:
-        """The Telegram chat to write to a contact or person (their private chat)."""
-        bound = self.store.binding_for_contact(member_id)
-        if bound is not None:
-            return bound.telegram_user_id
-        for c in self.catalogue.contacts():
-            if c.id == member_id and c.telegram_id:
-                return c.telegram_id
-        for p in self.catalogue.people:
-            if p.id == member_id and p.telegram_id:
-                return p.telegram_id
-        return None
+        """The private chat to write to a contact or person."""
+        return self._chats.get(member_id)
 
-    def admins_text(self) -> str:
-        """The admins' names, for telling a stranger whom to ask."""
-        names = [p.name for p in self.catalogue.with_role(Role.ADMIN)]
-        return "（" + "、".join(names) + "）" if names else ""
+    def member_name(self, member_id: str) -> str:
+        """A contact's or person's name; the id when the table no longer has them."""
+        return self.catalogue.member_name(member_id)
+
+    def admins(self) -> list[int]:
+        """The chats of the bound admins."""
+        return [
+            chat
+            for p in self.catalogue.with_role(Role.ADMIN)
+            if (chat := self._chats.get(p.id)) is not None
+        ]

@@ -181,6 +181,120 @@ def _message_lookups(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX outbox_recipient ON outbox (recipient, state)")
 
 
+STATE_SCHEMA = """
+    -- The current state, kept on every write and rebuildable from the history (duban
+    -- rebuild): per task ('' sub-item) and sub-item the ids of its latest update, latest
+    -- report, closure in force and open claim, and its latest progress.
+    CREATE TABLE item_state (
+        task_id TEXT NOT NULL,
+        subtask_id TEXT NOT NULL DEFAULT '',
+        last_id INTEGER,
+        report_id INTEGER,
+        progress INTEGER,
+        closure_id INTEGER,
+        claim_id INTEGER,
+        PRIMARY KEY (task_id, subtask_id)
+    );
+    -- per indicator: the latest reading with a value and the latest of any kind
+    CREATE TABLE indicator_state (
+        indicator_id TEXT PRIMARY KEY,
+        value_id INTEGER,
+        last_id INTEGER
+    );
+    -- per subject (task or indicator) and recipient: the latest prompt and its first answer
+    CREATE TABLE prompt_state (
+        subject TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        key TEXT NOT NULL,
+        answered_at TEXT,
+        PRIMARY KEY (subject, recipient)
+    );
+    CREATE INDEX status_updates_id_task ON status_updates (task_id, id);
+    CREATE INDEX status_updates_recorded ON status_updates (recorded_at);
+    CREATE INDEX readings_recorded ON readings (recorded_at);
+"""
+
+READINGS_V2 = """
+    DROP TRIGGER readings_no_update;
+    DROP TRIGGER readings_no_delete;
+    CREATE TABLE readings_v2 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        indicator_id TEXT NOT NULL,
+        value REAL CHECK (value IS NULL OR (value = value AND abs(value) < 1e300)),
+        note TEXT NOT NULL DEFAULT '',
+        by_member TEXT NOT NULL,
+        bureau_id TEXT,
+        at TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        message_key TEXT,
+        telegram_user_id INTEGER,
+        telegram_message_id INTEGER,
+        CHECK (value IS NOT NULL OR note != '')
+    );
+    INSERT INTO readings_v2 (id, indicator_id, value, note, by_member, bureau_id, at,
+        recorded_at, message_key, telegram_user_id)
+        SELECT id, indicator_id,
+        CASE WHEN abs(value) < 1e300 THEN value END,
+        CASE WHEN abs(value) < 1e300 THEN note
+             ELSE trim(note || ' [invalid value ' || value || ' recorded before readings were checked]')
+        END,
+        by_member, bureau_id, at, recorded_at, message_key, telegram_user_id FROM readings;
+    DROP TABLE readings;
+    ALTER TABLE readings_v2 RENAME TO readings;
+    CREATE INDEX readings_indicator ON readings (indicator_id, at);
+    CREATE TRIGGER readings_no_update BEFORE UPDATE ON readings
+        BEGIN SELECT RAISE(ABORT, 'readings is append-only'); END;
+    CREATE TRIGGER readings_no_delete BEFORE DELETE ON readings
+        BEGIN SELECT RAISE(ABORT, 'readings is append-only'); END;
+"""
+
+
+@MIGRATIONS(name="003_current_state")
+def _current_state(db: sqlite_utils.Database) -> None:
+    """State tables, typed pending input, readings without a value (暂无数据), outbox
+    messages that carry buttons and batches; the state is rebuilt from the history."""
+    for statement in _statements(READINGS_V2 + STATE_SCHEMA):
+        db.execute(statement)
+    for column in ("buttons TEXT", "batch TEXT", "not_before TEXT", "ref_at TEXT"):
+        db.execute(f"ALTER TABLE outbox ADD COLUMN {column}")
+    db.execute("CREATE INDEX outbox_pending ON outbox (state, not_before)")
+    db.execute("CREATE INDEX outbox_prompts ON outbox (recipient, kind)")
+    _typed_pending_input(db)
+    from storage.state import rebuild_state
+
+    rebuild_state(db)
+
+
+def _typed_pending_input(db: sqlite_utils.Database) -> None:
+    """pending_input rows become one JSON document each (see bot.core.protocol.Pending)."""
+    import json
+
+    old = list(db.query("SELECT * FROM pending_input"))
+    db.execute("DROP TABLE pending_input")
+    db.execute(
+        "CREATE TABLE pending_input (telegram_user_id INTEGER PRIMARY KEY, "
+        "kind TEXT NOT NULL, data TEXT NOT NULL, since TEXT NOT NULL)"
+    )
+    for r in old:
+        what: str = r["what"]
+        data: dict[str, object] = {"task_id": r["task_id"], "subtask_id": r["subtask_id"]}
+        data["message_key"] = r["message_key"]
+        if what == "note":
+            kind = "note"
+        elif what.startswith("text:"):
+            kind, data["texts"] = "which_task", [[what[5:], None]]
+        elif what.startswith("return:"):
+            kind, data["claim_id"] = "return_reason", int(what.split(":", 1)[1])
+        elif what.startswith("reading:"):
+            kind, data["indicator_id"] = "reading", what.split(":", 1)[1]
+        else:
+            continue
+        db.execute(
+            "INSERT INTO pending_input (telegram_user_id, kind, data, since) VALUES (?, ?, ?, ?)",
+            [r["telegram_user_id"], kind, json.dumps(data, ensure_ascii=False), r["since"]],
+        )
+
+
 def default_db_path() -> Path:
     """$DUBAN_DB, else $DUBAN_DATA_DIR/duban.db, else ./data/duban.db."""
     if os.environ.get("DUBAN_DB"):
@@ -188,22 +302,52 @@ def default_db_path() -> Path:
     return Path(os.environ.get("DUBAN_DATA_DIR", "data")) / "duban.db"
 
 
-def open_db(path: Path | str) -> sqlite_utils.Database:
-    """Open (creating if needed, mode 0600) and migrate the database."""
+def private(path: Path) -> None:
+    """Make a database file and its -wal/-shm companions readable by the owner only."""
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        if p.exists() and p.stat().st_mode & 0o077:
+            p.chmod(0o600)
+
+
+def open_db(
+    path: Path | str,
+    *,
+    busy_timeout_ms: int = 30_000,
+    create: bool = True,
+    check_same_thread: bool = True,
+) -> sqlite_utils.Database:
+    """Open (creating if needed, mode 0600) and migrate the database.
+
+    With `create=False` a missing file is an error (FileNotFoundError) and nothing is made.
+    Durability: WAL with synchronous=FULL, so a write the bot acknowledged survives a crash
+    of the process and of the machine.
+    """
     if str(path) != ":memory:":
         p = Path(path)
+        if not create and not p.is_file():
+            raise FileNotFoundError(str(p))
         p.parent.mkdir(parents=True, exist_ok=True)
         if not p.exists():
             p.touch(mode=0o600)
-        conn = sqlite3.connect(str(p), isolation_level=None, timeout=30)
+        private(p)
+        conn = sqlite3.connect(
+            str(p),
+            isolation_level=None,
+            timeout=busy_timeout_ms / 1000,
+            check_same_thread=check_same_thread,
+        )
     else:
-        conn = sqlite3.connect(":memory:", isolation_level=None)
+        conn = sqlite3.connect(
+            ":memory:", isolation_level=None, check_same_thread=check_same_thread
+        )
     conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     db = sqlite_utils.Database(conn)
     migrate(db)
+    if str(path) != ":memory:":
+        private(Path(path))
     return db
 
 

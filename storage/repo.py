@@ -1,7 +1,10 @@
-"""The bot's records in SQLite: bindings, invites, the outbox, status updates,
-readings, catalogue versions, archived entities, the audit log.
+"""The bot's records in SQLite: bindings, invites, the outbox, status updates, readings, the
+current state, pending input, catalogue versions, archived entities, the audit log.
 
-Times are stored as ISO 8601 in UTC and returned as aware datetimes.
+Times are stored as ISO 8601 in UTC and returned as aware datetimes. Status updates and
+readings are append-only; every write that changes what answers need (an update, a reading,
+a prompt delivered) also changes the state tables in the same transaction (storage.state),
+and what it changed is kept as a `Delta` for the running bot's in-memory `Record`.
 """
 
 from __future__ import annotations
@@ -9,30 +12,39 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from bot.core.history import History, Reading, Sent, StatusUpdate, UpdateKind
+from bot.core.history import (
+    Delta,
+    History,
+    ItemState,
+    Reading,
+    Record,
+    Sent,
+    StatusUpdate,
+    UpdateKind,
+)
+from bot.core.protocol import Awaiting, Pending
+from storage import state
 from storage.db import open_db
+from storage.state import parse_ts, to_reading, to_sent, to_update, ts
 
-
-def _ts(when: dt.datetime) -> str:
-    if when.tzinfo is None:
-        raise ValueError("naive datetime")
-    return when.astimezone(dt.UTC).isoformat(timespec="microseconds")
+_ts = ts
 
 
 def _dt(text: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(text) if text else None
+    return parse_ts(text) if text else None
 
 
-def _req_dt(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text)
+class Busy(RuntimeError):
+    """The database is locked by another process longer than the bot waits."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +59,8 @@ class Binding:
 
 @dataclass(frozen=True)
 class OutboxRow:
-    """A planned message and what happened to it."""
+    """A message for a member and what happened to it. Several rows with one `batch` went
+    out as one message (a summary)."""
 
     key: str
     kind: str
@@ -65,6 +78,29 @@ class OutboxRow:
     created_at: dt.datetime
     sent_at: dt.datetime | None
     text: str
+    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+    batch: str | None = None
+    not_before: dt.datetime | None = None
+    ref_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A message to put in the outbox (pending until the sender takes it)."""
+
+    key: str
+    kind: str
+    recipient: str
+    chat_id: int | None
+    slot: dt.datetime
+    text: str
+    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+    task_id: str | None = None
+    subtask_id: str | None = None
+    indicator_id: str | None = None
+    bureau_id: str | None = None
+    batch: str | None = None
+    ref_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -92,19 +128,9 @@ class Entity:
     archived_at: dt.datetime | None
 
 
-@dataclass(frozen=True)
-class PendingInput:
-    """What the bot waits for from a user."""
-
-    telegram_user_id: int
-    what: str
-    task_id: str | None
-    subtask_id: str | None
-    message_key: str | None
-    since: dt.datetime
-
-
 def _outbox(row: dict[str, Any]) -> OutboxRow:
+    raw = json.loads(row.get("buttons") or "[]")
+    buttons = tuple(tuple((str(b[0]), str(b[1])) for b in r) for r in raw)
     return OutboxRow(
         key=row["key"],
         kind=row["kind"],
@@ -114,74 +140,103 @@ def _outbox(row: dict[str, Any]) -> OutboxRow:
         subtask_id=row["subtask_id"],
         indicator_id=row["indicator_id"],
         bureau_id=row["bureau_id"],
-        slot=_req_dt(row["slot"]),
+        slot=parse_ts(row["slot"]),
         state=row["state"],
         attempts=row["attempts"],
         last_error=row["last_error"],
         message_id=row["message_id"],
-        created_at=_req_dt(row["created_at"]),
+        created_at=parse_ts(row["created_at"]),
         sent_at=_dt(row["sent_at"]),
         text=row["text"],
+        buttons=buttons,
+        batch=row.get("batch"),
+        not_before=_dt(row.get("not_before")),
+        ref_at=_dt(row.get("ref_at")),
     )
 
 
-def _update(row: dict[str, Any]) -> StatusUpdate:
-    return StatusUpdate(
-        id=row["id"],
-        task_id=row["task_id"],
-        kind=UpdateKind(row["kind"]),
-        at=_req_dt(row["at"]),
-        by=row["by_member"],
-        bureau_id=row["bureau_id"],
-        subtask_id=row["subtask_id"],
-        progress=row["progress"],
-        note=row["note"],
-        message_key=row["message_key"],
-        corrects=row["corrects"],
-    )
-
-
-def _reading(row: dict[str, Any]) -> Reading:
-    return Reading(
-        id=row["id"],
-        indicator_id=row["indicator_id"],
-        value=row["value"],
-        at=_req_dt(row["at"]),
-        by=row["by_member"],
-        bureau_id=row["bureau_id"],
-        note=row["note"],
+def _pending(row: dict[str, Any]) -> Pending:
+    data = json.loads(row["data"])
+    return Pending(
+        kind=Awaiting(row["kind"]),
+        since=parse_ts(row["since"]),
+        task_id=data.get("task_id"),
+        subtask_id=data.get("subtask_id"),
+        indicator_id=data.get("indicator_id"),
+        message_key=data.get("message_key"),
+        claim_id=data.get("claim_id"),
+        texts=tuple((str(t), m) for t, m in data.get("texts", [])),
+        candidates=tuple(data.get("candidates", [])),
+        extra=dict(data.get("extra", {})),
     )
 
 
 class Store:
-    """All reads and writes of the bot's database."""
+    """All reads and writes of the bot's database (one connection)."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: sqlite_utils.Database, *, track: bool = False) -> None:
         self.db = db
+        self.track = track
+        #: Committed changes of the current state, oldest first (when `track`).
+        self.deltas: deque[Delta] = deque()
+        self._delta: Delta | None = None
 
     @classmethod
-    def open(cls, path: Path | str) -> Store:
+    def open(
+        cls,
+        path: Path | str,
+        *,
+        busy_timeout_ms: int = 30_000,
+        create: bool = True,
+        track: bool = False,
+        check_same_thread: bool = True,
+    ) -> Store:
         """Open (and migrate) the database at `path`."""
-        return cls(open_db(path))
+        db = open_db(
+            path,
+            busy_timeout_ms=busy_timeout_ms,
+            create=create,
+            check_same_thread=check_same_thread,
+        )
+        return cls(db, track=track)
 
     def close(self) -> None:
         """Close the connection."""
         self.db.conn.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """A write transaction (BEGIN IMMEDIATE ... COMMIT, ROLLBACK on error)."""
+    def transaction(self) -> Iterator[Delta]:
+        """A write transaction (BEGIN IMMEDIATE ... COMMIT, ROLLBACK on error); yields the
+        Delta that collects the state changes, kept once the transaction commits."""
         conn = self.db.conn
         if conn.in_transaction:
-            yield
+            assert self._delta is not None
+            yield self._delta
             return
-        conn.execute("BEGIN IMMEDIATE")
         try:
-            yield
+            conn.execute("BEGIN IMMEDIATE")
+        except Exception as err:
+            if "locked" in str(err) or "busy" in str(err):
+                raise Busy(str(err)) from err
+            raise
+        self._delta = Delta()
+        try:
+            yield self._delta
         except BaseException:
             conn.execute("ROLLBACK")
+            self._delta = None
             raise
-        conn.execute("COMMIT")
+        try:
+            conn.execute("COMMIT")
+        except Exception as err:
+            conn.execute("ROLLBACK")
+            self._delta = None
+            if "locked" in str(err) or "busy" in str(err):
+                raise Busy(str(err)) from err
+            raise
+        delta, self._delta = self._delta, None
+        if self.track and (delta.items or delta.prompts or delta.readings or delta.sent):
+            self.deltas.append(delta)
 
     def _rows(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         return list(self.db.query(sql, params if isinstance(params, dict) else list(params)))
@@ -195,11 +250,38 @@ class Store:
 
     def set_meta(self, key: str, value: str) -> None:
         """Store a setting."""
-        self.db.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [key, value],
-        )
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )
+
+    # -- Telegram updates already handled (marked in the transaction of their effect)
+
+    def mark_processed(self, update_id: int, at: dt.datetime) -> bool:
+        """True the first time an update id is marked."""
+        with self.transaction():
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO processed_updates (update_id, at) VALUES (?, ?)",
+                [update_id, ts(at)],
+            )
+        return cur.rowcount > 0
+
+    def processed(self, update_ids: Sequence[int]) -> set[int]:
+        """Which of these update ids were handled."""
+        out: set[int] = set()
+        ids = list(update_ids)
+        for i in range(0, len(ids), 900):
+            part = ids[i : i + 900]
+            marks = ",".join("?" * len(part))
+            out |= {
+                r["update_id"]
+                for r in self._rows(
+                    f"SELECT update_id FROM processed_updates WHERE update_id IN ({marks})", part
+                )
+            }
+        return out
 
     # -- bindings and invites
 
@@ -213,176 +295,215 @@ class Store:
             self.db.execute(
                 "INSERT INTO bindings (member_id, telegram_user_id, bound_at, via) "
                 "VALUES (?, ?, ?, ?)",
-                [member_id, user_id, _ts(at), via],
+                [member_id, user_id, ts(at), via],
             )
 
     def unbind(self, member_id: str) -> bool:
         """Remove a member's binding."""
-        cur = self.db.execute("DELETE FROM bindings WHERE member_id = ?", [member_id])
+        with self.transaction():
+            cur = self.db.execute("DELETE FROM bindings WHERE member_id = ?", [member_id])
         return cur.rowcount > 0
-
-    def _binding(self, rows: list[dict[str, Any]]) -> Binding | None:
-        if not rows:
-            return None
-        r = rows[0]
-        return Binding(r["member_id"], r["telegram_user_id"], _req_dt(r["bound_at"]), r["via"])
-
-    def binding_for_user(self, user_id: int) -> Binding | None:
-        """The member a Telegram user is bound to."""
-        return self._binding(
-            self._rows("SELECT * FROM bindings WHERE telegram_user_id = ?", [user_id])
-        )
-
-    def binding_for_contact(self, member_id: str) -> Binding | None:
-        """The Telegram user bound to a member."""
-        return self._binding(self._rows("SELECT * FROM bindings WHERE member_id = ?", [member_id]))
 
     def bindings(self) -> list[Binding]:
         """Every binding."""
         return [
-            Binding(r["member_id"], r["telegram_user_id"], _req_dt(r["bound_at"]), r["via"])
+            Binding(r["member_id"], r["telegram_user_id"], parse_ts(r["bound_at"]), r["via"])
             for r in self._rows("SELECT * FROM bindings ORDER BY member_id")
         ]
 
+    def binding_for_user(self, user_id: int) -> Binding | None:
+        """The member a Telegram user is bound to."""
+        return next((b for b in self.bindings() if b.telegram_user_id == user_id), None)
+
+    def binding_for_member(self, member_id: str) -> Binding | None:
+        """The Telegram user bound to a member."""
+        rows = self._rows("SELECT * FROM bindings WHERE member_id = ?", [member_id])
+        if not rows:
+            return None
+        r = rows[0]
+        return Binding(r["member_id"], r["telegram_user_id"], parse_ts(r["bound_at"]), r["via"])
+
+    binding_for_contact = binding_for_member
+
     def create_invite(self, member_id: str, at: dt.datetime) -> str:
-        """A new one-use code for a member (earlier unused codes stay valid)."""
+        """A new one-use code for a member (earlier unused codes stay valid until they expire)."""
         code = secrets.token_urlsafe(12)
-        self.db.execute(
-            "INSERT INTO invites (code, member_id, created_at) VALUES (?, ?, ?)",
-            [code, member_id, _ts(at)],
-        )
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO invites (code, member_id, created_at) VALUES (?, ?, ?)",
+                [code, member_id, ts(at)],
+            )
         return code
 
-    def redeem_invite(self, code: str, user_id: int, at: dt.datetime) -> str | None:
-        """The member an unused code is for, marking it used; None if unknown or used."""
+    def redeem_invite(
+        self, code: str, user_id: int, at: dt.datetime, valid_for: dt.timedelta | None = None
+    ) -> str | None:
+        """The member an unused, unexpired code is for, marking it used; None otherwise."""
         with self.transaction():
             rows = self._rows(
-                "SELECT member_id FROM invites WHERE code = ? AND used_at IS NULL", [code]
+                "SELECT member_id, created_at FROM invites WHERE code = ? AND used_at IS NULL",
+                [code],
             )
             if not rows:
                 return None
+            if valid_for is not None and parse_ts(rows[0]["created_at"]) + valid_for < at:
+                return None
             self.db.execute(
                 "UPDATE invites SET used_at = ?, used_by = ? WHERE code = ?",
-                [_ts(at), user_id, code],
+                [ts(at), user_id, code],
             )
             member: str = rows[0]["member_id"]
             return member
 
     # -- the outbox
 
-    def outbox_claim(
-        self,
-        *,
-        key: str,
-        kind: str,
-        recipient: str,
-        slot: dt.datetime,
-        at: dt.datetime,
-        chat_id: int | None = None,
-        task_id: str | None = None,
-        subtask_id: str | None = None,
-        indicator_id: str | None = None,
-        bureau_id: str | None = None,
-        text: str = "",
-    ) -> OutboxRow | None:
-        """Record a planned message before sending it.
+    def outbox_add(self, messages: Sequence[NewMessage], at: dt.datetime) -> list[str]:
+        """Put messages in the outbox as pending (a key already there is left alone);
+        returns the keys added."""
+        added = []
+        with self.transaction() as delta:
+            for m in messages:
+                cur = self.db.execute(
+                    "INSERT OR IGNORE INTO outbox (key, kind, recipient, chat_id, task_id, "
+                    "subtask_id, indicator_id, bureau_id, slot, state, created_at, text, buttons, "
+                    "batch, ref_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
+                    [
+                        m.key, m.kind, m.recipient, m.chat_id, m.task_id, m.subtask_id,
+                        m.indicator_id, m.bureau_id, ts(m.slot), ts(at), m.text,
+                        json.dumps(m.buttons, ensure_ascii=False), m.batch,
+                        ts(m.ref_at) if m.ref_at else None,
+                    ],
+                )  # fmt: skip
+                if cur.rowcount:
+                    added.append(m.key)
+            delta.sent |= set(added)
+        return added
 
-        Returns the row when it may be sent now (new, or pending from an earlier
-        attempt); None when the key was already sent, is being sent, or failed for good.
-        """
+    def outbox_due(self, now: dt.datetime, limit: int = 500) -> list[OutboxRow]:
+        """Pending rows that may be sent now, oldest first."""
+        rows = self._rows(
+            "SELECT * FROM outbox WHERE state = 'pending' AND (not_before IS NULL OR not_before <= ?) "
+            "ORDER BY slot, key LIMIT ?",
+            [ts(now), limit],
+        )
+        return [_outbox(r) for r in rows]
+
+    def outbox_claim(self, keys: Sequence[str], chat_id: int | None = None) -> list[OutboxRow]:
+        """Pending rows become 'sending' (an attempt counted); the rows claimed."""
         with self.transaction():
-            self.db.execute(
-                "INSERT OR IGNORE INTO outbox (key, kind, recipient, chat_id, task_id, "
-                "subtask_id, indicator_id, bureau_id, slot, state, created_at, text) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
-                [
-                    key,
-                    kind,
-                    recipient,
-                    chat_id,
-                    task_id,
-                    subtask_id,
-                    indicator_id,
-                    bureau_id,
-                    _ts(slot),
-                    _ts(at),
-                    text,
-                ],
-            )
-            row = self.outbox_get(key)
-            if row is None or row.state != "pending":
-                return None
-            self.db.execute(
-                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, chat_id = ?, "
-                "text = ? WHERE key = ?",
-                [chat_id, text, key],
-            )
-        return self.outbox_get(key)
+            claimed = []
+            for key in keys:
+                cur = self.db.execute(
+                    "UPDATE outbox SET state = 'sending', attempts = attempts + 1, "
+                    "chat_id = coalesce(?, chat_id) WHERE key = ? AND state = 'pending'",
+                    [chat_id, key],
+                )
+                if cur.rowcount:
+                    claimed.append(key)
+            return [r for r in (self.outbox_get(k) for k in claimed) if r is not None]
 
     def outbox_get(self, key: str) -> OutboxRow | None:
         """One outbox row."""
         rows = self._rows("SELECT * FROM outbox WHERE key = ?", [key])
         return _outbox(rows[0]) if rows else None
 
-    def outbox_sent(self, key: str, message_id: int, at: dt.datetime) -> None:
-        """The message went out."""
-        self.db.execute(
-            "UPDATE outbox SET state = 'sent', message_id = ?, sent_at = ?, last_error = NULL "
-            "WHERE key = ?",
-            [message_id, _ts(at), key],
-        )
+    def _delivered(
+        self, keys: Sequence[str], state_name: str, at: dt.datetime, **cols: Any
+    ) -> None:
+        with self.transaction() as delta:
+            for key in keys:
+                sets = ", ".join(f"{c} = ?" for c in cols)
+                self.db.execute(
+                    f"UPDATE outbox SET state = ?, sent_at = ?{', ' + sets if sets else ''} "
+                    "WHERE key = ?",
+                    [state_name, ts(at), *cols.values(), key],
+                )
+                row = self._rows("SELECT * FROM outbox WHERE key = ?", [key])
+                if row:
+                    state.apply_delivered(self.db, to_sent(row[0]), delta)
 
-    def outbox_retry(self, key: str, error: str) -> None:
-        """Sending failed in a way worth retrying: back to pending."""
-        self.db.execute(
-            "UPDATE outbox SET state = 'pending', last_error = ? WHERE key = ?", [error, key]
-        )
+    def outbox_sent(self, keys: Sequence[str], message_id: int, at: dt.datetime) -> None:
+        """The message carrying these rows went out."""
+        self._delivered(keys, "sent", at, message_id=message_id, last_error=None)
 
-    def outbox_failed(self, key: str, error: str, at: dt.datetime) -> None:
-        """Sending failed for good (visible in /status and the logs)."""
-        self.db.execute(
-            "UPDATE outbox SET state = 'failed', last_error = ?, sent_at = ? WHERE key = ?",
-            [error, _ts(at), key],
-        )
+    def outbox_unknown(self, keys: Sequence[str], error: str, at: dt.datetime) -> None:
+        """Sent, but Telegram's answer never came: maybe delivered. Never sent again by
+        itself; shown in /status."""
+        self._delivered(keys, "unknown", at, last_error=error)
+
+    def outbox_retry(self, keys: Sequence[str], error: str, not_before: dt.datetime) -> None:
+        """Not carried out (it cannot have reached Telegram): pending again, later."""
+        with self.transaction():
+            for key in keys:
+                self.db.execute(
+                    "UPDATE outbox SET state = 'pending', last_error = ?, not_before = ? "
+                    "WHERE key = ?",
+                    [error, ts(not_before), key],
+                )
+
+    def outbox_failed(self, keys: Sequence[str], error: str, at: dt.datetime) -> None:
+        """Failed for good (shown in /status and the logs)."""
+        with self.transaction():
+            for key in keys:
+                self.db.execute(
+                    "UPDATE outbox SET state = 'failed', last_error = ?, sent_at = ? WHERE key = ?",
+                    [error, ts(at), key],
+                )
 
     def outbox_recover(self) -> list[str]:
         """After a crash: rows caught between 'sending' and an answer go back to pending.
 
-        They are sent again (their delivery is unknown, and a lost reminder is worse than
-        a repeated one), so duplicates are at most the messages in flight at the crash.
-        A row confirmed as sent is never sent again.
+        They are sent again (their delivery is unknown, and a lost reminder is worse than a
+        repeated one), so duplicates are at most the messages in flight at the crash.
         """
-        keys = [r["key"] for r in self._rows("SELECT key FROM outbox WHERE state = 'sending'")]
-        if keys:
-            self.db.execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'")
+        with self.transaction():
+            keys = [r["key"] for r in self._rows("SELECT key FROM outbox WHERE state = 'sending'")]
+            if keys:
+                self.db.execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'")
         return keys
 
-    def outbox_pending(self) -> list[OutboxRow]:
-        """Rows waiting for a retry."""
-        return [_outbox(r) for r in self._rows("SELECT * FROM outbox WHERE state = 'pending'")]
+    def outbox_adopt(self, member_id: str, chat_id: int) -> int:
+        """A member started the bot: pending messages that had no chat to go to get theirs."""
+        with self.transaction():
+            cur = self.db.execute(
+                "UPDATE outbox SET chat_id = ? WHERE recipient = ? AND state = 'pending' "
+                "AND chat_id IS NULL",
+                [chat_id, member_id],
+            )
+        return cur.rowcount
 
-    def outbox_by_message(self, chat_id: int, message_id: int) -> OutboxRow | None:
-        """The planned message a Telegram message is (for replies and buttons)."""
-        rows = self._rows(
-            "SELECT * FROM outbox WHERE chat_id = ? AND message_id = ?", [chat_id, message_id]
-        )
-        return _outbox(rows[0]) if rows else None
-
-    def outbox_all_by_message(self, chat_id: int, message_id: int) -> list[OutboxRow]:
-        """Every planned message a Telegram message carried (a summary carries several)."""
+    def outbox_by_message(self, chat_id: int, message_id: int) -> list[OutboxRow]:
+        """Every outbox row a Telegram message carried (a summary carries several)."""
         rows = self._rows(
             "SELECT * FROM outbox WHERE chat_id = ? AND message_id = ? ORDER BY slot, key",
             [chat_id, message_id],
         )
         return [_outbox(r) for r in rows]
 
-    def outbox_rows(self, state: str | None = None) -> list[OutboxRow]:
+    def outbox_like(self, prefix: str) -> list[OutboxRow]:
+        """Rows whose key starts with `prefix` (e.g. every copy of one claim notice)."""
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = self._rows(
+            "SELECT * FROM outbox WHERE key LIKE ? ESCAPE '\\' ORDER BY key", [escaped + "%"]
+        )
+        return [_outbox(r) for r in rows]
+
+    def outbox_rows(self, state_name: str | None = None) -> list[OutboxRow]:
         """Outbox rows, oldest slot first (optionally of one state)."""
-        if state:
-            rows = self._rows("SELECT * FROM outbox WHERE state = ? ORDER BY slot, key", [state])
+        if state_name:
+            rows = self._rows(
+                "SELECT * FROM outbox WHERE state = ? ORDER BY slot, key", [state_name]
+            )
         else:
             rows = self._rows("SELECT * FROM outbox ORDER BY slot, key")
         return [_outbox(r) for r in rows]
+
+    def outbox_counts(self) -> dict[str, int]:
+        """How many outbox rows are in each state."""
+        return {
+            r["state"]: r["n"]
+            for r in self._rows("SELECT state, count(*) AS n FROM outbox GROUP BY state")
+        }
 
     # -- status updates and readings (append-only)
 
@@ -403,9 +524,10 @@ class Store:
         telegram_message_id: int | None = None,
         source: str = "chat",
         update_id: int | None = None,
-    ) -> int | None:
-        """Record a status update; None if this Telegram update was already recorded."""
-        with self.transaction():
+    ) -> StatusUpdate | None:
+        """Record a status update and fold it into the current state; None if this Telegram
+        update was already recorded."""
+        with self.transaction() as delta:
             if update_id is not None and not self.mark_processed(update_id, at):
                 return None
             cur = self.db.execute(
@@ -414,23 +536,59 @@ class Store:
                 "telegram_user_id, telegram_message_id, source) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    task_id,
-                    subtask_id,
-                    kind.value,
-                    progress,
-                    note,
-                    by,
-                    bureau_id,
-                    _ts(at),
-                    _ts(at),
-                    message_key,
-                    corrects,
-                    telegram_user_id,
-                    telegram_message_id,
-                    source,
+                    task_id, subtask_id, kind.value, progress, note, by, bureau_id, ts(at),
+                    ts(at), message_key, corrects, telegram_user_id, telegram_message_id, source,
                 ],
-            )
-            return cur.lastrowid
+            )  # fmt: skip
+            assert cur.lastrowid is not None
+            u = StatusUpdate(
+                cur.lastrowid, task_id, kind, at, by, bureau_id, subtask_id, progress, note,
+                message_key, corrects,
+            )  # fmt: skip
+            state.apply_update(self.db, u, delta)
+            return u
+
+    def add_reading(
+        self,
+        *,
+        indicator_id: str,
+        value: float | None,
+        by: str,
+        at: dt.datetime,
+        bureau_id: str | None = None,
+        note: str = "",
+        message_key: str | None = None,
+        telegram_user_id: int | None = None,
+        telegram_message_id: int | None = None,
+        update_id: int | None = None,
+    ) -> Reading | None:
+        """Record a reading (a value, or None with a note: 暂无数据); None if this Telegram
+        update was already recorded."""
+        with self.transaction() as delta:
+            if update_id is not None and not self.mark_processed(update_id, at):
+                return None
+            cur = self.db.execute(
+                "INSERT INTO readings (indicator_id, value, note, by_member, bureau_id, at, "
+                "recorded_at, message_key, telegram_user_id, telegram_message_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    indicator_id, value, note, by, bureau_id, ts(at), ts(at), message_key,
+                    telegram_user_id, telegram_message_id,
+                ],
+            )  # fmt: skip
+            assert cur.lastrowid is not None
+            r = Reading(cur.lastrowid, indicator_id, value, at, by, bureau_id, note, message_key)
+            state.apply_reading(self.db, r, delta)
+            return r
+
+    def item(self, task_id: str, subtask_id: str | None = None) -> ItemState:
+        """One task's (or sub-item's) current state, as stored."""
+        return state.item_state(self.db, task_id, subtask_id)
+
+    def update(self, update_id: int) -> StatusUpdate | None:
+        """One status update by id."""
+        rows = self._rows("SELECT * FROM status_updates WHERE id = ?", [update_id])
+        return to_update(rows[0]) if rows else None
 
     def update_by_message(self, user_id: int, message_id: int) -> StatusUpdate | None:
         """The latest update recorded from a user's Telegram message (for edits)."""
@@ -439,103 +597,71 @@ class Store:
             "ORDER BY id DESC LIMIT 1",
             [user_id, message_id],
         )
-        return _update(rows[0]) if rows else None
+        return to_update(rows[0]) if rows else None
 
-    def add_reading(
+    def updates(
         self,
+        task_id: str | None = None,
         *,
-        indicator_id: str,
-        value: float,
-        by: str,
-        at: dt.datetime,
-        bureau_id: str | None = None,
-        note: str = "",
-        message_key: str | None = None,
-        telegram_user_id: int | None = None,
-        update_id: int | None = None,
-    ) -> int | None:
-        """Record an indicator reading; None if this Telegram update was already recorded."""
-        with self.transaction():
-            if update_id is not None and not self.mark_processed(update_id, at):
-                return None
-            cur = self.db.execute(
-                "INSERT INTO readings (indicator_id, value, note, by_member, bureau_id, at, "
-                "recorded_at, message_key, telegram_user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    indicator_id,
-                    value,
-                    note,
-                    by,
-                    bureau_id,
-                    _ts(at),
-                    _ts(at),
-                    message_key,
-                    telegram_user_id,
-                ],
-            )
-            return cur.lastrowid
-
-    def updates(self, task_id: str | None = None) -> list[StatusUpdate]:
-        """Status updates, oldest first."""
-        if task_id:
-            rows = self._rows(
-                "SELECT * FROM status_updates WHERE task_id = ? ORDER BY at, id", [task_id]
-            )
+        since: dt.datetime | None = None,
+        last: int | None = None,
+    ) -> list[StatusUpdate]:
+        """Status updates in recorded order (of a task; recorded after `since`; the last N)."""
+        sql, params = "SELECT * FROM status_updates WHERE 1 = 1", []
+        if task_id is not None:
+            sql += " AND task_id = ?"
+            params.append(task_id)
+        if since is not None:
+            sql += " AND recorded_at > ?"
+            params.append(ts(since))
+        if last is not None:
+            rows = self._rows(sql + " ORDER BY id DESC LIMIT ?", [*params, last])[::-1]
         else:
-            rows = self._rows("SELECT * FROM status_updates ORDER BY at, id")
-        return [_update(r) for r in rows]
+            rows = self._rows(sql + " ORDER BY id", params)
+        return [to_update(r) for r in rows]
 
-    def readings(self, indicator_id: str | None = None) -> list[Reading]:
-        """Readings, oldest first."""
-        if indicator_id:
-            rows = self._rows(
-                "SELECT * FROM readings WHERE indicator_id = ? ORDER BY at, id", [indicator_id]
-            )
-        else:
-            rows = self._rows("SELECT * FROM readings ORDER BY at, id")
-        return [_reading(r) for r in rows]
+    def readings(
+        self, indicator_id: str | None = None, *, since: dt.datetime | None = None
+    ) -> list[Reading]:
+        """Readings in recorded order (of an indicator; recorded after `since`)."""
+        sql, params = "SELECT * FROM readings WHERE 1 = 1", []
+        if indicator_id is not None:
+            sql += " AND indicator_id = ?"
+            params.append(indicator_id)
+        if since is not None:
+            sql += " AND recorded_at > ?"
+            params.append(ts(since))
+        return [to_reading(r) for r in self._rows(sql + " ORDER BY id", params)]
 
     def history(self) -> History:
-        """Everything the planner and the status rules need."""
-        sent = [
-            Sent(
-                key=r["key"],
-                kind=r["kind"],
-                recipient=r["recipient"],
-                at=_req_dt(r["sent_at"] or r["slot"]),
-                task_id=r["task_id"],
-                indicator_id=r["indicator_id"],
-                bureau_id=r["bureau_id"],
-                state=r["state"],
-            )
-            for r in self._rows("SELECT * FROM outbox WHERE state != 'pending'")
-        ]
-        return History(self.updates(), self.readings(), sent)
+        """Every update, reading and outbox message (exports, --as-of, rebuilds)."""
+        return state.load_history(self.db)
 
-    # -- Telegram updates already handled
+    def record(self) -> Record:
+        """The current state, from the state tables."""
+        return state.load_record(self.db)
 
-    def mark_processed(self, update_id: int, at: dt.datetime) -> bool:
-        """True the first time an update id is seen."""
-        cur = self.db.execute(
-            "INSERT OR IGNORE INTO processed_updates (update_id, at) VALUES (?, ?)",
-            [update_id, _ts(at)],
-        )
-        return cur.rowcount > 0
+    def rebuild(self) -> Record:
+        """Recompute the state tables from the history; the rebuilt state."""
+        with self.transaction():
+            return state.rebuild_state(self.db)
 
     # -- reachability
 
     def mark_unreachable(self, member_id: str, at: dt.datetime, reason: str) -> bool:
         """Record a 403; True when the member was reachable before (alert once)."""
-        cur = self.db.execute(
-            "INSERT OR IGNORE INTO reachability (member_id, unreachable_since, reason) "
-            "VALUES (?, ?, ?)",
-            [member_id, _ts(at), reason],
-        )
+        with self.transaction():
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO reachability (member_id, unreachable_since, reason) "
+                "VALUES (?, ?, ?)",
+                [member_id, ts(at), reason],
+            )
         return cur.rowcount > 0
 
     def mark_reachable(self, member_id: str) -> None:
         """The member talked to the bot again."""
-        self.db.execute("DELETE FROM reachability WHERE member_id = ?", [member_id])
+        with self.transaction():
+            self.db.execute("DELETE FROM reachability WHERE member_id = ?", [member_id])
 
     def unreachable(self) -> dict[str, str]:
         """Members the bot cannot write to, with the reason."""
@@ -546,40 +672,32 @@ class Store:
 
     # -- pending input
 
-    def set_pending_input(
-        self,
-        user_id: int,
-        what: str,
-        at: dt.datetime,
-        task_id: str | None = None,
-        subtask_id: str | None = None,
-        message_key: str | None = None,
-    ) -> None:
-        """Remember what the bot asked a user for."""
-        self.db.execute(
-            "INSERT OR REPLACE INTO pending_input (telegram_user_id, what, task_id, subtask_id, "
-            "message_key, since) VALUES (?, ?, ?, ?, ?, ?)",
-            [user_id, what, task_id, subtask_id, message_key, _ts(at)],
-        )
+    def set_pending(self, user_id: int, pending: Pending) -> None:
+        """Remember what the bot asked a user for (replacing what it waited for before)."""
+        data = asdict(pending)
+        for key in ("kind", "since"):
+            data.pop(key)
+        with self.transaction():
+            self.db.execute(
+                "INSERT OR REPLACE INTO pending_input (telegram_user_id, kind, data, since) "
+                "VALUES (?, ?, ?, ?)",
+                [
+                    user_id,
+                    pending.kind.value,
+                    json.dumps(data, ensure_ascii=False),
+                    ts(pending.since),
+                ],
+            )
 
-    def pending_input(self, user_id: int) -> PendingInput | None:
+    def pending(self, user_id: int) -> Pending | None:
         """What the bot waits for from a user."""
         rows = self._rows("SELECT * FROM pending_input WHERE telegram_user_id = ?", [user_id])
-        if not rows:
-            return None
-        r = rows[0]
-        return PendingInput(
-            r["telegram_user_id"],
-            r["what"],
-            r["task_id"],
-            r["subtask_id"],
-            r["message_key"],
-            _req_dt(r["since"]),
-        )
+        return _pending(rows[0]) if rows else None
 
-    def clear_pending_input(self, user_id: int) -> None:
+    def clear_pending(self, user_id: int) -> None:
         """Stop waiting."""
-        self.db.execute("DELETE FROM pending_input WHERE telegram_user_id = ?", [user_id])
+        with self.transaction():
+            self.db.execute("DELETE FROM pending_input WHERE telegram_user_id = ?", [user_id])
 
     # -- catalogue versions and entities
 
@@ -587,11 +705,12 @@ class Store:
         self, *, sha256: str, source: str, text: str, summary: dict[str, Any], at: dt.datetime
     ) -> int:
         """Store an applied catalogue version."""
-        cur = self.db.execute(
-            "INSERT INTO catalogue_versions (applied_at, sha256, source, text, summary) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [_ts(at), sha256, source, text, json.dumps(summary, ensure_ascii=False)],
-        )
+        with self.transaction():
+            cur = self.db.execute(
+                "INSERT INTO catalogue_versions (applied_at, sha256, source, text, summary) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [ts(at), sha256, source, text, json.dumps(summary, ensure_ascii=False)],
+            )
         assert cur.lastrowid is not None
         return cur.lastrowid
 
@@ -600,7 +719,7 @@ class Store:
         return [
             Version(
                 r["id"],
-                _req_dt(r["applied_at"]),
+                parse_ts(r["applied_at"]),
                 r["sha256"],
                 r["source"],
                 json.loads(r["summary"]),
@@ -682,7 +801,7 @@ class Store:
             for kind, eid in archived:
                 self.db.execute(
                     "UPDATE entities SET archived_at = ? WHERE kind = ? AND id = ?",
-                    [_ts(at), kind, eid],
+                    [ts(at), kind, eid],
                 )
         return archived, restored
 
@@ -690,11 +809,15 @@ class Store:
 
     def audit(self, at: dt.datetime, actor: str, action: str, details: dict[str, Any]) -> None:
         """Append to the audit log."""
-        self.db.execute(
-            "INSERT INTO audit (at, actor, action, details) VALUES (?, ?, ?, ?)",
-            [_ts(at), actor, action, json.dumps(details, ensure_ascii=False, default=str)],
-        )
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO audit (at, actor, action, details) VALUES (?, ?, ?, ?)",
+                [ts(at), actor, action, json.dumps(details, ensure_ascii=False, default=str)],
+            )
 
     def audit_log(self, limit: int = 100) -> list[dict[str, Any]]:
         """The latest audit entries, newest first."""
         return self._rows("SELECT * FROM audit ORDER BY id DESC LIMIT ?", [limit])
+
+
+__all__ = ["Binding", "Busy", "Entity", "NewMessage", "OutboxRow", "Sent", "Store", "Version"]

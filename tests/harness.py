@@ -18,9 +18,10 @@ from catalogue.valid_table import VALID
 
 from bot.app import Duban
 from bot.core.clock import FixedClock
+from bot.core.history import Record
 from bot.emulator.client import EmulatorClient
 from bot.emulator.thread import EmulatorThread
-from bot.reload import Reloader
+from bot.reload import apply, validate
 from bot.runtime import Runtime
 from storage.repo import Store
 
@@ -55,16 +56,14 @@ class Harness:
         self.config.write_text(table, encoding="utf-8")
         self.db_path = tmp / "duban.db"
         self.clock = FixedClock(start)
-        self.store = Store.open(self.db_path)
-        self.reloader = Reloader(self.store, self.config)
-        outcome = self.reloader.attempt(None, 0, start, actor="test")
+        store = Store.open(self.db_path)
+        outcome = apply(store, validate(self.config), None, 0, Record(), start, confirmed=True)
+        store.close()
         assert outcome.catalogue is not None, outcome.errors
         self.runtime = Runtime(
-            self.config, self.store, self.clock, outcome.catalogue, outcome.version
+            self.config, self.db_path, self.clock, outcome.catalogue, outcome.version
         )
-        self.duban = Duban(
-            self.runtime, self.reloader, TOKEN, base_url=base, tick_seconds=3600, watch=False
-        )
+        self.duban = Duban(self.runtime, TOKEN, base_url=base, tick_seconds=3600, watch=False)
         self.app = self.duban.app
         self._offset = 0
 
@@ -75,8 +74,10 @@ class Harness:
 
     async def stop(self) -> None:
         """Shut the application down and close the database."""
+        await self.duban.engine.settle()
         await self.app.shutdown()
-        self.store.close()
+        self.runtime.close()
+        self.duban.inbox.close()
 
     # -- time and the scheduler
 
@@ -90,20 +91,27 @@ class Harness:
 
     async def tick(self) -> int:
         """One run of the scheduler: send what is due now."""
-        return await self.duban.engine.tick()
+        sent = await self.duban.engine.tick()
+        await self.duban.engine.settle()
+        return sent
 
     # -- users
 
     async def pump(self) -> int:
-        """Fetch the updates users sent and let the bot handle them, in order."""
+        """Fetch the updates users sent and let the bot handle them, in order, as the poller
+        does: each goes through the inbox before it is handled."""
         handled = 0
+        queue = self.app.update_queue
         while True:
             updates = await self.app.bot.get_updates(offset=self._offset, timeout=0)
             if not updates:
+                await self.duban.engine.settle()
                 return handled
             for update in updates:
                 self._offset = update.update_id + 1
-                await self.app.process_update(update)
+                await queue.put(update)
+            while not queue.empty():
+                await self.app.process_update(queue.get_nowait())
                 handled += 1
 
     async def say(self, user: int, text: str, reply_to: int | None = None) -> None:

@@ -1,31 +1,47 @@
-"""What every chat feature shares: the typed context, role checks, keyboards, paged replies."""
+"""What every chat feature shares: the typed context, who is asking, delivering an operation's
+outcome, role checks, paged replies.
+
+A handler parses the update, calls one operation of the application layer (`bot.service`)
+and delivers the `Outcome` it returns; it never touches storage.
+"""
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.core.i18n import join, t
 from bot.core.model import Role
-from bot.core.render import Button, Rendered, esc
-from bot.runtime import Identity, Runtime
+from bot.core.render import Button, Rendered
+from bot.service.base import Identity, Outcome
+from bot.service.members import stranger_text
+
+if TYPE_CHECKING:
+    from bot.app import Duban
+    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 
 class DubanContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    """PTB's context with the bot's runtime as a typed attribute."""
+    """PTB's context with the running bot as a typed attribute."""
+
+    @property
+    def duban(self) -> Duban:
+        """The running bot (runtime, engine, reload)."""
+        duban: Duban = self.application.bot_data["duban"]
+        return duban
 
     @property
     def runtime(self) -> Runtime:
-        """The running bot's table, database and clock."""
-        runtime: Runtime = self.application.bot_data["runtime"]
-        return runtime
+        """The table, the database and the clock."""
+        return self.duban.runtime
 
 
 Handler = Callable[[Update, DubanContext], Coroutine[Any, Any, None]]
@@ -47,59 +63,96 @@ def identity(update: Update, context: DubanContext) -> Identity | None:
     return context.runtime.identify(user.id) if user else None
 
 
-async def reply(update: Update, rendered: Rendered | str, **kwargs: Any) -> Message | None:
+def private(update: Update) -> bool:
+    """Whether the update comes from a private chat with the bot."""
+    chat = update.effective_chat
+    return chat is not None and chat.type == ChatType.PRIVATE
+
+
+async def reply(update: Update, rendered: Rendered | str) -> Message | None:
     """Answer in the chat the update came from."""
     if isinstance(rendered, str):
         rendered = Rendered(rendered)
     chat = update.effective_chat
-    if chat is None:
+    if chat is None or not rendered.text:
         return None
     return await chat.send_message(
-        rendered.text, reply_markup=keyboard(rendered.buttons), parse_mode="HTML", **kwargs
+        rendered.text, reply_markup=keyboard(rendered.buttons), parse_mode="HTML"
     )
+
+
+async def deliver(update: Update, context: DubanContext, outcome: Outcome) -> None:
+    """Show the acting user what an operation decided; wake the sender if it queued messages."""
+    query = update.callback_query
+    if query is not None:
+        try:
+            await query.answer(outcome.toast or None, show_alert=outcome.alert)
+        except TelegramError as err:  # a query answered late is not worth failing for
+            log.info("could not answer a button press: %s", err)
+    if outcome.duplicate:
+        return
+    for edit in outcome.edits:
+        try:
+            await context.bot.edit_message_text(
+                edit.rendered.text,
+                chat_id=edit.chat_id,
+                message_id=edit.message_id,
+                parse_mode="HTML",
+                reply_markup=keyboard(edit.rendered.buttons),
+            )
+        except BadRequest as err:
+            log.info("could not edit message %s in %s: %s", edit.message_id, edit.chat_id, err)
+    for rendered in outcome.replies:
+        await reply(update, rendered)
+    if outcome.outbox:
+        context.duban.engine.wake()
 
 
 async def refuse_stranger(update: Update, context: DubanContext, who: Identity | None) -> None:
-    """A polite answer saying who to ask; nothing is read or changed."""
+    """A polite answer saying whom to ask; nothing is read or changed."""
     runtime = context.runtime
-    text = t(
-        runtime.lang,
-        "access.stranger",
-        office=esc(runtime.catalogue.document.issuer or runtime.catalogue.document.title),
-        admins=esc(runtime.admins_text()),
-        user_id=who.user_id if who else "?",
-    )
     if update.callback_query:
         await update.callback_query.answer(t(runtime.lang, "help.stranger"), show_alert=True)
         return
-    await reply(update, text)
+    if private(update):
+        await reply(update, stranger_text(runtime.world(), who.user_id if who else 0))
+
+
+async def refuse_role(update: Update, context: DubanContext, roles: Sequence[Role]) -> None:
+    """This is for other roles."""
+    lang = context.runtime.lang
+    names = join(lang, (t(lang, f"role.{r.value}") for r in roles))
+    text = t(lang, "access.denied", roles=names)
+    if update.callback_query:
+        await update.callback_query.answer(text, show_alert=True)
+    else:
+        await reply(update, text)
 
 
 def requires(*roles: Role) -> Callable[[Callable[..., Awaitable[None]]], Handler]:
-    """Let only users with one of `roles` through; strangers and others get a polite no.
+    """Let only users with one of `roles` through, in a private chat; strangers and others
+    get a polite no. The check uses the Telegram user id, never the chat, and a group never
+    gets task data (it may hold people the table does not know).
 
-    The check uses the Telegram user id, never the chat, so it holds in groups too.
     The wrapped handler receives the Identity as a third argument.
     """
 
     def wrap(fn: Callable[[Update, DubanContext, Identity], Awaitable[None]]) -> Handler:
-        @functools.wraps(fn)
         async def handler(update: Update, context: DubanContext) -> None:
             who = identity(update, context)
             if who is None or not who.known:
                 await refuse_stranger(update, context, who)
                 return
             if roles and not who.has(*roles):
-                lang = context.runtime.lang
-                names = join(lang, (t(lang, f"role.{r.value}") for r in roles))
-                text = t(lang, "access.denied", roles=names)
-                if update.callback_query:
-                    await update.callback_query.answer(text, show_alert=True)
-                else:
-                    await reply(update, text)
+                await refuse_role(update, context, roles)
+                return
+            if not private(update):
+                await reply(update, t(context.runtime.lang, "access.private_only"))
                 return
             await fn(update, context, who)
 
+        handler.__doc__ = fn.__doc__
+        handler.__name__ = fn.__name__
         return handler
 
     return wrap

@@ -1,125 +1,87 @@
-"""Onboarding: /start with an invite code, /help per role, /whoami."""
+"""Onboarding: /start with an invite code, /help per role, /whoami; unknown commands."""
 
 from __future__ import annotations
 
-import logging
-
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler
+from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
-from bot.chat.common import DubanContext, identity, refuse_stranger, reply, requires
-from bot.core.i18n import join, t
+from bot.chat.common import (
+    DubanContext,
+    deliver,
+    identity,
+    private,
+    refuse_stranger,
+    reply,
+    requires,
+)
 from bot.core.model import Role
 from bot.core.render import esc
-from bot.runtime import Identity
-
-log = logging.getLogger(__name__)
-
-
-def roles_text(who: Identity, lang: str) -> str:
-    """The user's roles, named in the table's language."""
-    order = (Role.ADMIN, Role.COORDINATOR, Role.CONTACT)
-    return join(lang, (t(lang, f"role.{r.value}") for r in order if r in who.roles))
+from bot.service import members
+from bot.service.base import Identity
 
 
 async def start(update: Update, context: DubanContext) -> None:
-    """Bind a contact through an invite code or a catalogue id; greet the known; refuse others."""
-    runtime = context.runtime
-    user = update.effective_user
-    if user is None or update.effective_chat is None:
-        return
-    lang = runtime.lang
-    code = (context.args or [""])[0].strip()
+    """/start [code]: bind with an invite code or the table's telegram_id; greet the known."""
     who = identity(update, context)
-    if code:
-        member_id = runtime.store.redeem_invite(code, user.id, runtime.now())
-        if member_id is None:
-            if who is not None and who.known:
-                await reply(
-                    update,
-                    t(lang, "start.welcome_back", name=esc(who.name), roles=roles_text(who, lang)),
-                )
-            else:
-                await reply(update, t(lang, "start.bad_code", admins=esc(runtime.admins_text())))
-            return
-        runtime.store.bind(member_id, user.id, runtime.now(), "code")
-        runtime.store.mark_reachable(member_id)
-        runtime.store.audit(
-            runtime.now(), f"tg:{user.id}", "bind", {"member": member_id, "via": "code"}
-        )
-        who = runtime.identify(user.id)
-        await _welcome(update, context, who)
+    if who is None or update.effective_chat is None:
         return
-    if who is None or not who.known:
-        await refuse_stranger(update, context, who)
+    if not private(update):
+        await reply(update, context.runtime.world().t("access.private_only"))
         return
-    member = who.contact or who.person
-    if member is not None:
-        runtime.store.mark_reachable(member.id)  # they started the bot again
-    if runtime.store.binding_for_user(user.id) is None:
-        # Named by Telegram id in the catalogue: bound on the first /start, no code needed.
-        member = who.contact or who.person
-        assert member is not None
-        runtime.store.bind(member.id, user.id, runtime.now(), "catalogue_id")
-        runtime.store.audit(
-            runtime.now(), f"tg:{user.id}", "bind", {"member": member.id, "via": "catalogue_id"}
-        )
-        await _welcome(update, context, who)
-        return
-    await reply(
-        update, t(lang, "start.welcome_back", name=esc(who.name), roles=roles_text(who, lang))
+    rt = context.runtime
+    code = (context.args or [""])[0].strip()
+    outcome, rebound = await rt.write(
+        members.start, rt.world(), who, code=code, update_id=update.update_id
     )
-
-
-async def _welcome(update: Update, context: DubanContext, who: Identity) -> None:
-    """The first message after binding: what the user is and what to do next."""
-    runtime = context.runtime
-    lang = runtime.lang
-    if who.contact is not None:
-        bureau = runtime.catalogue.bureau(who.contact.bureau_id).name
-        await reply(
-            update, t(lang, "start.bound_contact", bureau=esc(bureau), name=esc(who.contact.name))
-        )
-    else:
-        await reply(
-            update, t(lang, "start.bound_person", name=esc(who.name), roles=roles_text(who, lang))
-        )
+    if rebound:
+        rt.refresh_bindings()
+        await context.duban.member_bound(who.user_id)
+    await deliver(update, context, outcome)
 
 
 async def help_command(update: Update, context: DubanContext) -> None:
-    """/help: the commands of the user's roles."""
+    """/help: the commands of the user's roles, and what the symbols mean."""
     who = identity(update, context)
-    lang = context.runtime.lang
     if who is None or not who.known:
         await refuse_stranger(update, context, who)
         return
+    world = context.runtime.world()
     parts = []
     if who.has(Role.CONTACT):
-        parts.append(t(lang, "help.contact"))
+        parts.append(world.t("help.contact"))
     if who.has(Role.COORDINATOR, Role.ADMIN):
-        parts.append(t(lang, "help.coordinator"))
+        parts.append(world.t("help.coordinator"))
     if who.has(Role.ADMIN):
-        parts.append(t(lang, "help.admin"))
+        parts.append(world.t("help.admin"))
+    parts.append(world.t("help.symbols"))
     await reply(update, "\n\n".join(parts))
 
 
 @requires()
 async def whoami(update: Update, context: DubanContext, who: Identity) -> None:
     """/whoami: name, roles, bureau and Telegram id."""
-    runtime = context.runtime
-    lang = runtime.lang
-    bureau = runtime.catalogue.bureau(who.bureau_id).name if who.bureau_id else t(lang, "word.none")
+    world = context.runtime.world()
+    bureau = world.catalogue.bureau_name(who.bureau_id) if who.bureau_id else world.t("word.none")
     await reply(
         update,
-        t(
-            lang,
+        world.t(
             "whoami",
             name=esc(who.name),
-            roles=roles_text(who, lang),
+            roles=members.roles_text(world, who),
             bureau=esc(bureau),
             user_id=who.user_id,
         ),
     )
+
+
+async def unknown_command(update: Update, context: DubanContext) -> None:
+    """A command the bot does not have: a short hint."""
+    who = identity(update, context)
+    if who is None or not who.known:
+        await refuse_stranger(update, context, who)
+        return
+    if private(update):
+        await reply(update, context.runtime.world().t("help.unknown_command"))
 
 
 def handlers() -> list[BaseHandler[Update, DubanContext, None]]:
@@ -129,3 +91,8 @@ def handlers() -> list[BaseHandler[Update, DubanContext, None]]:
         CommandHandler("help", help_command),
         CommandHandler("whoami", whoami),
     ]
+
+
+def fallback() -> list[BaseHandler[Update, DubanContext, None]]:
+    """Handlers that must come after every feature's (unknown commands)."""
+    return [MessageHandler(filters.COMMAND, unknown_command)]

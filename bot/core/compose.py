@@ -1,32 +1,36 @@
-"""The text and buttons of each planned message. Pure: no Telegram imports."""
+"""The text and buttons of each planned message. Pure: no Telegram imports.
+
+A task's reminder, check-in, overdue notice and their follow-ups show the task card and the
+five answer buttons; an indicator's check-in and its follow-ups ask for the reading (name,
+unit, target, the last value) and carry only 暂无数据/说明: an indicator prompt never records
+a task's status.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from bot.core.history import History
-from bot.core.i18n import paren, register, t
+from bot.core.history import Record
+from bot.core.i18n import colon, paren, t
 from bot.core.model import Catalogue, Indicator
 from bot.core.planner import Due, Kind
-from bot.core.render import Button, Rendered, answer_buttons, esc, fmt_time, task_card
+from bot.core.protocol import (
+    Answer,
+    AnswerReading,
+    AnswerReminder,
+    PickStatus,
+    PickTask,
+    ReadingAction,
+    pack,
+)
+from bot.core.render import PAGE_BUDGET, Button, Rendered, esc, fmt_time, task_card
 from bot.core.status import Light, task_status
 
-register(
-    "zh",
-    {
-        "msg.bundle": "📌 <b>待办汇总</b>：以下 {count} 项需要您反馈",
-        "msg.bundle_hint": "点下方任务按钮逐项报告；指标请发送 /report 指标编号 数值。",
-        "msg.what.reading": "请报送指标数据（/report {id} 数值）",
-    },
-)
-register(
-    "en",
-    {
-        "msg.bundle": "📌 <b>Pending items</b>: {count} need your report",
-        "msg.bundle_hint": "Press a task below to report on it; for indicators send /report ID VALUE.",
-        "msg.what.reading": "an indicator reading is due (/report {id} VALUE)",
-    },
-)
+#: A recipient with this many messages due at once gets them as one summary.
+BUNDLE_AT = 4
+#: Items per summary message (each task gets a button; Telegram allows 100 buttons).
+BUNDLE_ITEMS = 20
 
 
 def fmt_value(value: float) -> str:
@@ -50,18 +54,51 @@ def example_value(ind: Indicator) -> str:
     return fmt_value(round(ind.target * 0.97, 1)) if ind.target else "12"
 
 
+def answer_buttons(lang: str) -> tuple[tuple[Button, ...], ...]:
+    """已完成 / 正常推进 / 存在风险 / 遇到困难 / 补充说明 under a reminder, two to a row."""
+
+    def b(answer: Answer) -> Button:
+        name = answer.kind.value if answer.kind else "note"
+        return Button(t(lang, f"button.{name}"), pack(AnswerReminder(answer)))
+
+    return (
+        (b(Answer.DONE), b(Answer.ON_TRACK)),
+        (b(Answer.AT_RISK), b(Answer.BLOCKED)),
+        (b(Answer.NOTE),),
+    )
+
+
+def status_buttons(lang: str, task_id: str) -> tuple[tuple[Button, ...], ...]:
+    """The same five answers for a task picked with /update."""
+
+    def b(answer: Answer) -> Button:
+        name = answer.kind.value if answer.kind else "note"
+        return Button(t(lang, f"button.{name}"), pack(PickStatus(task_id, answer)))
+
+    return (
+        (b(Answer.DONE), b(Answer.ON_TRACK)),
+        (b(Answer.AT_RISK), b(Answer.BLOCKED)),
+        (b(Answer.NOTE),),
+    )
+
+
+def reading_buttons(lang: str) -> tuple[tuple[Button, ...], ...]:
+    """暂无数据/说明 under an indicator prompt."""
+    return ((Button(t(lang, "button.no_data"), pack(AnswerReading(ReadingAction.NO_DATA))),),)
+
+
 def compose(
-    catalogue: Catalogue, history: History, due: Due, now: dt.datetime, lang: str
+    catalogue: Catalogue, record: Record, due: Due, now: dt.datetime, lang: str
 ) -> Rendered:
     """The message for a planned item, in the table's language."""
-    if due.kind is Kind.READING and due.indicator_id:
-        return _reading(catalogue, history, due, now, lang)
     if due.kind is Kind.ESCALATION:
-        return Rendered(_escalation(catalogue, history, due, lang))
+        return Rendered(_escalation(catalogue, due, lang))
+    if due.indicator_id is not None:
+        return _reading(catalogue, record, due, lang)
     assert due.task_id is not None
     task = catalogue.task(due.task_id)
     sub = task.subtask(due.subtask_id) if due.subtask_id else None
-    status = task_status(catalogue, task, history, now)
+    status = task_status(catalogue, task, record, now)
     if due.kind is Kind.REMINDER:
         head = t(lang, "msg.reminder", days=due.offset_days)
     elif due.kind is Kind.CHECKIN:
@@ -69,8 +106,7 @@ def compose(
     elif due.kind is Kind.OVERDUE:
         head = t(lang, "msg.overdue")
     else:  # follow-up
-        sent = history.sent.get(due.ref or "")
-        date = fmt_time(sent.at, catalogue)[:10] if sent else ""
+        date = fmt_time(due.ref_at, catalogue)[:10] if due.ref_at else ""
         head = t(lang, "msg.followup", date=date)
     light = status.light.value if status.light is not Light.NONE else None
     lines = [head, "", *task_card(catalogue, task, sub, now, lang, light)]
@@ -82,63 +118,18 @@ def compose(
     return Rendered("\n".join(lines), answer_buttons(lang))
 
 
-#: A recipient with this many messages due at once gets them as one summary.
-BUNDLE_AT = 4
+def latest_text(catalogue: Catalogue, record: Record, ind: Indicator, lang: str) -> str:
+    """The last value reported (with its time), or 暂无."""
+    latest = record.latest_reading(ind.id)
+    if latest is None or latest.value is None:
+        return t(lang, "indicator.no_reading")
+    when = fmt_time(latest.at, catalogue)
+    return f"{fmt_value(latest.value)} {esc(ind.unit)}" + paren(lang, when)
 
 
-def compose_bundle(
-    catalogue: Catalogue, history: History, items: list[Due], now: dt.datetime, lang: str
-) -> Rendered:
-    """Several due messages for one recipient as one summary, a button per task."""
-    late = all(d.late for d in items)
-    head = t(lang, "msg.catch_up") if late else t(lang, "msg.bundle", count=len(items))
-    lines = [head, ""]
-    buttons: list[tuple[Button, ...]] = []
-    seen: set[str] = set()
-    for d in items:
-        if d.kind is Kind.READING and d.indicator_id:
-            ind = catalogue.indicator(d.indicator_id)
-            what = t(lang, "msg.what.reading", id=ind.id)
-            lines.append(
-                f"• {esc(ind.name)}：{what}" if lang == "zh" else f"• {esc(ind.name)}: {what}"
-            )
-            continue
-        if d.task_id is None:
-            continue
-        task = catalogue.task(d.task_id)
-        if d.kind is Kind.REMINDER:
-            what = t(lang, "msg.what.reminder", days=d.offset_days)
-        elif d.kind is Kind.CHECKIN:
-            what = t(lang, "msg.what.checkin")
-        elif d.kind is Kind.OVERDUE:
-            what = t(lang, "msg.what.overdue")
-        else:
-            what = t(lang, "msg.what.followup")
-        if d.subtask_id:
-            sub = task.subtask(d.subtask_id)
-            if sub is not None:
-                what += paren(lang, esc(sub.text[:20]) + "…")
-        lines.append(
-            t(lang, "msg.catch_up_row", number=task.number, title=esc(task.title), what=what)
-        )
-        if task.id not in seen and len(buttons) < 10:
-            seen.add(task.id)
-            buttons.append((Button(f"{task.number}. {task.title[:14]}", f"u:{task.id}"),))
-    lines += ["", t(lang, "msg.bundle_hint")]
-    return Rendered("\n".join(lines), tuple(buttons))
-
-
-def _reading(
-    catalogue: Catalogue, history: History, due: Due, now: dt.datetime, lang: str
-) -> Rendered:
+def _reading(catalogue: Catalogue, record: Record, due: Due, lang: str) -> Rendered:
     assert due.indicator_id is not None
     ind = catalogue.indicator(due.indicator_id)
-    latest = history.latest_reading(ind.id)
-    latest_text = (
-        f"{fmt_value(latest.value)} {esc(ind.unit)}（{fmt_time(latest.at, catalogue)}）"
-        if latest
-        else t(lang, "indicator.no_reading")
-    )
     text = t(
         lang,
         "indicator.checkin",
@@ -146,38 +137,99 @@ def _reading(
         unit=esc(ind.unit),
         target=target_text(ind, lang),
         due=esc(ind.due.text),
-        latest=latest_text,
+        latest=latest_text(catalogue, record, ind, lang),
         example=example_value(ind),
     )
+    if due.kind is Kind.FOLLOWUP:
+        date = fmt_time(due.ref_at, catalogue)[:10] if due.ref_at else ""
+        text = t(lang, "msg.followup_reading", date=date) + "\n\n" + text
     if due.late:
         text += "\n" + t(lang, "msg.late", slot=fmt_time(due.slot, catalogue))
-    return Rendered(text)
+    return Rendered(text, reading_buttons(lang))
 
 
-def _escalation(catalogue: Catalogue, history: History, due: Due, lang: str) -> str:
-    bureau = catalogue.bureau(due.bureau_id).name if due.bureau_id else ""
+def _escalation(catalogue: Catalogue, due: Due, lang: str) -> str:
+    bureau = catalogue.bureau_name(due.bureau_id)
     contacts = (
         "、".join(esc(c.name) for c in catalogue.bureau(due.bureau_id).contacts)
-        if due.bureau_id
+        if due.bureau_id and due.bureau_id in catalogue.bureau_ids
         else ""
     )
-    prompt = history.sent.get(due.ref or "")
-    date = fmt_time(prompt.at, catalogue)[:10] if prompt else ""
-    number: object
-    if due.task_id:
-        task = catalogue.task(due.task_id)
-        number, title = task.number, task.title
+    date = fmt_time(due.ref_at, catalogue)[:10] if due.ref_at else ""
+    if due.indicator_id is not None:
+        subject = t(
+            lang, "msg.subject_indicator", name=esc(catalogue.indicator(due.indicator_id).name)
+        )
     else:
-        ind = catalogue.indicator(due.indicator_id or "")
-        number, title = "—", ind.name
-    count = catalogue.policy.max_followups
+        task = catalogue.task(due.task_id or "")
+        subject = t(lang, "msg.subject_task", number=task.number, title=esc(task.title))
     return t(
         lang,
         "msg.escalation",
         bureau=esc(bureau),
-        number=number,
-        title=esc(title),
-        count=count,
+        subject=subject,
+        count=catalogue.policy.max_followups,
         date=date,
         contacts=contacts or t(lang, "word.none"),
     )
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One message of a summary and the planned items it carries."""
+
+    items: tuple[Due, ...]
+    rendered: Rendered
+
+
+def _bundle_row(catalogue: Catalogue, d: Due, lang: str) -> str:
+    if d.indicator_id is not None:
+        ind = catalogue.indicator(d.indicator_id)
+        what = t(lang, "msg.what.reading", id=ind.id)
+        return f"• {esc(ind.name)}{colon(lang)}{what}"
+    assert d.task_id is not None
+    task = catalogue.task(d.task_id)
+    key = {
+        Kind.REMINDER: "msg.what.reminder",
+        Kind.CHECKIN: "msg.what.checkin",
+        Kind.OVERDUE: "msg.what.overdue",
+    }.get(d.kind, "msg.what.followup")
+    what = t(lang, key, days=d.offset_days)
+    if d.subtask_id:
+        sub = task.subtask(d.subtask_id)
+        if sub is not None:
+            what += paren(lang, esc(sub.text[:20]) + "…")
+    return t(lang, "msg.catch_up_row", number=task.number, title=esc(task.title), what=what)
+
+
+def compose_bundle(catalogue: Catalogue, items: list[Due], lang: str) -> list[Chunk]:
+    """Several due messages for one recipient as a summary: as many messages as it takes,
+    each within Telegram's limit, each with a button per task it lists."""
+    late = all(d.late for d in items)
+    rows = [(d, _bundle_row(catalogue, d, lang)) for d in items]
+    groups: list[list[tuple[Due, str]]] = [[]]
+    size = 0
+    for d, row in rows:
+        if groups[-1] and (
+            size + len(row) + 1 > PAGE_BUDGET - 400 or len(groups[-1]) >= BUNDLE_ITEMS
+        ):
+            groups.append([])
+            size = 0
+        groups[-1].append((d, row))
+        size += len(row) + 1
+    chunks = []
+    for n, group in enumerate(groups, 1):
+        head = t(lang, "msg.catch_up") if late else t(lang, "msg.bundle", count=len(items))
+        if len(groups) > 1:
+            head += " " + t(lang, "status.page", page=n, pages=len(groups))
+        lines = [head, "", *(row for _, row in group), "", t(lang, "msg.bundle_hint")]
+        buttons: list[tuple[Button, ...]] = []
+        seen: set[str] = set()
+        for d, _ in group:
+            if d.task_id is None or d.indicator_id is not None or d.task_id in seen:
+                continue
+            seen.add(d.task_id)
+            task = catalogue.task(d.task_id)
+            buttons.append((Button(f"{task.number}. {task.title[:14]}", pack(PickTask(task.id))),))
+        chunks.append(Chunk(tuple(d for d, _ in group), Rendered("\n".join(lines), tuple(buttons))))
+    return chunks

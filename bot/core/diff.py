@@ -7,65 +7,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.history import History
-from bot.core.i18n import register, t
+from bot.core.history import Record
+from bot.core.i18n import t
 from bot.core.model import Catalogue
 from bot.core.planner import upcoming
-
-register(
-    "zh",
-    {
-        "diff.header": "📝 <b>分工表已更新</b>（第 {version} 版）",
-        "diff.none": "内容没有变化。",
-        "diff.task_added": "＋ 新增任务 {number}「{title}」",
-        "diff.task_removed": "－ 移除任务 {number}「{title}」（已归档，历史记录保留）",
-        "diff.task_renamed": "✎ 任务 {number} 改名：「{old}」→「{new}」",
-        "diff.task_renumbered": "✎ 任务「{title}」序号 {old} → {new}",
-        "diff.deadline_moved": "⏱ 任务 {number} 完成时限：{old} → {new}",
-        "diff.lead_changed": "✎ 任务 {number} 牵头单位：{old} → {new}",
-        "diff.cooperating_changed": "✎ 任务 {number} 配合单位：{old} → {new}",
-        "diff.subtasks_changed": "✎ 任务 {number} 子项：新增 {added}，移除 {removed}",
-        "diff.bureau_added": "＋ 新增单位「{name}」",
-        "diff.bureau_removed": "－ 移除单位「{name}」",
-        "diff.bureau_renamed": "✎ 单位改名：「{old}」→「{new}」（联系人和记录保留）",
-        "diff.contact_added": "＋ 新增联系人 {name}（{bureau}）",
-        "diff.contact_removed": "－ 移除联系人 {name}（{bureau}），其访问权限已收回",
-        "diff.indicator_added": "＋ 新增指标「{name}」",
-        "diff.indicator_removed": "－ 移除指标「{name}」",
-        "diff.indicator_changed": "✎ 指标「{name}」目标或期限已修改",
-        "diff.person_added": "＋ 新增人员 {name}",
-        "diff.person_removed": "－ 移除人员 {name}",
-        "diff.policy_changed": "✎ 提醒规则已修改",
-        "diff.schedule": "📅 今后 90 天的提醒：新增 {added} 条，取消 {cancelled} 条",
-    },
-)
-register(
-    "en",
-    {
-        "diff.header": "📝 <b>Table updated</b> (version {version})",
-        "diff.none": "No changes.",
-        "diff.task_added": "+ task {number} '{title}' added",
-        "diff.task_removed": "- task {number} '{title}' removed (archived, history kept)",
-        "diff.task_renamed": "~ task {number} renamed: '{old}' -> '{new}'",
-        "diff.task_renumbered": "~ task '{title}' renumbered {old} -> {new}",
-        "diff.deadline_moved": "~ task {number} deadline: {old} -> {new}",
-        "diff.lead_changed": "~ task {number} lead: {old} -> {new}",
-        "diff.cooperating_changed": "~ task {number} cooperating: {old} -> {new}",
-        "diff.subtasks_changed": "~ task {number} sub-items: {added} added, {removed} removed",
-        "diff.bureau_added": "+ bureau '{name}' added",
-        "diff.bureau_removed": "- bureau '{name}' removed",
-        "diff.bureau_renamed": "~ bureau renamed: '{old}' -> '{new}' (contacts and history kept)",
-        "diff.contact_added": "+ contact {name} ({bureau}) added",
-        "diff.contact_removed": "- contact {name} ({bureau}) removed; access revoked",
-        "diff.indicator_added": "+ indicator '{name}' added",
-        "diff.indicator_removed": "- indicator '{name}' removed",
-        "diff.indicator_changed": "~ indicator '{name}' target or due date changed",
-        "diff.person_added": "+ person {name} added",
-        "diff.person_removed": "- person {name} removed",
-        "diff.policy_changed": "~ reminder policy changed",
-        "diff.schedule": "Reminders in the next 90 days: {added} added, {cancelled} cancelled",
-    },
-)
 
 
 @dataclass(frozen=True)
@@ -144,7 +89,7 @@ def diff_catalogues(
     new: Catalogue,
     *,
     now: dt.datetime | None = None,
-    history: History | None = None,
+    record: Record | None = None,
 ) -> ChangeReport:
     """Compare two tables by id; with `now`, also count reminders added and cancelled."""
     changes: list[Change] = []
@@ -253,7 +198,7 @@ def diff_catalogues(
         changes.append(Change("policy_changed"))
     added = cancelled = 0
     if now is not None:
-        hist = history or History()
+        hist = record or Record()
         until = now + dt.timedelta(days=90)
         before_keys = {d.key for d in upcoming(old, now, hist, until)}
         after_keys = {d.key for d in upcoming(new, now, hist, until)}

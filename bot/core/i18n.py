@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from bot.core import texts
+
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
 
@@ -468,6 +470,8 @@ EN: dict[str, str] = {
     "type.null": "null",
 }
 
+ZH.update(texts.ZH)
+EN.update(texts.EN)
 MESSAGES: dict[str, dict[str, str]] = {"zh": ZH, "en": EN}
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 
@@ -265,6 +266,59 @@ class Catalogue:
     def tz(self) -> ZoneInfo:
         """The office's time zone (Asia/Shanghai)."""
         return ZoneInfo(self.document.timezone)
+
+    @cached_property
+    def task_ids(self) -> frozenset[str]:
+        """The ids of the table's tasks."""
+        return frozenset(t.id for t in self.tasks)
+
+    @cached_property
+    def bureau_ids(self) -> frozenset[str]:
+        """The ids of the table's bureaus."""
+        return frozenset(b.id for b in self.bureaus)
+
+    @cached_property
+    def _members_by_id(self) -> dict[str, Contact | Person]:
+        out: dict[str, Contact | Person] = {c.id: c for b in self.bureaus for c in b.contacts}
+        out.update({p.id: p for p in self.people})
+        return out
+
+    @cached_property
+    def _members_by_telegram(self) -> dict[int, list[Contact | Person]]:
+        out: dict[int, list[Contact | Person]] = {}
+        members: list[Contact | Person] = [c for b in self.bureaus for c in b.contacts]
+        members += self.people
+        for m in members:
+            if m.telegram_id:
+                out.setdefault(m.telegram_id, []).append(m)
+        return out
+
+    def contact_or_none(self, member_id: str) -> Contact | None:
+        """The contact with this id, if any."""
+        m = self._members_by_id.get(member_id)
+        return m if isinstance(m, Contact) else None
+
+    def person_or_none(self, member_id: str) -> Person | None:
+        """The admin or coordinator with this id, if any."""
+        m = self._members_by_id.get(member_id)
+        return m if isinstance(m, Person) else None
+
+    def contact_by_telegram(self, user_id: int) -> Contact | None:
+        """The contact the table gives this Telegram id."""
+        return next(
+            (m for m in self._members_by_telegram.get(user_id, ()) if isinstance(m, Contact)), None
+        )
+
+    def person_by_telegram(self, user_id: int) -> Person | None:
+        """The admin or coordinator the table gives this Telegram id."""
+        return next(
+            (m for m in self._members_by_telegram.get(user_id, ()) if isinstance(m, Person)), None
+        )
+
+    @cached_property
+    def indicator_ids(self) -> frozenset[str]:
+        """The ids of the table's indicators."""
+        return frozenset(i.id for i in self.indicators)
 
     def bureau(self, bureau_id: str) -> Bureau:
         """The bureau with this id (KeyError if unknown)."""

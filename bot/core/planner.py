@@ -1,7 +1,8 @@
-"""The plan: who gets which message when. A pure function of the table, the clock and history.
+"""The plan: who gets which message when. A pure function of the table, the clock and the
+record of what was sent and answered (`Record`).
 
-``plan(catalogue, now, history)`` returns the messages due now that were not sent
-yet; ``upcoming(catalogue, now, history, until)`` lists what will fall due later
+``plan(catalogue, now, record)`` returns the messages due now that were not sent
+yet; ``upcoming(catalogue, now, record, until)`` lists what will fall due later
 (for ``duban plan`` and for the scheduler's next wake-up).
 
 Every planned message has a unique key (kind, subject, milestone, recipient, slot);
@@ -34,7 +35,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from bot.core.history import History, Sent
+from bot.core.history import Prompt, Record
 from bot.core.model import Cadence, Catalogue, Deadline, Policy, Role, Task
 from bot.core.workdays import WorkCalendar
 
@@ -70,6 +71,7 @@ class Due:
     milestone: dt.date | None = None
     offset_days: int | None = None
     ref: str | None = None  # the prompt a follow-up or escalation is about
+    ref_at: dt.datetime | None = None  # when that prompt was sent
     seq: int = 0  # follow-up number, overdue period
     late: bool = False  # sent after the catch-up grace (补发)
 
@@ -77,7 +79,7 @@ class Due:
 @dataclass(frozen=True)
 class _Ctx:
     catalogue: Catalogue
-    history: History
+    record: Record
     calendar: WorkCalendar
 
     def at(self, day: dt.date, policy: Policy) -> dt.datetime:
@@ -151,7 +153,7 @@ def _reminders(ctx: _Ctx) -> Iterator[Due]:
         for sub_id, deadline, bureaus in _milestones(task):
             if deadline.due is None:
                 continue
-            if ctx.history.closed(task.id) or (sub_id and ctx.history.closed(task.id, sub_id)):
+            if ctx.record.closed(task.id) or (sub_id and ctx.record.closed(task.id, sub_id)):
                 continue
             targets = bureaus if policy.remind_cooperating else bureaus[:1]
             if policy.remind_cooperating:
@@ -192,7 +194,7 @@ def _checkins(ctx: _Ctx, lo: dt.date, hi: dt.date) -> Iterator[Due]:
         policy = cat.policy.for_task(task.policy)
         if not task.deadline.is_ongoing or policy.checkin is Cadence.NONE:
             continue
-        if ctx.history.closed(task.id):
+        if ctx.record.closed(task.id):
             continue
         first = max(lo, cat.document.date + dt.timedelta(days=1))
         for label, day in _periods(first, hi, policy.checkin, ctx.calendar):
@@ -230,7 +232,6 @@ def _readings(ctx: _Ctx, lo: dt.date, hi: dt.date) -> Iterator[Due]:
                     recipient=contact_id,
                     slot=ctx.at(day, cat.policy),
                     indicator_id=ind.id,
-                    task_id=ind.task,
                     bureau_id=bureau_id,
                     milestone=ind.due.due,
                 )
@@ -243,7 +244,7 @@ def _overdue(ctx: _Ctx, lo: dt.date, hi: dt.date) -> Iterator[Due]:
         for sub_id, deadline, bureaus in _milestones(task):
             if deadline.is_ongoing or deadline.due is None:
                 continue
-            if ctx.history.closed(task.id) or (sub_id and ctx.history.closed(task.id, sub_id)):
+            if ctx.record.closed(task.id) or (sub_id and ctx.record.closed(task.id, sub_id)):
                 continue
             first = deadline.due + dt.timedelta(days=1)
             every = policy.overdue_every_days
@@ -299,43 +300,34 @@ def _series_key(d: Due) -> tuple[object, ...]:
 
 def _followups(ctx: _Ctx, now: dt.datetime) -> Iterator[Due]:
     """Follow-ups and escalations for the latest prompt of each series left unanswered."""
-    cat, hist, cal = ctx.catalogue, ctx.history, ctx.calendar
-    latest: dict[tuple[str, str], Sent] = {}
-    for s in sorted(hist.sent.values(), key=lambda s: s.at):
-        subject = s.indicator_id or s.task_id
-        if s.kind in PROMPTS and subject and s.state == "sent":
-            latest[(subject, s.recipient)] = s
+    cat, rec = ctx.catalogue, ctx.record
     coordinators = cat.with_role(Role.COORDINATOR)
-    for (subject, recipient), prompt in latest.items():
-        if prompt.task_id and hist.closed(prompt.task_id):
+    for prompt in list(rec.prompts.values()):
+        if prompt.answered_at is not None or not _still_asked(cat, rec, prompt):
             continue
-        if hist.answered(subject, prompt.bureau_id, prompt.at):
-            continue
-        known_task = prompt.task_id in {t.id for t in cat.tasks}
-        known_ind = prompt.indicator_id in {i.id for i in cat.indicators}
-        if not (known_ind if prompt.indicator_id else known_task):
-            continue  # archived since: its reminders stop
-        task = cat.task(prompt.task_id) if prompt.task_id and known_task else None
+        task = cat.task(prompt.task_id) if prompt.indicator_id is None and prompt.task_id else None
         policy = cat.policy.for_task(task.policy if task else None)
         day = prompt.at.astimezone(cat.tz).date()
         base = Due(
             key="",
             kind=Kind.FOLLOWUP,
-            recipient=recipient,
+            recipient=prompt.recipient,
             slot=now,
-            task_id=prompt.task_id,
+            task_id=task.id if task else None,
+            subtask_id=prompt.subtask_id if task else None,
             indicator_id=prompt.indicator_id,
             bureau_id=prompt.bureau_id,
             ref=prompt.key,
+            ref_at=prompt.at,
         )
         for n in range(1, policy.max_followups + 1):
-            day = cal.add_workdays(day, policy.followup_after_workdays)
+            day = ctx.calendar.add_workdays(day, policy.followup_after_workdays)
             key = f"followup:{prompt.key}:{n}"
             yield replace(base, key=key, slot=ctx.at(day, policy), seq=n)
-            if key not in hist.sent:
+            if key not in rec.sent:
                 break
         else:
-            day = cal.add_workdays(day, policy.followup_after_workdays)
+            day = ctx.calendar.add_workdays(day, policy.followup_after_workdays)
             for person in coordinators:
                 yield replace(
                     base,
@@ -344,6 +336,15 @@ def _followups(ctx: _Ctx, now: dt.datetime) -> Iterator[Due]:
                     recipient=person.id,
                     slot=ctx.at(day, policy),
                 )
+
+
+def _still_asked(catalogue: Catalogue, record: Record, prompt: Prompt) -> bool:
+    """A prompt whose subject is still in the table and, for a task, still open."""
+    if prompt.indicator_id is not None:
+        return prompt.indicator_id in catalogue.indicator_ids
+    if prompt.task_id is None or prompt.task_id not in catalogue.task_ids:
+        return False  # archived since: its reminders stop
+    return not record.closed(prompt.task_id, prompt.subtask_id)
 
 
 def _all(ctx: _Ctx, lo: dt.date, hi: dt.date, now: dt.datetime) -> Iterator[Due]:
@@ -365,7 +366,7 @@ def in_working_hours(catalogue: Catalogue, now: dt.datetime, calendar: WorkCalen
 def plan(
     catalogue: Catalogue,
     now: dt.datetime,
-    history: History,
+    record: Record,
     calendar: WorkCalendar | None = None,
 ) -> list[Due]:
     """The messages due now and not yet sent, oldest slot first.
@@ -383,7 +384,7 @@ def plan(
     today = now.astimezone(catalogue.tz).date()
     lo = today - dt.timedelta(days=400)
     hi = today + dt.timedelta(days=120)
-    ctx = _Ctx(catalogue, history, cal)
+    ctx = _Ctx(catalogue, record, cal)
     latest: dict[tuple[object, ...], Due] = {}
     following: dict[tuple[object, ...], dt.datetime] = {}
     followups: list[Due] = []
@@ -404,7 +405,7 @@ def plan(
     grace = dt.timedelta(hours=catalogue.policy.catch_up_grace_hours)
     out = []
     for k, d in latest.items():
-        if d.key in history.sent:
+        if d.key in record.sent:
             continue
         missed = now - d.slot
         if missed > grace:
@@ -416,7 +417,7 @@ def plan(
             d = replace(d, late=True)
         out.append(d)
     for d in followups:
-        if d.key in history.sent:
+        if d.key in record.sent:
             continue
         out.append(replace(d, late=now - d.slot > grace))
     out.sort(key=lambda d: (d.slot, d.key))
@@ -426,20 +427,20 @@ def plan(
 def upcoming(
     catalogue: Catalogue,
     now: dt.datetime,
-    history: History,
+    record: Record,
     until: dt.datetime,
     calendar: WorkCalendar | None = None,
 ) -> list[Due]:
     """Messages planned after `now` up to `until`, in slot order (not yet sent)."""
     cal = calendar or WorkCalendar(catalogue.calendar)
-    ctx = _Ctx(catalogue, history, cal)
+    ctx = _Ctx(catalogue, record, cal)
     today = now.astimezone(catalogue.tz).date()
     hi = until.astimezone(catalogue.tz).date()
     out = [
         d
         for d in _all(ctx, today, hi, now)
         if now < d.slot <= until
-        and d.key not in history.sent
+        and d.key not in record.sent
         and not (
             d.kind is Kind.REMINDER and d.milestone is not None and d.slot.date() > d.milestone
         )
@@ -451,9 +452,9 @@ def upcoming(
 def next_wakeup(
     catalogue: Catalogue,
     now: dt.datetime,
-    history: History,
+    record: Record,
     calendar: WorkCalendar | None = None,
 ) -> dt.datetime | None:
     """When the scheduler should next run the plan (the next slot within 60 days)."""
-    nxt = upcoming(catalogue, now, history, now + dt.timedelta(days=60), calendar)
+    nxt = upcoming(catalogue, now, record, now + dt.timedelta(days=60), calendar)
     return nxt[0].slot if nxt else None

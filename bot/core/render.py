@@ -1,8 +1,7 @@
 """Pure rendering helpers: HTML-escaped text and button specs, no telegram imports.
 
-The chat layer turns `Button` rows into an inline keyboard. Callback data is a
-short code (`a:r` on a reminder, `u:t07:r` elsewhere), never a title: Telegram
-allows 64 bytes.
+The chat layer turns `Button` rows into an inline keyboard. Callback data is packed by
+`bot.core.protocol` (a short code and ids, never a title: Telegram allows 64 bytes).
 """
 
 from __future__ import annotations
@@ -18,16 +17,6 @@ MAX_MESSAGE = 4096
 PAGE_BUDGET = 3800  # leave room for a page header and footer
 
 LIGHT_ICON = {"done": "⚪", "green": "🟢", "yellow": "🟡", "red": "🔴"}
-
-# The answer buttons: short code -> status (history.UpdateStatus values).
-ANSWER_CODES = {
-    "d": "done_claimed",
-    "o": "on_track",
-    "r": "at_risk",
-    "b": "blocked",
-    "n": "note",
-}
-CODE_OF_STATUS = {status: code for code, status in ANSWER_CODES.items()}
 
 
 @dataclass(frozen=True)
@@ -126,15 +115,6 @@ def task_card(
             t(lang, "render.light", icon=LIGHT_ICON[light], name=t(lang, f"light.{light}"))
         )
     return lines
-
-
-def answer_buttons(lang: str, prefix: str = "a") -> tuple[tuple[Button, ...], ...]:
-    """已完成 / 正常推进 / 存在风险 / 遇到困难 / 补充说明, two to a row for a phone screen."""
-
-    def b(code: str) -> Button:
-        return Button(t(lang, f"button.{ANSWER_CODES[code]}"), f"{prefix}:{code}")
-
-    return ((b("d"), b("o")), (b("r"), b("b")), (b("n"),))
 
 
 def paginate(lines: list[str], budget: int = PAGE_BUDGET) -> list[str]:

@@ -13,7 +13,9 @@ The rules, in order (the README lists them too, each has a test):
 * **green** (🟢): none of the above.
 
 A completion claim (申请办结) awaiting confirmation keeps the light it had and is
-shown as such. A task's light is the worst of its own and its sub-items'.
+shown as such; a claim sent back (退回) leaves the light of the reports before it. A task's
+light is the worst of its own and its sub-items'; a sub-item's comes from its own dates and
+reports (a task-level report does not paint sub-items led by others).
 
 Pure: no Telegram, SQLite or scheduler imports.
 """
@@ -21,10 +23,11 @@ Pure: no Telegram, SQLite or scheduler imports.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
-from bot.core.history import History, StatusUpdate, UpdateKind
+from bot.core.history import Record, StatusUpdate, UpdateKind
 from bot.core.model import Catalogue, Deadline, Indicator, Policy, SubTask, Task
 from bot.core.workdays import WorkCalendar
 
@@ -71,6 +74,7 @@ class ItemStatus:
     last: StatusUpdate | None
     claim: StatusUpdate | None
     subtasks: tuple[ItemStatus, ...] = ()
+    follows_task: bool = False  # a sub-item with no report of its own: 按任务整体
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,7 @@ def _worst(lights: list[Light]) -> Light:
 
 def _unanswered(
     catalogue: Catalogue,
-    history: History,
+    record: Record,
     subject: str,
     bureaus: tuple[str, ...],
     policy: Policy,
@@ -111,22 +115,48 @@ def _unanswered(
     now: dt.datetime,
 ) -> bool:
     """The latest prompt about a subject got no answer within the follow-up window."""
-    last = history.last_prompt(subject, bureaus)
-    if last is None:
+    last = record.last_prompt(subject, bureaus)
+    if last is None or last.answered_at is not None:
         return False
     tz = catalogue.tz
-    sent_day = last.at.astimezone(tz).date()
-    window_end = calendar.add_workdays(sent_day, policy.followup_after_workdays)
-    if now.astimezone(tz).date() <= window_end:
-        return False
-    return not history.answered(subject, last.bureau_id, last.at)
+    window_end = calendar.add_workdays(
+        last.at.astimezone(tz).date(), policy.followup_after_workdays
+    )
+    return now.astimezone(tz).date() > window_end
+
+
+def _date_reasons(
+    deadline: Deadline, days_left: int | None, policy: Policy, report: StatusUpdate | None, tz: Any
+) -> list[tuple[Light, Reason]]:
+    """Reasons that come from the calendar: overdue, due soon, a milestone passed unreported."""
+    out: list[tuple[Light, Reason]] = []
+    if days_left is None:
+        return out
+    if not deadline.is_ongoing and days_left < 0:
+        out.append((Light.RED, Reason("overdue", {"days": -days_left})))
+    if 0 <= days_left <= policy.yellow_window_days:
+        out.append((Light.YELLOW, Reason("due_soon", {"days": days_left})))
+    if deadline.is_ongoing and deadline.due is not None and days_left < 0:
+        reported_since = report is not None and report.at.astimezone(tz).date() > deadline.due
+        if not reported_since:
+            out.append((Light.YELLOW, Reason("milestone_passed", {"days": -days_left})))
+    return out
+
+
+def _report_reasons(report: StatusUpdate | None) -> list[tuple[Light, Reason]]:
+    """Reasons that come from the latest report (遇到困难 red, 存在风险 yellow)."""
+    if report is not None and report.kind is UpdateKind.BLOCKED:
+        return [(Light.RED, Reason("blocked"))]
+    if report is not None and report.kind is UpdateKind.AT_RISK:
+        return [(Light.YELLOW, Reason("at_risk"))]
+    return []
 
 
 def _item(
     catalogue: Catalogue,
     task: Task,
     sub: SubTask | None,
-    history: History,
+    record: Record,
     now: dt.datetime,
     calendar: WorkCalendar,
 ) -> ItemStatus:
@@ -135,53 +165,52 @@ def _item(
     deadline = (sub.deadline if sub and sub.deadline else None) or task.deadline
     today = now.astimezone(catalogue.tz).date()
     days_left = (deadline.due - today).days if deadline.due else None
-    last = history.latest(task.id, sub_id)
-    report = history.latest_report(task.id, sub_id)
-    progress = history.progress(task.id, sub_id)
-    claim = history.pending_claim(task.id) if sub is None else None
-    if history.closed(task.id) or (sub_id and history.closed(task.id, sub_id)):
+    own = record.item(task.id, sub_id)
+    if record.closed(task.id, sub_id):
         return ItemStatus(
-            task.id, sub_id, Light.DONE, (), deadline, days_left, progress, last, None
+            task.id, sub_id, Light.DONE, (), deadline, days_left, own.progress, own.last, None
         )
-    reasons: list[tuple[Light, Reason]] = []
-    if days_left is not None and not deadline.is_ongoing and days_left < 0:
-        reasons.append((Light.RED, Reason("overdue", {"days": -days_left})))
-    if report is not None and report.kind is UpdateKind.BLOCKED:
-        reasons.append((Light.RED, Reason("blocked")))
-    if report is not None and report.kind is UpdateKind.AT_RISK:
-        reasons.append((Light.YELLOW, Reason("at_risk")))
-    if days_left is not None and 0 <= days_left <= policy.yellow_window_days:
-        reasons.append((Light.YELLOW, Reason("due_soon", {"days": days_left})))
-    if deadline.is_ongoing and deadline.due is not None and days_left is not None:
-        milestone_passed = days_left < 0
-        reported_since = report is not None and report.at.astimezone(catalogue.tz).date() > (
-            deadline.due
-        )
-        if milestone_passed and not reported_since:
-            reasons.append((Light.YELLOW, Reason("milestone_passed", {"days": -days_left})))
-    bureaus = (sub.lead,) if sub and sub.lead else catalogue.bureaus_of(task)
-    if sub is None and _unanswered(catalogue, history, task.id, bureaus, policy, calendar, now):
-        reasons.append((Light.YELLOW, Reason("no_answer")))
-    if claim is not None:
+    reasons = _date_reasons(deadline, days_left, policy, own.report, catalogue.tz)
+    reasons += _report_reasons(own.report)
+    if sub is None:
+        bureaus = catalogue.bureaus_of(task)
+        if _unanswered(catalogue, record, task.id, bureaus, policy, calendar, now):
+            reasons.append((Light.YELLOW, Reason("no_answer")))
+    if own.claim is not None:
         reasons.append((Light.GREEN, Reason("claimed")))
     light = _worst([lvl for lvl, _ in reasons])
     ordered = tuple(r for _, r in sorted(reasons, key=lambda x: x[0].rank))
-    return ItemStatus(task.id, sub_id, light, ordered, deadline, days_left, progress, last, claim)
+    return ItemStatus(
+        task.id,
+        sub_id,
+        light,
+        ordered,
+        deadline,
+        days_left,
+        own.progress,
+        own.last,
+        own.claim,
+        follows_task=sub is not None and own.last is None,
+    )
 
 
 def task_status(
     catalogue: Catalogue,
     task: Task,
-    history: History,
+    record: Record,
     now: dt.datetime,
     calendar: WorkCalendar | None = None,
 ) -> ItemStatus:
-    """A task's light: the worst of its own and its sub-items' (done if confirmed)."""
+    """A task's light: the worst of its own and its sub-items' (done if confirmed).
+
+    A sub-item's light comes from its own dates and its own reports; a task-level report is
+    the task's, and a sub-item nobody reported on says so (`follows_task`, 按任务整体).
+    """
     cal = calendar or WorkCalendar(catalogue.calendar)
-    own = _item(catalogue, task, None, history, now, cal)
+    own = _item(catalogue, task, None, record, now, cal)
     if own.light is Light.DONE:
         return own
-    subs = tuple(_item(catalogue, task, s, history, now, cal) for s in task.subtasks)
+    subs = tuple(_item(catalogue, task, s, record, now, cal) for s in task.subtasks)
     worst = _worst([own.light, *(s.light for s in subs if s.light is not Light.DONE)])
     # A sub-item worse than the task names itself in the reason, worst first.
     ranked: list[tuple[int, Reason]] = [(own.light.rank, r) for r in own.reasons]
@@ -192,47 +221,49 @@ def task_status(
             if r not in own.reasons:
                 ranked.append((st.light.rank, Reason("sub", {"sub": sub.text[:16], "reason": r})))
     ranked.sort(key=lambda x: x[0])
-    return ItemStatus(
-        own.task_id,
-        None,
-        worst,
-        tuple(r for _, r in ranked),
-        own.deadline,
-        own.days_left,
-        own.progress,
-        own.last,
-        own.claim,
-        subs,
-    )
+    return replace(own, light=worst, reasons=tuple(r for _, r in ranked), subtasks=subs)
 
 
 def table_status(
     catalogue: Catalogue,
-    history: History,
+    record: Record,
     now: dt.datetime,
     calendar: WorkCalendar | None = None,
 ) -> list[ItemStatus]:
     """Every task's status, in catalogue order."""
     cal = calendar or WorkCalendar(catalogue.calendar)
-    return [task_status(catalogue, t, history, now, cal) for t in catalogue.tasks]
+    return [task_status(catalogue, t, record, now, cal) for t in catalogue.tasks]
+
+
+def is_overdue(status: ItemStatus) -> bool:
+    """Past a fixed deadline (its own or a sub-item's) and not closed: 逾期."""
+    return any(_is_overdue_reason(r) for r in status.reasons)
+
+
+def _is_overdue_reason(reason: Reason) -> bool:
+    if reason.code == "overdue":
+        return True
+    inner = reason.params.get("reason") if reason.code == "sub" else None
+    return isinstance(inner, Reason) and _is_overdue_reason(inner)
 
 
 def indicator_status(
-    catalogue: Catalogue, indicator: Indicator, history: History, now: dt.datetime
+    catalogue: Catalogue, indicator: Indicator, record: Record, now: dt.datetime
 ) -> IndicatorStatus:
     """An indicator's light from its latest reading, its target and its due date."""
     today = now.astimezone(catalogue.tz).date()
     due = indicator.due.due
     days_left = (due - today).days if due else None
-    latest = history.latest_reading(indicator.id)
+    latest = record.latest_reading(indicator.id)
+    value = latest.value if latest is not None else None
     goal = indicator.target_value()
     if indicator.direction.value == "reduce_by_pct" and goal is None:
         # Without a baseline the reading is taken as the reduction achieved, in percent.
-        meets = None if latest is None else latest.value >= indicator.target
+        meets = None if value is None else value >= indicator.target
     else:
-        meets = None if latest is None else indicator.meets(latest.value)
+        meets = None if value is None else indicator.meets(value)
     reasons: tuple[Reason, ...] = ()
-    if latest is None:
+    if latest is None or value is None:
         light = Light.NONE
         if days_left is not None and days_left < 0:
             light, reasons = Light.RED, (Reason("no_reading"),)
@@ -246,7 +277,7 @@ def indicator_status(
         indicator.id,
         light,
         tuple(reasons),
-        latest.value if latest else None,
+        value,
         latest.at if latest else None,
         goal,
         days_left,

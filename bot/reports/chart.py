@@ -25,31 +25,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from bot.core.history import History
-from bot.core.i18n import register, t
+from bot.core.i18n import t
 from bot.core.model import Catalogue
 from bot.core.status import Light, table_status
 from bot.core.workdays import WorkCalendar
-
-register(
-    "zh",
-    {
-        "chart.bureaus": "各单位任务状态（牵头及配合）",
-        "chart.tasks": "任务数",
-        "chart.target": "目标",
-        "chart.no_data": "暂无数据",
-        "chart.title": "{title} 重点任务分工表落实情况（截至 {date}）",
-    },
-)
-register(
-    "en",
-    {
-        "chart.bureaus": "Tasks by status per bureau (lead and cooperating)",
-        "chart.tasks": "tasks",
-        "chart.target": "target",
-        "chart.no_data": "no data yet",
-        "chart.title": "{title} division table progress (as of {date})",
-    },
-)
 
 COLOURS = {
     Light.RED: "#E5484D",
@@ -152,7 +131,7 @@ def _bureau_bars(
     assert isinstance(ax, Axes)
     statuses = {
         s.task_id: s.light
-        for s in table_status(catalogue, history, now, WorkCalendar(catalogue.calendar))
+        for s in table_status(catalogue, history.record(), now, WorkCalendar(catalogue.calendar))
     }
     bureaus = [b for b in catalogue.bureaus if catalogue.tasks_of(b.id)]
     names = [b.name for b in bureaus]
@@ -183,7 +162,7 @@ def _indicator_plot(
 
     assert isinstance(ax, Axes)
     ind = catalogue.indicator(indicator_id)
-    readings = history.readings_for(ind.id)
+    readings = [r for r in history.readings_for(ind.id) if r.value is not None]
     goal = ind.target_value()
     if goal is None and ind.direction.value == "reduce_by_pct":
         goal = ind.target

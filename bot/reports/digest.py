@@ -12,42 +12,53 @@ from collections import defaultdict
 
 from bot.core.compose import fmt_value
 from bot.core.history import History
-from bot.core.i18n import join, register, t
+from bot.core.i18n import join, t
 from bot.core.model import Catalogue
 from bot.core.render import MAX_MESSAGE, esc, fmt_time
-from bot.core.status import Light, counts, table_status
+from bot.core.status import Light, counts, is_overdue, table_status
 from bot.core.workdays import WorkCalendar
 
-register(
-    "zh",
-    {
-        "digest.change": "（上周 🔴 {red}　🟡 {yellow}　🟢 {green}　⚪ {done}）",
-        "digest.turned_red": "本周转为红灯",
-        "digest.row_task": "• {number}. {title}（{lead}）",
-        "digest.row_claim": "• {number}. {title}：{bureau} {who}，{time}",
-        "digest.row_unanswered": "• {bureau}：{count} 条（{items}）",
-        "digest.row_unbound": "• {bureau}：{names}",
-        "digest.row_reading": "• {name}：{value} {unit}（{bureau}，{time}）",
-        "digest.row_failed": "• {key}",
-        "digest.row_change": "• {number}. {title}：{status}（{who}）",
-    },
-)
-register(
-    "en",
-    {
-        "digest.change": " (last week 🔴 {red}  🟡 {yellow}  🟢 {green}  ⚪ {done})",
-        "digest.turned_red": "Turned red this week",
-        "digest.row_task": "• {number}. {title} ({lead})",
-        "digest.row_claim": "• {number}. {title}: {bureau} {who}, {time}",
-        "digest.row_unanswered": "• {bureau}: {count} ({items})",
-        "digest.row_unbound": "• {bureau}: {names}",
-        "digest.row_reading": "• {name}: {value} {unit} ({bureau}, {time})",
-        "digest.row_failed": "• {key}",
-        "digest.row_change": "• {number}. {title}: {status} ({who})",
-    },
-)
-
 SECTION_LIMIT = 12
+
+
+def _label_key(label: str) -> tuple[int, str]:
+    """Task numbers in order, then indicator names."""
+    return (int(label), "") if label.isdigit() else (10**9, label)
+
+
+def digest_for(db_path: object, world: object) -> str:
+    """The digest for the coordinators, built from the database at `db_path` (in a worker
+    thread, with its own connection: it reads the whole week's history)."""
+    from pathlib import Path
+
+    from bot.service.base import World
+    from storage.repo import Store
+
+    assert isinstance(world, World)
+    store = Store.open(Path(str(db_path)), create=False)
+    try:
+        history = store.history()
+        bound = {b.member_id for b in store.bindings()} | set(world.chats)
+        record = history.record()
+        cat = world.catalogue
+        open_bureaus = {
+            b for task in cat.tasks if not record.closed(task.id) for b in cat.bureaus_of(task)
+        }
+        unbound = [
+            c.id for c in cat.contacts() if c.id not in bound and c.bureau_id in open_bureaus
+        ]
+        failed = [r.key for r in store.outbox_rows("failed")]
+    finally:
+        store.close()
+    return build_digest(
+        cat,
+        history,
+        world.now,
+        lang=world.lang,
+        since=world.now - dt.timedelta(days=7),
+        unbound=unbound,
+        failed=failed,
+    )
 
 
 def _section(title: str, rows: list[str], lang: str) -> list[str]:
@@ -72,8 +83,9 @@ def build_digest(
     """The digest text (Telegram HTML)."""
     cal = WorkCalendar(catalogue.calendar)
     today = now.astimezone(catalogue.tz).date()
-    current = table_status(catalogue, history, now, cal)
-    before = table_status(catalogue, history.as_of(since), since, cal)
+    record = history.record()
+    current = table_status(catalogue, record, now, cal)
+    before = table_status(catalogue, history.as_of(since).record(), since, cal)
     c_now, c_before = counts(current), counts(before)
     lines = [
         t(lang, "digest.header", date=today.isoformat()),
@@ -114,8 +126,10 @@ def build_digest(
         if s.light is Light.RED and was.get(s.task_id) is not Light.RED
     ]
     lines += _section(t(lang, "digest.turned_red"), red, lang)
-    overdue = [task_row(s.task_id) for s in current if s.light is Light.RED]
+    overdue = [task_row(s.task_id) for s in current if is_overdue(s)]
     lines += _section(t(lang, "digest.overdue"), overdue, lang)
+    blocked = [task_row(s.task_id) for s in current if s.light is Light.RED and not is_overdue(s)]
+    lines += _section(t(lang, "digest.blocked"), blocked, lang)
     soon = [
         task_row(s.task_id)
         for s in current
@@ -155,22 +169,17 @@ def build_digest(
     ]
     lines += _section(t(lang, "digest.changes"), changes, lang)
     waiting: dict[str, list[str]] = defaultdict(list)
-    for prompt in history.sent.values():
-        subject = prompt.indicator_id or prompt.task_id
-        if (
-            prompt.kind not in ("reminder", "checkin", "reading", "overdue")
-            or prompt.state != "sent"
-        ):
+    for prompt in record.prompts.values():
+        if prompt.answered_at is not None:
             continue
-        if not subject or history.answered(subject, prompt.bureau_id, prompt.at):
-            continue
-        if prompt.task_id and (prompt.task_id not in tasks or history.closed(prompt.task_id)):
-            continue
-        label = (
-            str(tasks[prompt.task_id].number)
-            if prompt.task_id in tasks
-            else (prompt.indicator_id or "")
-        )
+        if prompt.indicator_id is not None:
+            if prompt.indicator_id not in catalogue.indicator_ids:
+                continue
+            label = catalogue.indicator(prompt.indicator_id).name
+        else:
+            if prompt.task_id not in tasks or record.closed(prompt.task_id, prompt.subtask_id):
+                continue
+            label = str(tasks[prompt.task_id].number)
         waiting[catalogue.bureau_name(prompt.bureau_id)].append(label)
     unanswered = [
         t(
@@ -178,7 +187,7 @@ def build_digest(
             "digest.row_unanswered",
             bureau=esc(bureau),
             count=len(items),
-            items=join(lang, (esc(i) for i in sorted(set(items)))),
+            items=join(lang, (esc(i) for i in sorted(set(items), key=_label_key))),
         )
         for bureau, items in sorted(waiting.items(), key=lambda kv: -len(kv[1]))
     ]
@@ -208,7 +217,9 @@ def build_digest(
                 lang,
                 "digest.row_reading",
                 name=esc(ind.name),
-                value=fmt_value(r.value),
+                value=fmt_value(r.value)
+                if r.value is not None
+                else t(lang, "status.reading_explained"),
                 unit=esc(ind.unit),
                 bureau=esc(catalogue.bureau_name(r.bureau_id)),
                 time=fmt_time(r.at, catalogue),

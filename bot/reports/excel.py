@@ -18,58 +18,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.core.compose import fmt_value, target_text
-from bot.core.history import History, StatusUpdate, UpdateKind
-from bot.core.i18n import register, t
+from bot.core.history import History, Record, StatusUpdate, UpdateKind
+from bot.core.i18n import paren, t
 from bot.core.model import Catalogue, Deadline, SubTask, Task
 from bot.core.status import ItemStatus, Light, indicator_status, table_status
 from bot.core.workdays import WorkCalendar
-
-register(
-    "zh",
-    {
-        "xlsx.sheet.table": "分工表",
-        "xlsx.sheet.indicators": "指标",
-        "xlsx.sheet.history": "反馈记录",
-        "xlsx.sheet.unanswered": "未回复提醒",
-        "xlsx.sheet.archived": "已归档任务",
-        "xlsx.title": "{title}\n重点任务分工表落实情况（截至 {date}）",
-        "xlsx.cols.table": "序号|工作任务|具体内容|责任单位|完成时限|状态|进度|最新情况|报告人|报告时间|剩余/逾期天数",
-        "xlsx.cols.indicators": "指标|单位|目标|基数|基准年|完成时限|责任单位|最新数值|报告时间|趋势|状态",
-        "xlsx.cols.history": "时间|任务序号|工作任务|子项|状态|进度|说明|报告人|单位|更正记录",
-        "xlsx.cols.unanswered": "单位|联络员|事项|发送时间|已过工作日",
-        "xlsx.cols.archived": "编号|工作任务|归档时间|反馈记录条数",
-        "xlsx.lead_mark": "（牵头）",
-        "xlsx.days_left": "还有 {days} 天",
-        "xlsx.days_overdue": "逾期 {days} 天",
-        "xlsx.closed": "已办结",
-        "xlsx.ongoing": "持续推进",
-        "xlsx.light.none": "暂无数据",
-        "xlsx.corrects": "更正第 {id} 条",
-    },
-)
-register(
-    "en",
-    {
-        "xlsx.sheet.table": "Division table",
-        "xlsx.sheet.indicators": "Indicators",
-        "xlsx.sheet.history": "Updates",
-        "xlsx.sheet.unanswered": "Unanswered",
-        "xlsx.sheet.archived": "Archived",
-        "xlsx.title": "{title}\nDivision table progress (as of {date})",
-        "xlsx.cols.table": "No.|Task|Sub-item|Bureaus|Deadline|Status|Progress|Latest|Reported by|Reported at|Days left",
-        "xlsx.cols.indicators": "Indicator|Unit|Target|Baseline|Baseline year|Due|Owner|Latest|Reported at|Trend|Status",
-        "xlsx.cols.history": "Time|No.|Task|Sub-item|Status|Progress|Note|Reported by|Bureau|Corrects",
-        "xlsx.cols.unanswered": "Bureau|Contact|About|Sent at|Working days since",
-        "xlsx.cols.archived": "Id|Task|Archived at|Updates",
-        "xlsx.lead_mark": " (lead)",
-        "xlsx.days_left": "{days} days left",
-        "xlsx.days_overdue": "{days} days overdue",
-        "xlsx.closed": "closed",
-        "xlsx.ongoing": "ongoing",
-        "xlsx.light.none": "no data",
-        "xlsx.corrects": "corrects #{id}",
-    },
-)
 
 TABLE_WIDTHS = (6, 18, 48, 22, 18, 9, 7, 36, 12, 16, 12)
 
@@ -189,18 +142,19 @@ def build_workbook(
     when = as_of or now
     hist = history.as_of(when) if as_of is not None else history
     calendar = WorkCalendar(catalogue.calendar)
-    statuses = {s.task_id: s for s in table_status(catalogue, hist, when, calendar)}
+    record = hist.record()
+    statuses = {s.task_id: s for s in table_status(catalogue, record, when, calendar)}
     book = Workbook()
     ws = book.active
     assert ws is not None
     ws.title = t(lang, "xlsx.sheet.table")
     _table_sheet(ws, catalogue, hist, statuses, when, lang)
     _indicator_sheet(
-        book.create_sheet(t(lang, "xlsx.sheet.indicators")), catalogue, hist, when, lang
+        book.create_sheet(t(lang, "xlsx.sheet.indicators")), catalogue, hist, record, when, lang
     )
     _history_sheet(book.create_sheet(t(lang, "xlsx.sheet.history")), catalogue, hist, lang)
     _unanswered_sheet(
-        book.create_sheet(t(lang, "xlsx.sheet.unanswered")), catalogue, hist, when, calendar, lang
+        book.create_sheet(t(lang, "xlsx.sheet.unanswered")), catalogue, record, when, calendar, lang
     )
     _archived_sheet(
         book.create_sheet(t(lang, "xlsx.sheet.archived")), catalogue, hist, archived, lang
@@ -258,26 +212,27 @@ def _task_rows(
     today: dt.date,
     lang: str,
 ) -> int:
-    items: list[tuple[SubTask | None, ItemStatus]] = (
-        list(zip(task.subtasks, status.subtasks, strict=False))
-        if task.subtasks
-        else [(None, status)]
-    )
-    if task.subtasks and len(status.subtasks) != len(task.subtasks):  # done: no sub statuses
-        items = [(s, status) for s in task.subtasks]
+    # A task with sub-items gets a row of its own (任务整体) above them: a task-level answer
+    # is the task's, and each sub-item row shows only what was reported on that sub-item.
+    items: list[tuple[SubTask | None, ItemStatus]] = [(None, status)]
+    if task.subtasks:
+        subs = status.subtasks or tuple(status for _ in task.subtasks)  # done: no sub statuses
+        items += list(zip(task.subtasks, subs, strict=False))
     first = row
     for sub, st in items:
         light = Light.DONE if status.light is Light.DONE else st.light
-        updates = hist.updates_for(task.id, sub.id if sub else None)
-        last = _latest(updates)
+        last = _latest(hist.updates_for(task.id, sub.id if sub else None, exact=True))
+        light_name = _light_name(light, lang)
+        if sub is not None and st.follows_task and light is not Light.DONE:
+            light_name += paren(lang, t(lang, "answer.sub_follows_task"))
         deadline = (sub.deadline if sub and sub.deadline else None) or task.deadline
         values: list[Any] = [
             task.number,
             task.title,
-            sub.text if sub else task.description,
+            sub.text if sub else (t(lang, "xlsx.task_row") if task.subtasks else task.description),
             _units(catalogue, task, sub, lang),
             deadline.text,
-            _light_name(light, lang),
+            light_name,
             f"{st.progress}%" if st.progress is not None else "",
             last.note if last else "",
             catalogue.member_name(last.by) if last else "",
@@ -298,15 +253,20 @@ def _task_rows(
 
 
 def _indicator_sheet(
-    ws: Worksheet, catalogue: Catalogue, hist: History, when: dt.datetime, lang: str
+    ws: Worksheet,
+    catalogue: Catalogue,
+    hist: History,
+    record: Record,
+    when: dt.datetime,
+    lang: str,
 ) -> None:
     _header(ws, 1, t(lang, "xlsx.cols.indicators").split("|"))
     for row, ind in enumerate(catalogue.indicators, 2):
-        st = indicator_status(catalogue, ind, hist, when)
-        readings = hist.readings_for(ind.id)
+        st = indicator_status(catalogue, ind, record, when)
+        values_seen = [r.value for r in hist.readings_for(ind.id) if r.value is not None]
         trend = ""
-        if len(readings) >= 2:
-            a, b = readings[-2].value, readings[-1].value
+        if len(values_seen) >= 2:
+            a, b = values_seen[-2], values_seen[-1]
             trend = "↑" if b > a else ("↓" if b < a else "→")
         values: list[Any] = [
             ind.name,
@@ -359,41 +319,34 @@ def _history_sheet(ws: Worksheet, catalogue: Catalogue, hist: History, lang: str
 def _unanswered_sheet(
     ws: Worksheet,
     catalogue: Catalogue,
-    hist: History,
+    record: Record,
     when: dt.datetime,
     calendar: WorkCalendar,
     lang: str,
 ) -> None:
     _header(ws, 1, t(lang, "xlsx.cols.unanswered").split("|"))
     rows = []
-    for s in hist.sent.values():
-        if s.kind not in ("reminder", "checkin", "reading", "overdue") or s.state != "sent":
+    for p in record.prompts.values():
+        if p.answered_at is not None:
             continue
-        subject = s.indicator_id or s.task_id
-        if not subject or hist.answered(subject, s.bureau_id, s.at):
-            continue
-        if s.task_id and hist.closed(s.task_id):
-            continue
-        if s.indicator_id:
-            try:
-                about = catalogue.indicator(s.indicator_id).name
-            except KeyError:
-                about = s.indicator_id
+        if p.indicator_id is not None:
+            if p.indicator_id not in catalogue.indicator_ids:
+                continue
+            about = catalogue.indicator(p.indicator_id).name
         else:
-            try:
-                task = catalogue.task(s.task_id or "")
-                about = f"{task.number}. {task.title}"
-            except KeyError:
-                about = s.task_id or ""
+            if p.task_id not in catalogue.task_ids or record.closed(p.task_id or "", p.subtask_id):
+                continue
+            task = catalogue.task(p.task_id or "")
+            about = f"{task.number}. {task.title}"
         days = calendar.workdays_between(
-            s.at.astimezone(catalogue.tz).date(), when.astimezone(catalogue.tz).date()
+            p.at.astimezone(catalogue.tz).date(), when.astimezone(catalogue.tz).date()
         )
         rows.append(
             (
-                catalogue.bureau_name(s.bureau_id),
-                catalogue.member_name(s.recipient),
+                catalogue.bureau_name(p.bureau_id),
+                catalogue.member_name(p.recipient),
                 about,
-                s.at,
+                p.at,
                 days,
             )
         )

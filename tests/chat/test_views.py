@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from support import at, table
 
-from bot.chat.answers import mytasks_lines
-from bot.chat.status import _page, overdue_lines, overview_lines, task_lines
-from bot.core.clock import FixedClock
+from bot.chat.pages import page as _page
 from bot.core.history import UpdateKind
+from bot.core.model import Catalogue
 from bot.core.render import paginate
-from bot.runtime import Identity, Runtime
+from bot.core.workdays import WorkCalendar
+from bot.service import views
+from bot.service.base import Identity, World
 from storage.repo import Store
 
 
@@ -41,17 +42,37 @@ tasks:
     return head + body
 
 
+class Screens:
+    """The read side of a running bot: a real store and a fixed clock."""
+
+    def __init__(self, store: Store, catalogue: Catalogue) -> None:
+        self.store = store
+        self.catalogue = catalogue
+        self.world = World(catalogue, at("2023-03-01 10:00"), WorkCalendar(catalogue.calendar))
+
+    def overview(self) -> list[str]:
+        return views.overview_lines(self.world, self.store.record(), self.store)
+
+    def task(self, task_id: str) -> list[str]:
+        task = self.catalogue.task(task_id)
+        return views.task_lines(self.world, self.store.record(), self.store, task)
+
+    def overdue(self) -> list[str]:
+        return views.overdue_lines(self.world, self.store.record())
+
+    def mytasks(self, who: Identity) -> list[str]:
+        return views.mytasks_lines(self.world, self.store.record(), who)
+
+
 @pytest.fixture
-def runtime(tmp_path: Path) -> Iterator[Runtime]:
+def runtime(tmp_path: Path) -> Iterator[Screens]:
     store = Store.open(tmp_path / "d.db")
-    yield Runtime(
-        tmp_path / "tasks.yaml", store, FixedClock(at("2023-03-01 10:00")), table(big_yaml(120))
-    )
+    yield Screens(store, table(big_yaml(120)))
     store.close()
 
 
-def test_a_long_overview_is_paged_with_buttons(runtime: Runtime) -> None:
-    lines = overview_lines(runtime)
+def test_a_long_overview_is_paged_with_buttons(runtime: Screens) -> None:
+    lines = runtime.overview()
     pages = paginate(lines)
     assert len(pages) > 1 and all(len(p) <= 4096 for p in pages)
     first = _page("all", pages, 0, "zh")
@@ -64,7 +85,7 @@ def test_a_long_overview_is_paged_with_buttons(runtime: Runtime) -> None:
     assert rows[0].startswith("🔴") and rows[-1].startswith("🟢")
 
 
-def test_task_detail_shows_history_with_names_and_corrections(runtime: Runtime) -> None:
+def test_task_detail_shows_history_with_names_and_corrections(runtime: Screens) -> None:
     store = runtime.store
     first = store.add_update(
         task_id="t3",
@@ -81,49 +102,44 @@ def test_task_detail_shows_history_with_names_and_corrections(runtime: Runtime) 
         at=at("2023-02-01 11:00"),
         note="进度35%",
         progress=35,
-        corrects=first,
+        corrects=first.id if first else None,
     )
-    text = "\n".join(task_lines(runtime, runtime.catalogue.task("t3")))
+    text = "\n".join(runtime.task("t3"))
     assert "逾期 60 天" in text and "张联络" in text and "（更正）" in text and "进度 35%" in text
 
 
-def test_overdue_and_mytasks(runtime: Runtime) -> None:
-    assert overdue_lines(runtime)[0] == "<b>逾期任务</b>（40 项）"
+def test_overdue_and_mytasks(runtime: Screens) -> None:
+    assert runtime.overdue()[0] == "<b>逾期任务</b>（40 项）"
     who = Identity(2, runtime.catalogue.contact("eco-1"))
-    lines = mytasks_lines(runtime, who)
+    lines = runtime.mytasks(who)
     assert "120 项" in lines[0] and lines[1].startswith("🔴")
     runtime.store.add_update(
         task_id="t3", kind=UpdateKind.CLOSED, by="coord-1", at=at("2023-02-02 10:00")
     )
-    assert "119 项" in mytasks_lines(runtime, who)[0]
+    assert "119 项" in runtime.mytasks(who)[0]
 
 
-def test_times_are_shown_in_shanghai(runtime: Runtime) -> None:
+def test_times_are_shown_in_shanghai(runtime: Screens) -> None:
     runtime.store.add_update(
         task_id="t1",
         kind=UpdateKind.ON_TRACK,
         by="eco-1",
         at=dt.datetime(2023, 2, 1, 1, 0, tzinfo=dt.UTC),
     )
-    assert any("2023-02-01 09:00" in x for x in task_lines(runtime, runtime.catalogue.task("t1")))
+    assert any("2023-02-01 09:00" in x for x in runtime.task("t1"))
 
 
 def test_english_screens_use_english_words_and_punctuation(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "en.db")
-    rt = Runtime(
-        tmp_path / "t.yaml",
-        store,
-        FixedClock(at("2023-03-01 10:00")),
-        table("language: en\n" + big_yaml(3)),
-    )
+    rt = Screens(store, table("language: en\n" + big_yaml(3)))
     store.add_update(
         task_id="t3", kind=UpdateKind.AT_RISK, by="eco-1", at=at("2023-02-01 10:00"), note="资金"
     )
     screens = [
-        *overview_lines(rt),
-        *task_lines(rt, rt.catalogue.task("t3")),
-        *overdue_lines(rt),
-        *mytasks_lines(rt, Identity(2, rt.catalogue.contact("eco-1"))),
+        *rt.overview(),
+        *rt.task("t3"),
+        *rt.overdue(),
+        *rt.mytasks(Identity(2, rt.catalogue.contact("eco-1"))),
     ]
     text = "\n".join(screens)
     assert "Division table" in text and "Recent history" in text and "days overdue" in text

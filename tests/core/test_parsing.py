@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.chat.answers import find_task, parse_number, parse_progress
 from bot.core.model import Catalogue
+from bot.core.parse import find_task, parse_number, parse_progress
 
 
 @pytest.mark.parametrize(

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from support import at
 
-from bot.core.history import History, Reading, Sent, StatusUpdate, UpdateKind
+from bot.core.history import History, Reading, Record, Sent, StatusUpdate, UpdateKind
 from bot.core.model import Catalogue
 from bot.core.status import Light, indicator_status, reason_text, task_status
 
 _n = iter(range(1, 10_000))
+
+
+def rec(*args: object, **kwargs: object) -> Record:
+    """The current state folded from a history (what storage keeps)."""
+    return History(*args, **kwargs).record()  # type: ignore[arg-type]
 
 
 def upd(task: str, kind: UpdateKind, when: str, sub: str | None = None) -> StatusUpdate:
@@ -19,7 +24,7 @@ def light(
     cat: Catalogue, task: str, now: str, *updates: StatusUpdate, sent: list[Sent] | None = None
 ) -> Light:
     history = History(updates, sent=sent or [])
-    return task_status(cat, cat.task(task), history, at(now)).light
+    return task_status(cat, cat.task(task), history.record(), at(now)).light
 
 
 def test_green_when_far_from_the_deadline_and_nothing_wrong(cat: Catalogue) -> None:
@@ -29,13 +34,13 @@ def test_green_when_far_from_the_deadline_and_nothing_wrong(cat: Catalogue) -> N
 
 def test_yellow_when_due_within_the_window(cat: Catalogue) -> None:
     sub_done = upd("t02", UpdateKind.CLOSED, "2024-12-20 10:00", sub="t02-2")
-    st = task_status(cat, cat.task("t02"), History([sub_done]), at("2025-12-10 10:00"))
+    st = task_status(cat, cat.task("t02"), rec([sub_done]), at("2025-12-10 10:00"))
     assert st.light is Light.YELLOW
     assert any(r.code == "due_soon" for r in st.reasons)
 
 
 def test_red_when_overdue_with_the_days(cat: Catalogue) -> None:
-    st = task_status(cat, cat.task("t02"), History(), at("2026-01-10 10:00"))
+    st = task_status(cat, cat.task("t02"), rec(), at("2026-01-10 10:00"))
     assert st.light is Light.RED
     assert any(r.code == "overdue" and r.params["days"] == 10 for r in st.reasons)
 
@@ -43,7 +48,7 @@ def test_red_when_overdue_with_the_days(cat: Catalogue) -> None:
 def test_a_late_sub_item_turns_its_task_red(cat: Catalogue) -> None:
     # t02-2 is due 2024年底, the task itself 2025年底
     assert light(cat, "t02", "2025-02-01 10:00") is Light.RED
-    st = task_status(cat, cat.task("t02"), History(), at("2025-02-01 10:00"))
+    st = task_status(cat, cat.task("t02"), rec(), at("2025-02-01 10:00"))
     assert reason_text("zh", st.reasons[0]) == "子项「加强移动源排放控制…」逾期 32 天"
     closed_sub = upd("t02", UpdateKind.CLOSED, "2025-01-05 10:00", sub="t02-2")
     assert light(cat, "t02", "2025-02-01 10:00", closed_sub) is Light.GREEN
@@ -96,7 +101,7 @@ def test_unanswered_reminder_past_the_follow_up_window_is_yellow(cat: Catalogue)
 
 def test_only_a_confirmed_completion_is_done(cat: Catalogue) -> None:
     claim = upd("t02", UpdateKind.DONE_CLAIMED, "2026-01-03 10:00")
-    st = task_status(cat, cat.task("t02"), History([claim]), at("2026-01-10 10:00"))
+    st = task_status(cat, cat.task("t02"), rec([claim]), at("2026-01-10 10:00"))
     assert st.light is Light.RED and st.claim == claim  # claimed, still overdue until confirmed
     closed = upd("t02", UpdateKind.CLOSED, "2026-01-04 10:00")
     assert light(cat, "t02", "2026-01-10 10:00", claim, closed) is Light.DONE
@@ -107,7 +112,7 @@ def test_only_a_confirmed_completion_is_done(cat: Catalogue) -> None:
 def test_ongoing_task_is_never_overdue_but_a_passed_milestone_wants_a_report(
     cat: Catalogue,
 ) -> None:
-    st = task_status(cat, cat.task("t01"), History(), at("2026-03-01 10:00"))
+    st = task_status(cat, cat.task("t01"), rec(), at("2026-03-01 10:00"))
     assert st.light is Light.YELLOW
     assert [r.code for r in st.reasons] == ["milestone_passed"]
     report = upd("t01", UpdateKind.ON_TRACK, "2026-02-01 10:00")
@@ -122,7 +127,7 @@ def test_indicator_lights(cat: Catalogue) -> None:
     pm25 = cat.indicator("pm25")  # at most 49, due 2025年底
 
     def ind(now: str, *readings: Reading) -> Light:
-        return indicator_status(cat, pm25, History(readings=readings), at(now)).light
+        return indicator_status(cat, pm25, rec(readings=readings), at(now)).light
 
     assert ind("2024-01-01 10:00") is Light.NONE
     assert ind("2024-01-01 10:00", _reading(47.5, "2023-12-01 10:00")) is Light.GREEN
@@ -136,9 +141,14 @@ def test_indicator_lights(cat: Catalogue) -> None:
 def test_reduce_by_pct_without_baseline_reads_the_reduction_achieved(cat: Catalogue) -> None:
     energy = cat.indicator("energy")  # down 10% on 2020, no baseline given
     history = History(readings=[Reading(1, "energy", 6.0, at("2024-06-01 10:00"), "econ-1")])
-    assert indicator_status(cat, energy, history, at("2024-07-01 10:00")).light is Light.YELLOW
+    assert (
+        indicator_status(cat, energy, history.record(), at("2024-07-01 10:00")).light
+        is Light.YELLOW
+    )
     history = History(readings=[Reading(1, "energy", 10.5, at("2024-06-01 10:00"), "econ-1")])
-    assert indicator_status(cat, energy, history, at("2024-07-01 10:00")).light is Light.GREEN
+    assert (
+        indicator_status(cat, energy, history.record(), at("2024-07-01 10:00")).light is Light.GREEN
+    )
 
 
 def test_history_as_of_drops_later_records() -> None:

@@ -86,15 +86,24 @@ def test_reply_with_progress_claim_and_confirmation(env: Env) -> None:
         if b["callback_data"].startswith("c:rt:")
     )
     env.client.press(COORD, first["message_id"], data=back)
-    env.wait_text(COORD, "写明退回任务 2 的理由")
+    env.wait_text(COORD, "写明退回任务 2")
     env.client.send(COORD, "请附上验收材料")
     assert "请附上验收材料" in env.wait_text(ECO, "办结申请被退回")["text"]
-    env.client.press(COORD, first["message_id"], data=back)  # the old claim is handled
-    env.wait_until(
-        lambda: any(a["text"] == "该申请已处理过了。" for a in env.client.callback_answers())
-    )
-    # claimed again, then confirmed
-    env.client.press(ECO, reminder["message_id"], data="a:d")
+
+    def handled() -> bool:  # the claim's buttons are gone, it says what was decided
+        now = next(
+            m for m in env.client.bot_messages(COORD) if m["message_id"] == first["message_id"]
+        )
+        return not now.get("reply_markup") and "已退回" in now["text"]
+
+    env.wait_until(handled)
+    # the answered reminder has no buttons left: claimed again with /update, then confirmed
+    assert not next(
+        m for m in env.client.bot_messages(ECO) if m["message_id"] == reminder["message_id"]
+    ).get("reply_markup")
+    env.client.send(ECO, "/update 2")
+    ask = env.wait_text(ECO, "目前进展如何")
+    env.client.press(ECO, ask["message_id"], data="u:t02:d")
     env.wait_until(lambda: sum("申请办结" in x for x in env.texts(COORD)) >= 2)
     claim = [m for m in env.client.bot_messages(COORD) if "申请办结" in (m.get("text") or "")][-1]
     confirm = next(

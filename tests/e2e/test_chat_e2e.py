@@ -76,7 +76,7 @@ def test_update_command_edit_correction_and_indicator_reading(env: Env) -> None:
     env.wait_text(ECO, "更正")
     # an indicator reading: a word is refused with an example, a number is recorded
     env.client.send(ECO, "/report pm25 大约五十")
-    assert "例如" in env.wait_text(ECO, "不是一个数值")["text"]
+    assert "例如" in env.wait_text(ECO, "识别为数值")["text"]
     env.client.send(ECO, "/report pm25 47.5")
     env.wait_text(ECO, "已记录：细颗粒物平均浓度 = 47.5")
     env.client.send(ECO, "/report energy 5")
@@ -128,7 +128,9 @@ def test_sighup_reload_revokes_a_removed_contact(env: Env) -> None:
 def test_flaky_network_loses_nothing_and_sends_nothing_twice(env: Env) -> None:
     for user in (ECO, ECON, STREETS, ADMIN, COORD):
         env.client.send(user, "/start")
-    env.client.set_faults(error_rate=0.25, drop_rate=0.05, seed=3)
+    # 502 answers mean Telegram did not carry the request out: safe to send again. (A
+    # connection dropped after the request left is another matter: see tests/record.)
+    env.client.set_faults(error_rate=0.25, seed=3)
     env.start_bot("2025-12-01T08:56:00+08:00", 60, "--tick", "0.2")
     reminder = env.wait_text(ECO, "节点提醒", "打好蓝天保卫战", timeout=60)
     env.client.press(ECO, reminder["message_id"], data="a:o")

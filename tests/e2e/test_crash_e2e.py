@@ -51,7 +51,6 @@ def count(env: Env, sql: str) -> int:
         conn.close()
 
 
-@pytest.mark.xfail(strict=True, reason="issue #10 finding 7: fails on main before the inbox")
 def test_replies_in_flight_at_a_crash_are_all_recorded_once(env: Env) -> None:
     env.config.write_text(table(), "utf-8")
     for i in range(CONTACTS):

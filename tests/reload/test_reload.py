@@ -11,10 +11,34 @@ from catalogue.valid_table import VALID
 from support import at, table
 
 from bot.core.diff import diff_catalogues
-from bot.core.history import History, UpdateKind
+from bot.core.history import Record, UpdateKind
+from bot.core.model import Catalogue
 from bot.core.planner import plan
-from bot.reload import Reloader
-from storage.repo import Store
+from bot.reload import Outcome, apply, failure_text, last_good, validate
+from storage.repo import NewMessage, Store
+
+
+class Reloader:
+    """The reload steps the bot takes, called in order (validate, then apply)."""
+
+    def __init__(self, store: Store, config: Path) -> None:
+        self.store = store
+        self.config = config
+
+    def attempt(
+        self, current: Catalogue | None, version: int, now: dt.datetime, confirmed: bool = True
+    ) -> Outcome:
+        result = validate(self.config)
+        return apply(
+            self.store, result, current, version, self.store.record(), now, confirmed=confirmed
+        )
+
+    def current(self) -> tuple[int, Catalogue | None]:
+        return last_good(self.store, self.config)
+
+    def failure_text(self, out: Outcome, lang: str) -> str:
+        return failure_text(out, str(self.config), lang)
+
 
 NOW = at("2025-11-20 10:00")
 
@@ -69,7 +93,7 @@ def test_removing_a_task_archives_it_with_its_history_and_restoring_brings_it_ba
     without = VALID[:start] + VALID[end:]
     without = without.replace("    task: t01\n", "    task: t02\n")
     config.write_text(without, "utf-8")
-    out = reloader.attempt(first.catalogue, first.version, NOW)
+    out = reloader.attempt(first.catalogue, first.version, NOW, confirmed=False)
     assert out.applied, out.errors
     assert [e.id for e in store.entities("task", archived=True)] == ["t01"]
     assert [u.note for u in store.updates("t01")] == ["资金"]  # history kept
@@ -120,13 +144,13 @@ def test_a_new_deadline_keeps_history_and_does_not_resend(
     """Reminders already sent stay sent; new offsets are planned from the new deadline."""
     old = table()
     now = at("2025-12-01 09:05")
-    sent_keys = {d.key for d in plan(old, now, History())}
+    sent_keys = {d.key for d in plan(old, now, Record())}
     moved = table(
         VALID.replace(
             "    deadline: 2025年底\n    subtasks:", "    deadline: 2026年6月底\n    subtasks:"
         )
     )
-    new_keys = {d.key for d in plan(moved, now, History())}
+    new_keys = {d.key for d in plan(moved, now, Record())}
     assert "reminder:t02:2025-12-31:30d:eco-1" in sent_keys
     assert not any(k.startswith("reminder:t02:2025-12-31") for k in new_keys)
 
@@ -159,20 +183,14 @@ def test_a_hundred_random_edits_leave_no_orphan_and_no_duplicate(tmp_path: Path)
             cat, version = out.catalogue, out.version
         assert cat is not None
         # the engine's part: record what is due as sent, answer now and then
-        history = store.history()
-        for d in plan(cat, now, history):
-            row = store.outbox_claim(
-                key=d.key,
-                kind=d.kind.value,
-                recipient=d.recipient,
-                slot=d.slot,
-                at=now,
-                chat_id=1,
-                task_id=d.task_id,
-                bureau_id=d.bureau_id,
-            )
-            assert row is not None, f"{d.key} planned twice"
-            store.outbox_sent(d.key, i, now)
+        for d in plan(cat, now, store.record()):
+            message = NewMessage(
+                d.key, d.kind.value, d.recipient, 1, d.slot, "x", task_id=d.task_id,
+                indicator_id=d.indicator_id, bureau_id=d.bureau_id,
+            )  # fmt: skip
+            assert store.outbox_add([message], now) == [d.key], f"{d.key} planned twice"
+            assert store.outbox_claim([d.key])
+            store.outbox_sent([d.key], i, now)
             sent_total.append(d.key)
         if rng.random() < 0.5:
             store.add_update(
@@ -221,3 +239,28 @@ def test_cli_diff_prints_the_change_report(tmp_path: Path) -> None:
         check=False,
     )
     assert broken.returncode == 1 and "Traceback" not in broken.stderr
+
+
+def test_an_edit_removing_a_third_of_the_tasks_waits_for_an_admin(tmp_path: Path) -> None:
+    """A save caught half-way can look like a valid table without its last tasks: such an
+    edit is held (nothing applied, nothing archived) until an admin confirms it."""
+    from catalogue.valid_table import VALID as text
+
+    extra = "".join(
+        f"  - {{id: x{i}, number: {10 + i}, section: s1, title: 任务{i}, lead: eco, deadline: 2026年底}}\n"
+        for i in range(4)
+    )
+    full = text.replace("indicators:\n", extra + "indicators:\n")
+    config = tmp_path / "tasks.yaml"
+    config.write_text(full, "utf-8")
+    store = Store.open(tmp_path / "d.db")
+    reloader = Reloader(store, config)
+    first = reloader.attempt(None, 0, NOW)
+    assert first.applied and len(first.catalogue.tasks) == 6
+    config.write_text(full.replace(extra, extra.split("\n")[0] + "\n"), "utf-8")  # 3 of 6 gone
+    held = reloader.attempt(first.catalogue, first.version, NOW, confirmed=False)
+    assert held.held and not held.applied and held.report is not None
+    assert len(store.versions()) == 1 and store.entities("task", archived=True) == []
+    confirmed = reloader.attempt(first.catalogue, first.version, NOW, confirmed=True)
+    assert confirmed.applied and len(store.entities("task", archived=True)) == 3
+    store.close()

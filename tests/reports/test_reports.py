@@ -98,8 +98,15 @@ def test_main_sheet_follows_the_attachment(cat: Catalogue, history: History) -> 
     assert t1[4] == "持续推进，2025年底取得阶段成效"
     assert t1[5] == "已办结"
     t2 = rows[2]
-    assert t2[2] == "推进工业领域污染治理"  # first sub-item on the task's first row
-    assert t2[5] == "正常"  # each sub-item row shows its own light (t02-2, due 2024, is red)
+    assert t2[2] == "（任务整体）"  # a task with sub-items: its own row first (task-level answers)
+    assert t2[5] == "逾期/受阻"  # the task's light is the worst of its sub-items' (t02-2 is late)
+    all_rows = list(ws.iter_rows(min_row=4, values_only=True))
+    i = all_rows.index(t2)
+    sub1, sub2 = all_rows[i + 1], all_rows[i + 2]
+    assert sub1[2] == "推进工业领域污染治理" and sub1[0] is None  # merged under the task
+    assert sub1[5] == "正常（按任务整体）"  # its own light; nobody reported on it alone
+    assert sub1[7] is None and sub1[8] is None  # the task-level answer is not the sub-item's
+    assert sub2[2] == "加强移动源排放控制" and sub2[5].startswith("逾期/受阻")
 
 
 def test_status_cells_are_coloured(cat: Catalogue, history: History) -> None:

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.history import UpdateKind
-from storage.repo import Store
+from storage.repo import NewMessage, Store
 
 NOW = dt.datetime(2025, 12, 1, 1, 0, tzinfo=dt.UTC)
 
@@ -64,6 +64,7 @@ def test_fresh_and_old_databases_end_on_the_latest_schema(tmp_path: Path) -> Non
     assert [m.name for m in MIGRATIONS.applied(reopened.db)] == [
         "001_initial",
         "002_message_lookups",
+        "003_current_state",
     ]
     assert len(reopened.updates()) == 1  # the old data is still there
     reopened.close()
@@ -89,37 +90,46 @@ def test_a_redelivered_telegram_update_is_recorded_once(store: Store) -> None:
     assert len(store.updates()) == 1 and len(store.readings()) == 1
 
 
+def _message(key: str, chat_id: int | None = 5) -> NewMessage:
+    return NewMessage(
+        key, "reminder", "eco-1", chat_id, NOW, "提醒", task_id="t01", bureau_id="eco"
+    )
+
+
 def test_an_outbox_key_is_sent_once(store: Store) -> None:
-    claim = {
-        "key": "k1",
-        "kind": "reminder",
-        "recipient": "eco-1",
-        "slot": NOW,
-        "at": NOW,
-        "chat_id": 5,
-    }
-    row = store.outbox_claim(**claim)
-    assert row is not None and row.state == "sending"
-    assert store.outbox_claim(**claim) is None  # in flight
-    store.outbox_sent("k1", 42, NOW)
-    assert store.outbox_claim(**claim) is None  # sent
-    assert store.outbox_by_message(5, 42).key == "k1"
-    assert "k1" in store.history().sent
+    assert store.outbox_add([_message("k1")], NOW) == ["k1"]
+    assert store.outbox_add([_message("k1")], NOW) == []  # a key is planned once
+    [row] = store.outbox_claim(["k1"])
+    assert row.state == "sending" and row.attempts == 1
+    assert store.outbox_claim(["k1"]) == []  # in flight
+    store.outbox_sent(["k1"], 42, NOW)
+    assert store.outbox_claim(["k1"]) == []  # sent
+    assert [r.key for r in store.outbox_by_message(5, 42)] == ["k1"]
+    assert "k1" in store.record().sent and "k1" in store.history().sent
 
 
 def test_a_retryable_failure_and_a_crash_go_back_to_pending(store: Store) -> None:
-    base = {"kind": "reminder", "recipient": "eco-1", "slot": NOW, "at": NOW, "chat_id": 5}
-    assert store.outbox_claim(key="a", **base)
-    store.outbox_retry("a", "network")
-    assert "a" not in store.history().sent  # planned again next tick
-    again = store.outbox_claim(key="a", **base)
-    assert again is not None and again.attempts == 2
-    assert store.outbox_claim(key="b", **base)  # then the process dies mid-send
-    store.outbox_sent("a", 7, NOW)
-    assert store.outbox_recover() == ["b"]  # in flight at the crash: delivery unknown
-    assert "b" not in store.history().sent  # so it is planned and sent again
-    assert store.outbox_claim(key="b", **base) is not None
-    assert store.outbox_claim(key="a", **base) is None  # a confirmed send never repeats
+    store.outbox_add([_message("a"), _message("b")], NOW)
+    assert store.outbox_claim(["a"])
+    store.outbox_retry(["a"], "connection refused", NOW + dt.timedelta(seconds=30))
+    assert store.outbox_due(NOW) and [r.key for r in store.outbox_due(NOW)] == ["b"]  # a waits
+    [again] = store.outbox_claim(["a"])
+    assert again.attempts == 2
+    assert store.outbox_claim(["b"])  # then the process dies mid-send
+    store.outbox_sent(["a"], 7, NOW)
+    assert store.outbox_recover() == ["b"]  # in flight at the crash: sent again
+    assert [r.key for r in store.outbox_due(NOW)] == ["b"]
+    assert store.outbox_claim(["a"]) == []  # a confirmed send never repeats
+
+
+def test_a_send_whose_answer_never_came_is_not_sent_again(store: Store) -> None:
+    store.outbox_add([_message("u")], NOW)
+    store.outbox_claim(["u"])
+    store.outbox_unknown(["u"], "TimedOut", NOW)
+    assert store.outbox_due(NOW + dt.timedelta(days=1)) == []
+    assert store.outbox_counts() == {"unknown": 1}
+    prompt = store.record().prompts[("t01", "eco-1")]  # still counts as asked: followed up
+    assert prompt.key == "u" and prompt.answered_at is None
 
 
 def test_invites_are_one_use_and_binding_replaces(store: Store) -> None:
@@ -128,7 +138,7 @@ def test_invites_are_one_use_and_binding_replaces(store: Store) -> None:
     assert store.redeem_invite(code, 101, NOW) is None
     store.bind("eco-1", 100, NOW, "code")
     store.bind("eco-1", 200, NOW, "code")  # a new phone
-    assert store.binding_for_contact("eco-1").telegram_user_id == 200
+    assert store.binding_for_member("eco-1").telegram_user_id == 200
     assert store.binding_for_user(100) is None
 
 

@@ -1,0 +1,501 @@
+"""A bureau contact's answers: buttons under reminders, /update, texts, readings, edits.
+
+Each public function is one operation: one SQLite transaction on the writer thread, marking
+the Telegram update handled together with its effect (a redelivered update changes nothing),
+returning the `Outcome` the chat edge delivers. Every text is recorded against the item it
+answers, once; a text the bot cannot place yet is kept (pending) until the contact says where
+it belongs, never dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.core.compose import fmt_value, status_buttons
+from bot.core.history import Record, StatusUpdate, UpdateKind
+from bot.core.model import Catalogue, Indicator, SubTask, Task
+from bot.core.parse import ReadingProblem, find_task, parse_progress, parse_reading
+from bot.core.protocol import Answer, Awaiting, Pending, PickTask, WhichTask, pack
+from bot.core.render import Button, Rendered, esc, task_card
+from bot.core.status import task_status
+from bot.service import notices
+from bot.service.base import Edit, Identity, Outcome, World
+from storage.repo import OutboxRow, Store
+
+#: Texts kept at most while the bot asks which task they belong to.
+MAX_KEPT = 20
+
+
+def status_name(world: World, kind: UpdateKind) -> str:
+    """正常推进 / 存在风险 / ... / 已办结."""
+    return world.t("update.confirmed" if kind is UpdateKind.CLOSED else f"update.{kind.value}")
+
+
+def item_label(world: World, task: Task, sub: SubTask | None) -> str:
+    """任务 2「打好蓝天保卫战」, or with the sub-item named."""
+    if sub is None:
+        return world.t("msg.claim_item_task", number=task.number, title=esc(task.title))
+    return world.t(
+        "msg.claim_item_sub", number=task.number, title=esc(task.title), sub=esc(sub.text[:30])
+    )
+
+
+def may_report(catalogue: Catalogue, who: Identity, task: Task) -> bool:
+    """A contact reports on the tasks of their own bureau only."""
+    return who.bureau_id is not None and who.bureau_id in catalogue.bureaus_of(task)
+
+
+def open_tasks(catalogue: Catalogue, record: Record, who: Identity) -> list[Task]:
+    """The open tasks of a contact's bureau (lead or cooperating)."""
+    if who.bureau_id is None:
+        return []
+    return [t for t in catalogue.tasks_of(who.bureau_id) if not record.closed(t.id)]
+
+
+def _other_bureau(world: World, who: Identity, task: Task) -> str:
+    bureau = world.catalogue.bureau_name(who.bureau_id)
+    return world.t("access.other_bureau", number=task.number, bureau=esc(bureau))
+
+
+def _record(
+    store: Store,
+    world: World,
+    who: Identity,
+    task: Task,
+    kind: UpdateKind,
+    *,
+    sub: str | None = None,
+    note: str = "",
+    progress: int | None = None,
+    key: str | None = None,
+    message_id: int | None = None,
+    corrects: int | None = None,
+) -> StatusUpdate:
+    u = store.add_update(
+        task_id=task.id,
+        kind=kind,
+        by=who.member_id,
+        at=world.now,
+        bureau_id=who.bureau_id,
+        subtask_id=sub,
+        progress=progress,
+        note=note,
+        message_key=key,
+        corrects=corrects,
+        telegram_user_id=who.user_id,
+        telegram_message_id=message_id,
+    )
+    assert u is not None
+    return u
+
+
+def _status(
+    store: Store,
+    world: World,
+    who: Identity,
+    task: Task,
+    answer: Answer,
+    *,
+    sub: str | None,
+    key: str | None,
+    pressed: Edit | None,
+) -> Outcome:
+    """Record a status (or ask for a note) and mark the pressed message as answered."""
+    out = Outcome(replan=True)
+    subtask = task.subtask(sub) if sub else None
+    if answer.kind is None:  # 补充说明: the next text is the note
+        store.set_pending(
+            who.user_id, Pending(Awaiting.NOTE, world.now, task.id, sub, message_key=key)
+        )
+        out.toast = world.t("update.note")
+        return out.reply(world.t("answer.note_prompt", number=task.number))
+    u = _record(store, world, who, task, answer.kind, sub=sub, key=key)
+    store.set_pending(who.user_id, Pending(Awaiting.NOTE, world.now, task.id, sub, message_key=key))
+    name = status_name(world, answer.kind)
+    out.toast = name
+    if pressed is not None:
+        addition = world.t(
+            "answer.recorded_mark", status=name, who=esc(who.name), time=world.time(world.now)
+        )
+        out.edits.append(
+            Edit(pressed.chat_id, pressed.message_id, Rendered(pressed.rendered.text + addition))
+        )
+    if answer.kind is UpdateKind.DONE_CLAIMED:
+        out.outbox = notices.claim(store, world, who, task, subtask, u)
+        return out.reply(world.t("answer.claimed", number=task.number))
+    title = task.title + (f"（{subtask.text[:20]}）" if subtask else "")
+    return out.reply(world.t("answer.recorded", number=task.number, title=esc(title), status=name))
+
+
+def answer_reminder(
+    store: Store,
+    world: World,
+    record: Record,
+    who: Identity,
+    *,
+    chat_id: int,
+    message_id: int,
+    answer: Answer,
+    update_id: int,
+) -> Outcome:
+    """A button under a reminder: the status of the reminder's task (or sub-item)."""
+    with store.transaction():
+        if not store.mark_processed(update_id, world.now):
+            return Outcome(duplicate=True)
+        rows = store.outbox_by_message(chat_id, message_id)
+        row = rows[0] if len(rows) == 1 else None
+        if row is None or row.task_id is None or row.indicator_id is not None:
+            return Outcome(toast=world.t("answer.expired_button"), alert=True)
+        if row.task_id not in world.catalogue.task_ids:
+            return Outcome(toast=world.t("answer.expired_button"), alert=True)
+        task = world.catalogue.task(row.task_id)
+        if not may_report(world.catalogue, who, task):
+            return Outcome(toast=_other_bureau(world, who, task), alert=True)
+        if record.closed(task.id, row.subtask_id):
+            return Outcome(toast=world.t("answer.closed", number=task.number), alert=True)
+        pressed = Edit(chat_id, message_id, Rendered(row.text))
+        return _status(
+            store, world, who, task, answer, sub=row.subtask_id, key=row.key, pressed=pressed
+        )
+
+
+def pick_status(
+    store: Store,
+    world: World,
+    record: Record,
+    who: Identity,
+    *,
+    task_id: str,
+    answer: Answer,
+    pressed: Edit,
+    update_id: int,
+) -> Outcome:
+    """/update's status buttons: the task's status."""
+    with store.transaction():
+        if not store.mark_processed(update_id, world.now):
+            return Outcome(duplicate=True)
+        task = world.catalogue.task(task_id) if task_id in world.catalogue.task_ids else None
+        if task is None:
+            return Outcome(toast=world.t("answer.expired_button"), alert=True)
+        if not may_report(world.catalogue, who, task):
+            return Outcome(toast=_other_bureau(world, who, task), alert=True)
+        if record.closed(task.id):
+            return Outcome(toast=world.t("answer.closed", number=task.number), alert=True)
+        return _status(store, world, who, task, answer, sub=None, key=None, pressed=pressed)
+
+
+def ask_status(world: World, record: Record, who: Identity, task: Task) -> Outcome:
+    """The task card and the five answers (for /update TASK and a task button)."""
+    if not may_report(world.catalogue, who, task):
+        return Outcome().reply(_other_bureau(world, who, task))
+    if record.closed(task.id):
+        return Outcome().reply(world.t("answer.closed", number=task.number))
+    light = task_status(world.catalogue, task, record, world.now, world.calendar).light
+    lines = [
+        world.t("answer.pick_status", number=task.number, title=esc(task.title)),
+        "",
+        *task_card(world.catalogue, task, None, world.now, world.lang, light.value),
+    ]
+    return Outcome().reply("\n".join(lines), status_buttons(world.lang, task.id))
+
+
+def task_buttons(tasks: Sequence[Task]) -> tuple[tuple[Button, ...], ...]:
+    """One button per task (number and the start of its title)."""
+    return tuple((Button(f"{t.number}. {t.title[:14]}", pack(PickTask(t.id))),) for t in tasks[:40])
+
+
+# -- texts --------------------------------------------------------------------------------------
+
+
+def _note(
+    store: Store,
+    world: World,
+    who: Identity,
+    task: Task,
+    text: str,
+    *,
+    sub: str | None = None,
+    key: str | None = None,
+    message_id: int | None = None,
+) -> Outcome:
+    """A note on a task (progress read from the text)."""
+    if not may_report(world.catalogue, who, task):
+        return Outcome().reply(_other_bureau(world, who, task))
+    progress = parse_progress(text)
+    _record(store, world, who, task, UpdateKind.NOTE, sub=sub, note=text,
+            progress=progress, key=key, message_id=message_id)  # fmt: skip
+    store.clear_pending(who.user_id)
+    suffix = world.t("answer.progress_suffix", progress=progress) if progress is not None else ""
+    return Outcome(replan=True).reply(
+        world.t("answer.text_recorded", number=task.number, progress=suffix)
+    )
+
+
+def _keep(
+    store: Store,
+    world: World,
+    who: Identity,
+    text: str,
+    message_id: int,
+    tasks: Sequence[Task],
+    pending: Pending | None,
+) -> Outcome:
+    """Keep a text until the contact says which task it is about; ask (again)."""
+    kept = pending.texts if pending is not None and pending.kind is Awaiting.WHICH_TASK else ()
+    texts = (*kept, (text, message_id))[-MAX_KEPT:]
+    ids = tuple(t.id for t in tasks)
+    store.set_pending(
+        who.user_id, Pending(Awaiting.WHICH_TASK, world.now, texts=texts, candidates=ids)
+    )
+    question = (
+        world.t("answer.which_task_more", count=len(texts))
+        if len(texts) > 1
+        else world.t("answer.which_task")
+    )
+    buttons = tuple(
+        (Button(f"{t.number}. {t.title[:14]}", pack(WhichTask(t.id))),) for t in tasks[:40]
+    )
+    return Outcome().reply(question, buttons)
+
+
+def _file(store: Store, world: World, who: Identity, task: Task, pending: Pending) -> Outcome:
+    """Record every kept text against the task the contact picked, in the order sent."""
+    if not may_report(world.catalogue, who, task):
+        return Outcome().reply(_other_bureau(world, who, task))
+    for text, message_id in pending.texts:
+        _record(store, world, who, task, UpdateKind.NOTE, note=text,
+                progress=parse_progress(text), message_id=message_id)  # fmt: skip
+    store.clear_pending(who.user_id)
+    filed = world.t(
+        "answer.filed", number=task.number, title=esc(task.title), count=len(pending.texts)
+    )
+    return Outcome(replan=True).reply(filed)
+
+
+def which_task(
+    store: Store, world: World, who: Identity, *, task_id: str, pressed: Edit, update_id: int
+) -> Outcome:
+    """The contact picked the task that the kept texts belong to."""
+    with store.transaction():
+        if not store.mark_processed(update_id, world.now):
+            return Outcome(duplicate=True)
+        pending = store.pending(who.user_id)
+        if (
+            pending is None
+            or pending.kind is not Awaiting.WHICH_TASK
+            or task_id not in pending.candidates
+            or task_id not in world.catalogue.task_ids
+        ):
+            return Outcome(toast=world.t("answer.expired_button"), alert=True)
+        task = world.catalogue.task(task_id)
+        out = _file(store, world, who, task, pending)
+        mark = world.t("answer.filed_mark", number=task.number, time=world.time(world.now))
+        out.edits.append(
+            Edit(pressed.chat_id, pressed.message_id, Rendered(pressed.rendered.text + mark))
+        )
+        out.toast = ""
+        return out
+
+
+def text_message(
+    store: Store,
+    world: World,
+    record: Record,
+    who: Identity,
+    *,
+    chat_id: int,
+    message_id: int,
+    text: str,
+    reply_to: int | None,
+    update_id: int,
+) -> Outcome:
+    """A text from a known user: a reply to a prompt, what the bot asked for, or a free note."""
+    with store.transaction():
+        if not store.mark_processed(update_id, world.now):
+            return Outcome(duplicate=True)
+        pending = store.pending(who.user_id)
+        if pending is not None and pending.expires() < world.now:
+            store.clear_pending(who.user_id)  # an old question: don't guess
+            pending = None
+        if pending is not None and pending.kind is Awaiting.RETURN_REASON and pending.claim_id:
+            from bot.service.claims import return_claim
+
+            return return_claim(store, world, record, who, pending.claim_id, text)
+        if who.contact is not None and reply_to is not None:
+            rows = store.outbox_by_message(chat_id, reply_to)
+            if rows:
+                return _reply_to_prompt(store, world, record, who, rows, text, message_id)
+        if who.contact is None:
+            return Outcome().reply(world.t("help.coordinator"))
+        return _free_text(store, world, record, who, text, message_id, pending)
+
+
+def _reply_to_prompt(
+    store: Store,
+    world: World,
+    record: Record,
+    who: Identity,
+    rows: list[OutboxRow],
+    text: str,
+    message_id: int,
+) -> Outcome:
+    subjects = {r.indicator_id or r.task_id for r in rows} - {None}
+    if len(subjects) > 1:  # a summary of several items: which one?
+        ids = {r.task_id for r in rows if r.indicator_id is None}
+        tasks = [t for t in open_tasks(world.catalogue, record, who) if t.id in ids]
+        if tasks:
+            return _keep(store, world, who, text, message_id, tasks, store.pending(who.user_id))
+    row = rows[0]
+    if row.indicator_id is not None and row.indicator_id in world.catalogue.indicator_ids:
+        ind = world.catalogue.indicator(row.indicator_id)
+        return _reading(store, world, who, ind, text, key=row.key, message_id=message_id)
+    if row.task_id is not None and row.task_id in world.catalogue.task_ids:
+        task = world.catalogue.task(row.task_id)
+        return _note(
+            store, world, who, task, text, sub=row.subtask_id, key=row.key, message_id=message_id
+        )
+    return _free_text(store, world, record, who, text, message_id, store.pending(who.user_id))
+
+
+def _free_text(
+    store: Store,
+    world: World,
+    record: Record,
+    who: Identity,
+    text: str,
+    message_id: int,
+    pending: Pending | None,
+) -> Outcome:
+    cat = world.catalogue
+    if (
+        pending is not None
+        and pending.kind is Awaiting.READING
+        and pending.indicator_id in cat.indicator_ids
+    ):
+        ind = cat.indicator(pending.indicator_id or "")
+        return _reading(
+            store, world, who, ind, text, key=pending.message_key, message_id=message_id
+        )
+    if pending is not None and pending.kind is Awaiting.WHICH_TASK:
+        picked = find_task(cat, text)
+        if picked is not None and picked.id in pending.candidates:
+            return _file(store, world, who, picked, pending)
+        tasks = [cat.task(i) for i in pending.candidates if i in cat.task_ids]
+        return _keep(store, world, who, text, message_id, tasks, pending)
+    if pending is not None and pending.kind is Awaiting.NOTE and pending.task_id in cat.task_ids:
+        task = cat.task(pending.task_id or "")
+        return _note(store, world, who, task, text, sub=pending.subtask_id,
+                     key=pending.message_key, message_id=message_id)  # fmt: skip
+    tasks = open_tasks(cat, record, who)
+    if not tasks:
+        return Outcome().reply(world.t("answer.no_open_tasks"))
+    if len(tasks) == 1:
+        return _note(store, world, who, tasks[0], text, message_id=message_id)
+    return _keep(store, world, who, text, message_id, tasks, pending)
+
+
+# -- indicator readings -----------------------------------------------------------------------
+
+
+def _reading(
+    store: Store,
+    world: World,
+    who: Identity,
+    ind: Indicator,
+    text: str,
+    *,
+    key: str | None,
+    message_id: int | None,
+    free_text: bool = True,
+) -> Outcome:
+    """A value or an explanation for an indicator; anything else gets an example."""
+    if ind.owner != who.bureau_id:
+        owner = world.catalogue.bureau_name(ind.owner)
+        return Outcome().reply(
+            world.t("indicator.not_yours", name=esc(ind.name), bureau=esc(owner))
+        )
+    got = parse_reading(ind, text, free_text=free_text)
+    if got.problem is not None:
+        return Outcome().reply(reading_problem(world, ind, text, got.problem))
+    reading = store.add_reading(
+        indicator_id=ind.id, value=got.value, by=who.member_id, at=world.now,
+        bureau_id=who.bureau_id, note=got.explanation or "", message_key=key,
+        telegram_user_id=who.user_id, telegram_message_id=message_id,
+    )  # fmt: skip
+    assert reading is not None
+    store.clear_pending(who.user_id)
+    if got.value is None:
+        note = esc((got.explanation or "")[:200])
+        return Outcome(replan=True).reply(
+            world.t("reading.explained", name=esc(ind.name), note=note)
+        )
+    value = fmt_value(got.value)
+    return Outcome(replan=True).reply(
+        world.t("reading.recorded", name=esc(ind.name), value=value, unit=esc(ind.unit))
+    )
+
+
+def reading_problem(world: World, ind: Indicator, text: str, problem: ReadingProblem) -> str:
+    """Why a text is not a reading, with an example."""
+    from bot.core.compose import example_value
+
+    shown = esc(text[:50] + ("…" if len(text) > 50 else ""))
+    if problem is ReadingProblem.IMPLAUSIBLE:
+        bounds = getattr(ind, "range", None)
+        span = (
+            world.t("reading.range", low=fmt_value(bounds[0]), high=fmt_value(bounds[1]))
+            if bounds
+            else ""
+        )
+        return world.t("reading.implausible", text=shown, name=esc(ind.name), range=span,
+                       example=example_value(ind))  # fmt: skip
+    return world.t("reading.not_number", text=shown, example=example_value(ind))
+
+
+def report(
+    store: Store, world: World, who: Identity, *, ind: Indicator, value: str, update_id: int
+) -> Outcome:
+    """/report INDICATOR VALUE."""
+    with store.transaction():
+        if not store.mark_processed(update_id, world.now):
+            return Outcome(duplicate=True)
+        return _reading(store, world, who, ind, value, key=None, message_id=None, free_text=False)
+
+
+def no_data(
+    store: Store, world: World, who: Identity, *, chat_id: int, message_id: int, update_id: int
+) -> Outcome:
+    """暂无数据/说明 under an indicator prompt: the next text explains why."""
+    with store.transaction():
+        if not store.mark_processed(update_id, world.now):
+            return Outcome(duplicate=True)
+        rows = store.outbox_by_message(chat_id, message_id)
+        row = rows[0] if rows else None
+        if row is None or row.indicator_id not in world.catalogue.indicator_ids:
+            return Outcome(toast=world.t("answer.expired_button"), alert=True)
+        ind = world.catalogue.indicator(row.indicator_id or "")
+        if ind.owner != who.bureau_id:
+            owner = world.catalogue.bureau_name(ind.owner)
+            return Outcome(
+                toast=world.t("indicator.not_yours", name=ind.name, bureau=owner), alert=True
+            )
+        pending = Pending(Awaiting.READING, world.now, indicator_id=ind.id, message_key=row.key)
+        store.set_pending(who.user_id, pending)
+        return Outcome(toast="").reply(world.t("reading.explain_prompt", name=esc(ind.name)))
+
+
+def edited(
+    store: Store, world: World, who: Identity, *, message_id: int, text: str, update_id: int
+) -> Outcome:
+    """An edited text that produced an update: recorded as its correction (the original stays)."""
+    with store.transaction():
+        if not store.mark_processed(update_id, world.now):
+            return Outcome(duplicate=True)
+        old = store.update_by_message(who.user_id, message_id)
+        if old is None or old.task_id not in world.catalogue.task_ids:
+            return Outcome()
+        task = world.catalogue.task(old.task_id)
+        _record(store, world, who, task, old.kind, sub=old.subtask_id, note=text,
+                progress=parse_progress(text), key=old.message_key, message_id=message_id,
+                corrects=old.id)  # fmt: skip
+        return Outcome(replan=True).reply(world.t("answer.correction", number=task.number))

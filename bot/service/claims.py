@@ -1,0 +1,122 @@
+"""Coordinators decide on completion claims (申请办结): 确认办结 closes the item, 退回 sends the
+claim back with a reason. Either way every coordinator's copy of the claim loses its
+buttons and says what was decided, and the claimant is told (through the outbox)."""
+
+from __future__ import annotations
+
+from bot.core.history import Record, StatusUpdate, UpdateKind
+from bot.core.model import SubTask, Task
+from bot.core.protocol import Awaiting, ClaimAction, Pending
+from bot.core.render import Rendered, esc
+from bot.service import notices
+from bot.service.base import Edit, Identity, Outcome, World
+from storage.repo import Store
+
+
+def _open_claim(
+    store: Store, world: World, claim_id: int
+) -> tuple[Task, SubTask | None, StatusUpdate] | None:
+    """The claim if it is still the open claim of its item (and its task still exists)."""
+    claim = store.update(claim_id)
+    if claim is None or claim.kind is not UpdateKind.DONE_CLAIMED:
+        return None
+    if claim.task_id not in world.catalogue.task_ids:
+        return None
+    current = store.item(claim.task_id, claim.subtask_id).claim
+    if current is None or current.id != claim_id:
+        return None
+    task = world.catalogue.task(claim.task_id)
+    return task, task.subtask(claim.subtask_id) if claim.subtask_id else None, claim
+
+
+def _item(world: World, task: Task, sub: SubTask | None) -> str:
+    if sub is None:
+        return world.t("msg.claim_item_task", number=task.number, title=esc(task.title))
+    return world.t(
+        "msg.claim_item_sub", number=task.number, title=esc(task.title), sub=esc(sub.text[:30])
+    )
+
+
+def _copies(store: Store, claim_id: int, addition: str) -> list[Edit]:
+    """Every coordinator's copy of a claim notice, with `addition` and without buttons."""
+    return [
+        Edit(r.chat_id, r.message_id, Rendered(r.text + addition))
+        for r in store.outbox_like(f"claim:{claim_id}:")
+        if r.chat_id is not None and r.message_id is not None
+    ]
+
+
+def handle_claim(
+    store: Store,
+    world: World,
+    record: Record,
+    who: Identity,
+    *,
+    action: ClaimAction,
+    claim_id: int,
+    pressed: Edit,
+    update_id: int,
+) -> Outcome:
+    """确认办结 closes the claimed item; 退回 asks for the reason first."""
+    with store.transaction():
+        if not store.mark_processed(update_id, world.now):
+            return Outcome(duplicate=True)
+        found = _open_claim(store, world, claim_id)
+        if found is None:
+            # already handled (or its task is gone): this copy loses its buttons too
+            mark = world.t("claim.handled_mark")
+            text = pressed.rendered.text
+            edits = (
+                []
+                if mark in text
+                else [Edit(pressed.chat_id, pressed.message_id, Rendered(text + mark))]
+            )
+            return Outcome(toast=world.t("claim.already_handled"), alert=True, edits=edits)
+        task, sub, claim = found
+        if action is ClaimAction.RETURN:
+            pending = Pending(
+                Awaiting.RETURN_REASON, world.now, task.id, claim.subtask_id, claim_id=claim_id
+            )
+            store.set_pending(who.user_id, pending)
+            return Outcome(toast="").reply(
+                world.t("claim.return_prompt", item=_item(world, task, sub))
+            )
+        store.add_update(
+            task_id=task.id, kind=UpdateKind.CLOSED, by=who.member_id, at=world.now,
+            subtask_id=claim.subtask_id, telegram_user_id=who.user_id,
+        )  # fmt: skip
+        item = _item(world, task, sub)
+        out = Outcome(replan=True, toast=world.t("claim.confirmed_ack", number=task.number))
+        mark = world.t("claim.confirmed_mark", who=esc(who.name), time=world.time(world.now))
+        out.edits = _copies(store, claim_id, mark)
+        out.outbox = notices.claim_result(
+            store, world, claim, world.t("msg.claim_confirmed", item=item)
+        )
+        return out.reply(world.t("claim.confirmed_ack", number=task.number))
+
+
+def return_claim(
+    store: Store, world: World, record: Record, who: Identity, claim_id: int, reason: str
+) -> Outcome:
+    """退回 with the reason the coordinator typed (inside the caller's transaction)."""
+    store.clear_pending(who.user_id)
+    found = _open_claim(store, world, claim_id)
+    if found is None:
+        return Outcome().reply(world.t("claim.already_handled"))
+    task, sub, claim = found
+    store.add_update(
+        task_id=task.id, kind=UpdateKind.RETURNED, by=who.member_id, at=world.now,
+        subtask_id=claim.subtask_id, note=reason[:2000], telegram_user_id=who.user_id,
+    )  # fmt: skip
+    item = _item(world, task, sub)
+    out = Outcome(replan=True)
+    mark = world.t(
+        "claim.returned_mark",
+        who=esc(who.name),
+        time=world.time(world.now),
+        reason=esc(reason[:200]),
+    )
+    out.edits = _copies(store, claim_id, mark)
+    text = world.t("msg.claim_returned", item=item, reason=esc(reason[:1000]))
+    out.outbox = notices.claim_result(store, world, claim, text)
+    return out.reply(world.t("claim.returned_ack", number=task.number))

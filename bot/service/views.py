@@ -1,0 +1,285 @@
+"""What coordinators and contacts read: the table at a glance, a task, a bureau, overdue
+items, archived tasks, a bureau's open tasks, the contacts. Read-only: the current state
+(`Record`, in memory) and a few indexed queries; nothing here reads the whole history."""
+
+from __future__ import annotations
+
+from bot.core.compose import fmt_value, latest_text, target_text
+from bot.core.history import Record, StatusUpdate
+from bot.core.i18n import colon, join, paren, semi
+from bot.core.model import Task
+from bot.core.render import deadline_line, esc, task_card
+from bot.core.status import (
+    ItemStatus,
+    Light,
+    Reason,
+    counts,
+    indicator_status,
+    is_overdue,
+    reason_text,
+    table_status,
+    task_status,
+)
+from bot.service.answers import open_tasks, status_name
+from bot.service.base import Identity, World
+from storage.repo import Store
+
+HISTORY_ROWS = 10
+
+
+def _row(world: World, st: ItemStatus, task: Task) -> str:
+    line = world.t(
+        "status.row",
+        icon=st.light.icon,
+        number=task.number,
+        title=esc(task.title),
+        lead=esc(world.catalogue.bureau_name(task.lead)),
+        deadline=esc(task.deadline.text),
+    )
+    if st.claim is not None:
+        line += world.t("status.claim_pending")
+    return line
+
+
+def _indicator_lines(world: World, record: Record) -> list[str]:
+    if not world.catalogue.indicators:
+        return []
+    lines = [world.t("status.indicators")]
+    for ind in world.catalogue.indicators:
+        ist = indicator_status(world.catalogue, ind, record, world.now)
+        latest = (
+            f"{fmt_value(ist.latest)} {esc(ind.unit)}"
+            if ist.latest is not None
+            else world.t("indicator.no_reading")
+        )
+        lines.append(
+            world.t(
+                "status.indicator_row",
+                icon=ist.light.icon,
+                name=esc(ind.name),
+                latest=latest,
+                target=target_text(ind, world.lang),
+            )
+        )
+    return lines
+
+
+def _delivery_lines(world: World, reader: Store) -> list[str]:
+    lines = []
+    for state, key in (("failed", "status.failed_sends"), ("unknown", "status.delivery_unknown")):
+        rows = reader.outbox_rows(state)
+        if rows:
+            items = join(world.lang, (esc(r.key) for r in rows[:5]))
+            lines.append("\n" + world.t(key, count=len(rows), items=items))
+    return lines
+
+
+def overview_lines(world: World, record: Record, reader: Store) -> list[str]:
+    """Counts by light, then tasks by section with light, lead and deadline, red first."""
+    cat = world.catalogue
+    statuses = table_status(cat, record, world.now, world.calendar)
+    c = counts(statuses)
+    lines = [
+        world.t(
+            "status.header",
+            now=world.time(world.now),
+            total=len(statuses),
+            red=c[Light.RED],
+            yellow=c[Light.YELLOW],
+            green=c[Light.GREEN],
+            done=c[Light.DONE],
+        )
+    ]
+    by_task = {s.task_id: s for s in statuses}
+    for section in cat.sections:
+        tasks = [x for x in cat.tasks if x.section == section.id]
+        if not tasks:
+            continue
+        tasks.sort(key=lambda x: (by_task[x.id].light.rank, x.number))
+        lines.append(world.t("status.section", number=section.number, title=esc(section.title)))
+        lines.extend(_row(world, by_task[x.id], x) for x in tasks)
+    lines += _indicator_lines(world, record)
+    lines += _delivery_lines(world, reader)
+    lines.append(world.t("status.hint"))
+    return lines
+
+
+def _history_row(world: World, u: StatusUpdate) -> str:
+    progress = (
+        colon(world.lang) + world.t("status.progress", progress=u.progress)
+        if u.progress is not None
+        else ""
+    )
+    note = colon(world.lang) + esc(u.note[:200]) if u.note else ""
+    if u.corrects:
+        note += world.t("status.correction")
+    return world.t(
+        "status.history_row",
+        time=world.time(u.at),
+        who=esc(world.catalogue.member_name(u.by)),
+        status=status_name(world, u.kind),
+        progress=progress,
+        note=note,
+    )
+
+
+def task_lines(world: World, record: Record, reader: Store, task: Task) -> list[str]:
+    """A task's card, reasons, sub-items (each with its own light) and recent history."""
+    cat, lang = world.catalogue, world.lang
+    st = task_status(cat, task, record, world.now, world.calendar)
+    lines = task_card(cat, task, None, world.now, lang, st.light.value)
+    if st.claim is not None:
+        lines[-1] += world.t("status.claim_pending")
+    if st.progress is not None:
+        lines.append(world.t("status.progress", progress=st.progress))
+    if st.reasons:
+        lines.append(
+            world.t(
+                "status.reasons",
+                reasons=semi(lang).join(esc(reason_text(lang, r)) for r in st.reasons),
+            )
+        )
+    if task.subtasks:
+        lines.append(world.t("status.subtasks"))
+        for sub, sst in zip(task.subtasks, st.subtasks, strict=False):
+            deadline = deadline_line(sst.deadline, world.now, cat, lang)
+            extra = world.t("answer.sub_follows_task") if sst.follows_task else ""
+            if sst.claim is not None:
+                extra = world.t("update.done_claimed")
+            detail = deadline + (semi(lang) + extra if extra else "")
+            lines.append(f"{sst.light.icon} {esc(sub.text)}{paren(lang, detail)}")
+    ids = [i.id for i in cat.indicators if i.task == task.id]
+    for ind_id in ids:
+        ind = cat.indicator(ind_id)
+        lines.append(f"📈 {esc(ind.name)}{colon(lang)}{latest_text(cat, record, ind, lang)}")
+    lines.append(world.t("status.recent"))
+    updates = reader.updates(task.id, last=HISTORY_ROWS)
+    if not updates:
+        lines.append(world.t("status.no_history"))
+    lines.extend(_history_row(world, u) for u in reversed(updates))
+    return lines
+
+
+def bureau_lines(world: World, record: Record, bureau_id: str) -> list[str]:
+    """A bureau's tasks with lights, red first."""
+    cat = world.catalogue
+    tasks = list(cat.tasks_of(bureau_id))
+    sts = {x.id: task_status(cat, x, record, world.now, world.calendar) for x in tasks}
+    tasks.sort(key=lambda x: (sts[x.id].light.rank, x.number))
+    lines = [
+        world.t("status.bureau_header", bureau=esc(cat.bureau_name(bureau_id)), count=len(tasks))
+    ]
+    for x in tasks:
+        role = world.t("word.lead") if x.lead == bureau_id else world.t("word.cooperating")
+        lines.append(_row(world, sts[x.id], x) + paren(world.lang, role))
+    return lines
+
+
+def overdue_lines(world: World, record: Record) -> list[str]:
+    """逾期: tasks past a fixed deadline (their own or a sub-item's) and not closed; then the
+    tasks that are red for another reason, grouped under that reason (e.g. 报告遇到困难)."""
+    cat, lang = world.catalogue, world.lang
+    statuses = table_status(cat, record, world.now, world.calendar)
+    overdue = [s for s in statuses if is_overdue(s)]
+    lines = (
+        [world.t("overdue.header", count=len(overdue))] if overdue else [world.t("overdue.none")]
+    )
+    for st in overdue:
+        why = semi(lang).join(esc(reason_text(lang, r)) for r in st.reasons)
+        lines.append(_row(world, st, cat.task(st.task_id)) + (f"\n　{why}" if why else ""))
+    groups: dict[str, list[ItemStatus]] = {}
+    for st in statuses:
+        if st.light is Light.RED and not is_overdue(st):
+            reason = next((r for r in st.reasons if _red(r)), st.reasons[0] if st.reasons else None)
+            groups.setdefault(reason_text(lang, reason) if reason else "", []).append(st)
+    for why, sts in groups.items():
+        lines.append(world.t("overdue.reason_header", reason=esc(why), count=len(sts)))
+        lines.extend(_row(world, st, cat.task(st.task_id)) for st in sts)
+    return lines
+
+
+def _red(reason: Reason) -> bool:
+    """A reason that makes a light red (blocked, an indicator off target...)."""
+    inner = reason.params.get("reason") if reason.code == "sub" else reason
+    return isinstance(inner, Reason) and inner.code in (
+        "blocked",
+        "overdue",
+        "off_target",
+        "no_reading",
+    )
+
+
+def archived_lines(world: World, reader: Store) -> list[str]:
+    """Tasks removed from the YAML: archived with their history."""
+    rows = reader.entities("task", archived=True)
+    if not rows:
+        return [world.t("status.archived_none")]
+    lines = [world.t("status.archived_header", count=len(rows))]
+    for e in rows:
+        n = len(reader.updates(e.id))
+        when = world.time(e.archived_at) if e.archived_at else ""
+        lines.append(
+            f"🗄 {esc(e.id)} {esc(e.title)}"
+            + paren(world.lang, world.t("status.archived_row", when=when, count=n))
+        )
+    return lines
+
+
+def mytasks_lines(world: World, record: Record, who: Identity) -> list[str]:
+    """The bureau's open tasks with lights and next deadlines, red first."""
+    cat, lang = world.catalogue, world.lang
+    tasks = open_tasks(cat, record, who)
+    bureau = cat.bureau_name(who.bureau_id)
+    if not tasks:
+        return [world.t("mytasks.none", bureau=esc(bureau))]
+    statuses = [(task_status(cat, x, record, world.now, world.calendar), x) for x in tasks]
+    statuses.sort(key=lambda p: (p[0].light.rank, p[1].number))
+    lines = [world.t("mytasks.header", bureau=esc(bureau), count=len(tasks))]
+    for st, task in statuses:
+        role = world.t("word.lead") if task.lead == who.bureau_id else world.t("word.cooperating")
+        lines.append(
+            f"{st.light.icon} {task.number}. {esc(task.title)}{paren(lang, role)}\n"
+            f"　{deadline_line(task.deadline, world.now, cat, lang)}"
+        )
+    lines.append("\n" + world.t("mytasks.hint"))
+    return lines
+
+
+def contacts_lines(world: World, reader: Store) -> list[str]:
+    """Every contact and person: started the bot (bound) or not, reachable or not."""
+    cat, lang = world.catalogue, world.lang
+    bound = {b.member_id for b in reader.bindings()}
+    unreachable = reader.unreachable()
+    members: list[tuple[str, str, str, int | None, bool]] = [
+        (c.id, c.name, cat.bureau_name(c.bureau_id), c.telegram_id, c.placeholder)
+        for c in cat.contacts()
+    ]
+    members += [
+        (p.id, p.name, join(lang, (world.t(f"role.{r.value}") for r in sorted(p.roles))),
+         p.telegram_id, p.placeholder)
+        for p in cat.people
+    ]  # fmt: skip
+    rows = []
+    for mid, name, where, tg, placeholder in members:
+        extra = [world.t("contacts.bound" if mid in bound else "contacts.unbound")]
+        if tg and mid not in bound:
+            extra.append(f"id {tg}")
+        if placeholder:
+            extra.append(world.t("contacts.placeholder"))
+        if mid in unreachable:
+            extra.append(world.t("contacts.unreachable"))
+        rows.append(
+            world.t(
+                "contacts.row",
+                icon="✅" if mid in bound else "⬜",
+                name=f"{esc(name)} <code>{esc(mid)}</code>",
+                where=esc(where),
+                extra=join(lang, extra),
+            )
+        )
+    n_bound = sum(1 for m in members if m[0] in bound)
+    return [
+        world.t("contacts.header", bound=n_bound, total=len(members)),
+        *rows,
+        world.t("contacts.invite_hint"),
+    ]
