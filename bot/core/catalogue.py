@@ -1318,8 +1318,10 @@ def normalised(
                 "section_id": task.section,
                 "title": task.title,
                 "description": task.description,
+                "source": task.source,
                 "lead": name(task.lead),
                 "cooperating": [name(b) for b in task.cooperating],
+                "cooperating_open": task.cooperating_open,
                 "also": every,
                 "deadline": deadline(task.deadline),
                 "subtasks": [
@@ -1349,6 +1351,7 @@ def normalised(
                 "task": i.task,
                 "checkin": i.checkin.value,
                 "source": i.source,
+                "range": list(i.range) if i.range is not None else None,
             }
             for i in catalogue.indicators
         ],

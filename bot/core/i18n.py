@@ -87,7 +87,8 @@ ZH: dict[str, str] = {
     "type.binary": "二进制数据",
     # `duban tasks`
     "tasks.others_concerned": "等有关部门",
-    "tasks.every_task": "以下各项任务均需{names}落实",
+    "tasks.departments_concerned": "有关部门",
+    "tasks.every_task": "以下各项任务均需{names}落实（不再逐项列出）",
     # rendering
     "render.days_left": "还有 {days} 天",
     "render.due_today": "今天到期",
@@ -356,7 +357,8 @@ EN: dict[str, str] = {
     "type.binary": "binary data",
     # `duban tasks`
     "tasks.others_concerned": "and other departments concerned",
-    "tasks.every_task": "Every task below is also carried out by {names}",
+    "tasks.departments_concerned": "the departments concerned",
+    "tasks.every_task": "Every task below is also carried out by {names} (not listed again)",
     "render.days_left": "{days} days left",
     "render.due_today": "due today",
     "render.days_overdue": "{days} days overdue",

@@ -191,7 +191,7 @@ def read_yaml(text: str, limits: Limits = LIMITS, *, pure: bool = False) -> Read
     except _Stop as stop:
         return ReadResult(issues=[stop.issue])
     except yaml.MarkedYAMLError as exc:
-        return ReadResult(issues=[_syntax_issue(exc, text)])
+        return ReadResult(issues=[_syntax_issue(exc, text, limits)])
     except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError) as exc:
         # Not expected once the limits hold; kept so no input can make reading raise.
         return ReadResult(issues=[Issue("yaml_syntax", params=_detail(str(exc), "", None))])
@@ -546,13 +546,17 @@ def _detail(detail: str, explain: str, start: int | None) -> dict[str, Any]:
     return {"detail": detail, "explain": explain, "start": start}
 
 
-def _syntax_issue(exc: yaml.MarkedYAMLError, text: str) -> Issue:
+def _syntax_issue(exc: yaml.MarkedYAMLError, text: str, limits: Limits) -> Issue:
     """A parser's complaint, at its place, with a plain-words explanation when known."""
     mark = exc.problem_mark or exc.context_mark
     line = mark.line + 1 if mark else None
     col = mark.column + 1 if mark else None
     start = exc.context_mark.line + 1 if exc.context_mark else None
     detail = " ".join(x for x in (exc.context, exc.problem) if x)
+    if "maximum nesting depth" in detail:
+        # libyaml looks ahead through '[[[[…' and refuses past its own 1000 levels before
+        # our composer sees the 65th: the same limit, hit a little further on.
+        return Issue("too_deep", line, col, params={"limit": limits.max_depth})
     explain = next((code for needle, code in _YAML_HINTS if needle in detail), "")
     if explain == "tab" and "tab" not in detail and _char_at(text, mark) != "\t":
         explain = ""
