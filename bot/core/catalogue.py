@@ -430,7 +430,8 @@ class _Checker:
                     suggestion=_suggest(str(key), allowed),
                 )
         for key in required:
-            if value.get(key) in (None, ""):
+            given = value.get(key)
+            if given is None or (isinstance(given, str) and not given.strip()):
                 if key in value:
                     self.error("empty_value", (*path, key))
                 else:
@@ -840,11 +841,11 @@ class _Checker:
         return out
 
     def bureaus(self, value: Any, path: Path_, telegram_ids: dict[int, str]) -> list[Bureau]:
-        """Bureaus, their aliases and contacts."""
+        """Bureaus, their aliases and contacts; every name or alias names one bureau only."""
         out: list[Bureau] = []
         seen: dict[str, str] = {}
         contact_ids: dict[str, str] = dict(getattr(self, "_people_ids", {}))
-        names: dict[str, str] = {}
+        names: dict[str, tuple[str, Path_]] = {}  # name without spaces -> (bureau id, where)
         for p, item in self.items(value, path):
             d = self.mapping(item, p, BUREAU_KEYS, ("id", "name"))
             if d is None:
@@ -860,36 +861,51 @@ class _Checker:
             for n_path, n in [((*p, "name"), name)] + [
                 ((*p, "aliases", i), a) for i, a in enumerate(aliases)
             ]:
-                if n in names and names[n] != bid:
-                    self.error("duplicate_name", n_path, value=n, first=names[n], second=bid)
-                names.setdefault(n, bid)
-            contacts: list[Contact] = []
-            for cp, c in self.items(d.get("contacts"), (*p, "contacts")):
-                cd = self.mapping(c, cp, CONTACT_KEYS, ("id", "name"))
-                if cd is None:
-                    continue
-                cid = self.ident(cd, cp, contact_ids, "")
-                contacts.append(
-                    Contact(
-                        id=cid,
-                        name=self.string(cd, "name", cp),
-                        bureau_id=bid,
-                        title=self.string(cd, "title", cp),
-                        telegram_id=self.telegram_id(cd, cp, cid, telegram_ids),
-                        phone=self.string(cd, "phone", cp),
-                        placeholder=self.boolean(cd, "placeholder", cp, False),
-                    )
-                )
+                first = names.setdefault(_fold(n), (bid, n_path))[0]
+                if first != bid:
+                    self.error("duplicate_name", n_path, value=n, first=first, second=bid)
             out.append(
                 Bureau(
                     id=bid,
                     name=name,
                     aliases=tuple(dict.fromkeys(aliases)),
-                    contacts=tuple(contacts),
+                    contacts=self.contacts(d, p, bid, contact_ids, telegram_ids),
                     every_task=self.boolean(d, "every_task", p, False),
                 )
             )
+        for b in out:  # a name that is another bureau's id would be read as either
+            owner = names.get(b.id)
+            if owner is not None and owner[0] != b.id:
+                self.error("duplicate_name", owner[1], value=b.id, first=owner[0], second=b.id)
         return out
+
+    def contacts(
+        self,
+        d: dict[str, Any],
+        p: Path_,
+        bid: str,
+        contact_ids: dict[str, str],
+        telegram_ids: dict[int, str],
+    ) -> tuple[Contact, ...]:
+        """A bureau's contacts (联络员)."""
+        contacts: list[Contact] = []
+        for cp, c in self.items(d.get("contacts"), (*p, "contacts")):
+            cd = self.mapping(c, cp, CONTACT_KEYS, ("id", "name"))
+            if cd is None:
+                continue
+            cid = self.ident(cd, cp, contact_ids, "")
+            contacts.append(
+                Contact(
+                    id=cid,
+                    name=self.string(cd, "name", cp),
+                    bureau_id=bid,
+                    title=self.string(cd, "title", cp),
+                    telegram_id=self.telegram_id(cd, cp, cid, telegram_ids),
+                    phone=self.string(cd, "phone", cp),
+                    placeholder=self.boolean(cd, "placeholder", cp, False),
+                )
+            )
+        return tuple(contacts)
 
     def sections(self, value: Any, path: Path_) -> list[Section]:
         """The attachment's headings."""
