@@ -475,6 +475,12 @@ CASES += [
          "target: !secret", "!secret"),
     Case("value that does not fit its tag", "target: 49", "target: !!int 四十九", "yaml_value",
          "", "target: !!int", "四十九"),
+    Case("names equal but for a space", "aliases: [经济发展和局]", "aliases: [生态 环境局]",
+         "duplicate_name", "bureaus[1].aliases[0]", "aliases: [生态 环境局]", "eco"),
+    Case("alias that is another bureau's id", "aliases: [经济发展和局]", "aliases: [eco]",
+         "duplicate_name", "bureaus[1].aliases[0]", "aliases: [eco]", "eco"),
+    Case("title of spaces only", "    title: 打好蓝天保卫战", '    title: "   "', "empty_value",
+         "tasks[1].title", '    title: "   "', "不能为空"),
     Case("a second document", "indicators:\n", "---\nindicators:\n", "multiple_documents", "",
          "---", "第二份"),
 ]  # fmt: skip
