@@ -30,7 +30,6 @@ def big_table_yaml(tasks: int, seed: int = 1) -> str:
     if not 1 <= tasks <= 99_999:
         raise ValueError("task numbers run from 1 to 99999")
     rng = random.Random(seed)
-    bureaus = 200
     out = [
         "version: 1",
         "language: zh",
@@ -44,41 +43,16 @@ def big_table_yaml(tasks: int, seed: int = 1) -> str:
         "people:",
         "  - {id: admin-1, name: 王管理, roles: [admin, coordinator], telegram_id: 1}",
         "bureaus:",
+        *_bureaus(),
+        "sections:",
+        *(
+            f"  - {{id: s{s}, number: '{s + 1}', title: 第{s + 1}部分}}"
+            for s in range((tasks + 99) // 100)
+        ),
+        "tasks:",
     ]
-    for b in range(bureaus):
-        out += [
-            f"  - id: b{b}",
-            f"    name: 第{b}局",
-            f"    aliases: [第{b}号局, 第 {b} 局办公室]",
-            "    contacts:",
-            f"      - {{id: c{b}-1, name: 联络员{b}甲, telegram_id: {100_000 + 2 * b}}}",
-            f"      - {{id: c{b}-2, name: 联络员{b}乙, phone: '0311-{b:07d}'}}",
-        ]
-    sections = (tasks + 99) // 100
-    out.append("sections:")
-    out += [f"  - {{id: s{s}, number: '{s + 1}', title: 第{s + 1}部分}}" for s in range(sections)]
-    out.append("tasks:")
     for n in range(tasks):
-        lead = rng.randrange(bureaus)
-        coop = sorted({rng.randrange(bureaus) for _ in range(rng.randrange(4))} - {lead})
-        out += [
-            f"  - id: t{n}",
-            f"    number: {n + 1}",
-            f"    section: s{n // 100}",
-            f"    title: 任务{n}{rng.choice(_THINGS)}",
-            f"    description: {_text(rng, 3)}",
-            f"    lead: {'第' + str(lead) + '号局' if n % 2 else 'b' + str(lead)}",
-            f"    cooperating: [{', '.join(f'第{c}局' for c in coop)}]",
-            f"    deadline: {rng.choice(_DEADLINES)}",
-        ]
-        subs = 3 + (n % 3 == 0)  # 10 sub-items per 3 tasks
-        out.append("    subtasks:")
-        for s in range(subs):
-            out += [f"      - id: t{n}-{s}", f"        text: {_text(rng, 2)}"]
-            if s % 2:
-                out.append(f"        lead: b{rng.randrange(bureaus)}")
-            if s == 2:
-                out.append("        deadline: 2022年底")
+        out += _task(rng, n)
     out.append("indicators:")
     for i in range(min(tasks, 50)):
         out += [
@@ -89,7 +63,48 @@ def big_table_yaml(tasks: int, seed: int = 1) -> str:
             f"    target: {50 + i % 50}",
             "    range: [0, 100]",
             "    due: 2025年底",
-            f"    owner: b{i % bureaus}",
+            f"    owner: b{i % BUREAUS}",
             f"    task: t{i}",
         ]
     return "\n".join(out) + "\n"
+
+
+BUREAUS = 200
+
+
+def _bureaus() -> list[str]:
+    out: list[str] = []
+    for b in range(BUREAUS):
+        out += [
+            f"  - id: b{b}",
+            f"    name: 第{b}局",
+            f"    aliases: [第{b}号局, 第 {b} 局办公室]",
+            "    contacts:",
+            f"      - {{id: c{b}-1, name: 联络员{b}甲, telegram_id: {100_000 + 2 * b}}}",
+            f"      - {{id: c{b}-2, name: 联络员{b}乙, phone: '0311-{b:07d}'}}",
+        ]
+    return out
+
+
+def _task(rng: random.Random, n: int) -> list[str]:
+    """Task n: bureaus by id, alias and name; 3 or 4 sub-items (10 per 3 tasks)."""
+    lead = rng.randrange(BUREAUS)
+    coop = sorted({rng.randrange(BUREAUS) for _ in range(rng.randrange(4))} - {lead})
+    out = [
+        f"  - id: t{n}",
+        f"    number: {n + 1}",
+        f"    section: s{n // 100}",
+        f"    title: 任务{n}{rng.choice(_THINGS)}",
+        f"    description: {_text(rng, 3)}",
+        f"    lead: {'第' + str(lead) + '号局' if n % 2 else 'b' + str(lead)}",
+        f"    cooperating: [{', '.join(f'第{c}局' for c in coop)}]",
+        f"    deadline: {rng.choice(_DEADLINES)}",
+        "    subtasks:",
+    ]
+    for s in range(3 + (n % 3 == 0)):
+        out += [f"      - id: t{n}-{s}", f"        text: {_text(rng, 2)}"]
+        if s % 2:
+            out.append(f"        lead: b{rng.randrange(BUREAUS)}")
+        if s == 2:
+            out.append("        deadline: 2022年底")
+    return out

@@ -13,7 +13,7 @@ import gc
 import hashlib
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -702,19 +702,7 @@ class _Checker:
         send_time = base.send_time
         if "send_time" in d:
             send_time = self.time_of_day(d["send_time"], (*path, "send_time")) or send_time
-        hours = base.working_hours
-        if "working_hours" in d:
-            hp = (*path, "working_hours")
-            raw = d["working_hours"]
-            if isinstance(raw, list) and len(raw) == 2:
-                start = self.time_of_day(raw[0], (*hp, 0))
-                end = self.time_of_day(raw[1], (*hp, 1))
-                if start and end and start < end:
-                    hours = (start, end)
-                elif start and end:
-                    self.error("bad_hours", hp)
-            else:
-                self.error("bad_hours", hp)
+        hours = self.working_hours(d, path, base.working_hours)
         if not hours[0] <= send_time < hours[1]:
             self.error(
                 "send_time_outside_hours",
@@ -755,6 +743,25 @@ class _Checker:
             )
             or 0,
         )
+
+    def working_hours(
+        self, d: dict[str, Any], path: Path_, default: tuple[dt.time, dt.time]
+    ) -> tuple[dt.time, dt.time]:
+        """`working_hours: ["09:00", "18:00"]`: two times, the first earlier."""
+        if "working_hours" not in d:
+            return default
+        hp = (*path, "working_hours")
+        raw = d["working_hours"]
+        if not isinstance(raw, list) or len(raw) != 2:
+            self.error("bad_hours", hp)
+            return default
+        start = self.time_of_day(raw[0], (*hp, 0))
+        end = self.time_of_day(raw[1], (*hp, 1))
+        if start and end and start < end:
+            return start, end
+        if start and end:
+            self.error("bad_hours", hp)
+        return default
 
     def policy_fields(self, d: dict[str, Any], path: Path_) -> PolicyOverride:
         """The policy keys a task may override."""
@@ -1269,29 +1276,14 @@ def normalised(
     catalogue: Catalogue, warnings: Iterable[Problem] = (), lang: str = "zh"
 ) -> dict[str, Any]:
     """The catalogue as plain JSON-able data: bureaus by canonical name, dates ISO 8601."""
-
-    def name(bid: str | None) -> str | None:
-        return catalogue.bureau(bid).name if bid else None
-
-    def deadline(d: Deadline | None) -> dict[str, Any] | None:
-        if d is None:
-            return None
-        return {
-            "text": d.text,
-            "kind": d.kind.value,
-            "due": d.due.isoformat() if d.due else None,
-            "milestone": d.milestone,
-        }
-
-    every = [catalogue.bureau(b).name for b in catalogue.every_task_bureaus()]
-    render: Callable[[Problem], str] = lambda p: render_problem(p, lang)  # noqa: E731
+    doc = catalogue.document
     return {
         "document": {
-            "title": catalogue.document.title,
-            "issuer": catalogue.document.issuer,
-            "number": catalogue.document.number,
-            "date": catalogue.document.date.isoformat(),
-            "timezone": catalogue.document.timezone,
+            "title": doc.title,
+            "issuer": doc.issuer,
+            "number": doc.number,
+            "date": doc.date.isoformat(),
+            "timezone": doc.timezone,
         },
         "language": catalogue.language,
         "bureaus": [
@@ -1326,50 +1318,67 @@ def normalised(
         "sections": [
             {"id": s.id, "number": s.number, "title": s.title} for s in catalogue.sections
         ],
-        "tasks": [
+        "tasks": [_normalised_task(catalogue, task) for task in catalogue.tasks],
+        "indicators": [_normalised_indicator(catalogue, i) for i in catalogue.indicators],
+        "warnings": [render_problem(p, lang) for p in warnings],
+    }
+
+
+def _normalised_task(catalogue: Catalogue, task: Task) -> dict[str, Any]:
+    """One task of `normalised`, its sub-items with their lead and deadline filled in."""
+    name = catalogue.bureau_name
+    return {
+        "id": task.id,
+        "number": task.number,
+        "section": catalogue.section(task.section).title,
+        "section_id": task.section,
+        "title": task.title,
+        "description": task.description,
+        "source": task.source,
+        "lead": name(task.lead),
+        "cooperating": [name(b) for b in task.cooperating],
+        "cooperating_open": task.cooperating_open,
+        "also": [name(b) for b in catalogue.every_task_bureaus()],
+        "deadline": _normalised_deadline(task.deadline),
+        "subtasks": [
             {
-                "id": task.id,
-                "number": task.number,
-                "section": catalogue.section(task.section).title,
-                "section_id": task.section,
-                "title": task.title,
-                "description": task.description,
-                "source": task.source,
-                "lead": name(task.lead),
-                "cooperating": [name(b) for b in task.cooperating],
-                "cooperating_open": task.cooperating_open,
-                "also": every,
-                "deadline": deadline(task.deadline),
-                "subtasks": [
-                    {
-                        "id": s.id,
-                        "text": s.text,
-                        "lead": name(s.lead) or name(task.lead),
-                        "cooperating": [name(b) for b in s.cooperating],
-                        "deadline": deadline(s.deadline or task.deadline),
-                    }
-                    for s in task.subtasks
-                ],
+                "id": s.id,
+                "text": s.text,
+                "lead": name(s.lead or task.lead),
+                "cooperating": [name(b) for b in s.cooperating],
+                "deadline": _normalised_deadline(s.deadline or task.deadline),
             }
-            for task in catalogue.tasks
+            for s in task.subtasks
         ],
-        "indicators": [
-            {
-                "id": i.id,
-                "name": i.name,
-                "unit": i.unit,
-                "direction": i.direction.value,
-                "target": i.target,
-                "baseline": i.baseline,
-                "baseline_year": i.baseline_year,
-                "due": deadline(i.due),
-                "owner": name(i.owner),
-                "task": i.task,
-                "checkin": i.checkin.value,
-                "source": i.source,
-                "range": list(i.range) if i.range is not None else None,
-            }
-            for i in catalogue.indicators
-        ],
-        "warnings": [render(p) for p in warnings],
+    }
+
+
+def _normalised_indicator(catalogue: Catalogue, i: Indicator) -> dict[str, Any]:
+    """One indicator of `normalised`."""
+    return {
+        "id": i.id,
+        "name": i.name,
+        "unit": i.unit,
+        "direction": i.direction.value,
+        "target": i.target,
+        "baseline": i.baseline,
+        "baseline_year": i.baseline_year,
+        "due": _normalised_deadline(i.due),
+        "owner": catalogue.bureau_name(i.owner),
+        "task": i.task,
+        "checkin": i.checkin.value,
+        "source": i.source,
+        "range": list(i.range) if i.range is not None else None,
+    }
+
+
+def _normalised_deadline(d: Deadline | None) -> dict[str, Any] | None:
+    """A 完成时限 as its words and its reading."""
+    if d is None:
+        return None
+    return {
+        "text": d.text,
+        "kind": d.kind.value,
+        "due": d.due.isoformat() if d.due else None,
+        "milestone": d.milestone,
     }

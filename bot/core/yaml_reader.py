@@ -62,7 +62,7 @@ class Limits:
 
     max_bytes: int = 20_000_000  # a 10,000-task table is about 6 MB
     max_depth: int = 64  # the table itself nests 6 deep
-    max_nodes: int = 2_000_000  # a 10,000-task table expands to about 0.5 million
+    max_nodes: int = 1_000_000  # a 10,000-task table has about 425,000 nodes
 
 
 LIMITS = Limits()

@@ -28,59 +28,62 @@ def table_yaml(cat: Catalogue) -> str:
             "holidays": sorted(d.isoformat() for d in cat.calendar.holidays),
             "workdays": sorted(d.isoformat() for d in cat.calendar.workdays),
         },
-        "people": [
-            _some(
-                id=p.id,
-                name=p.name,
-                title=p.title,
-                roles=sorted(r.value for r in p.roles),
-                telegram_id=p.telegram_id,
-                placeholder=p.placeholder,
-            )
-            for p in cat.people
-        ],
-        "bureaus": [
-            {
-                "id": b.id,
-                "name": b.name,
-                "aliases": list(b.aliases),
-                "every_task": b.every_task,
-                "contacts": [
-                    _some(
-                        id=c.id,
-                        name=c.name,
-                        title=c.title,
-                        telegram_id=c.telegram_id,
-                        phone=c.phone,
-                        placeholder=c.placeholder,
-                    )
-                    for c in b.contacts
-                ],
-            }
-            for b in cat.bureaus
-        ],
+        "people": [_person(p) for p in cat.people],
+        "bureaus": [_bureau(b) for b in cat.bureaus],
         "sections": [{"id": s.id, "number": s.number, "title": s.title} for s in cat.sections],
         "tasks": [_task(t) for t in cat.tasks],
-        "indicators": [
-            _some(
-                id=i.id,
-                name=i.name,
-                unit=i.unit,
-                direction=i.direction.value,
-                target=i.target,
-                baseline=i.baseline,
-                baseline_year=i.baseline_year,
-                range=list(i.range) if i.range is not None else None,
-                due=i.due.text,
-                owner=i.owner,
-                task=i.task,
-                checkin=i.checkin.value,
-                source=i.source,
-            )
-            for i in cat.indicators
-        ],
+        "indicators": [_indicator(i) for i in cat.indicators],
     }
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
+
+
+def _person(p: Any) -> dict[str, Any]:
+    return _some(
+        id=p.id,
+        name=p.name,
+        title=p.title,
+        roles=sorted(r.value for r in p.roles),
+        telegram_id=p.telegram_id,
+        placeholder=p.placeholder,
+    )
+
+
+def _bureau(b: Any) -> dict[str, Any]:
+    return {
+        "id": b.id,
+        "name": b.name,
+        "aliases": list(b.aliases),
+        "every_task": b.every_task,
+        "contacts": [
+            _some(
+                id=c.id,
+                name=c.name,
+                title=c.title,
+                telegram_id=c.telegram_id,
+                phone=c.phone,
+                placeholder=c.placeholder,
+            )
+            for c in b.contacts
+        ],
+    }
+
+
+def _indicator(i: Any) -> dict[str, Any]:
+    return _some(
+        id=i.id,
+        name=i.name,
+        unit=i.unit,
+        direction=i.direction.value,
+        target=i.target,
+        baseline=i.baseline,
+        baseline_year=i.baseline_year,
+        range=list(i.range) if i.range is not None else None,
+        due=i.due.text,
+        owner=i.owner,
+        task=i.task,
+        checkin=i.checkin.value,
+        source=i.source,
+    )
 
 
 def _task(t: Any) -> dict[str, Any]:
