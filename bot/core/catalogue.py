@@ -144,7 +144,7 @@ def load_catalogue(path: str | Path, limits: Limits = LIMITS) -> LoadResult:
     try:
         with p.open("rb") as f:
             raw = f.read(limits.max_bytes + 1)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a path with a NUL character
         problem = Problem(Severity.ERROR, "file_missing", "", None, file=str(p))
         return LoadResult(None, (problem,), str(p), "", "")
     if len(raw) > limits.max_bytes:

@@ -138,6 +138,7 @@ def test_text_over_the_size_limit_is_refused() -> None:
 def test_load_catalogue_never_raises_on_odd_paths(tmp_path: Path) -> None:
     assert [p.code for p in load_catalogue(tmp_path).errors] == ["file_missing"]  # a directory
     assert [p.code for p in load_catalogue(tmp_path / "none.yaml").errors] == ["file_missing"]
+    assert [p.code for p in load_catalogue(str(tmp_path) + "/a\x00b").errors] == ["file_missing"]
     bad = tmp_path / "latin1.yaml"
     bad.write_bytes("title: 标题".encode("gb18030"))
     assert [p.code for p in load_catalogue(bad).errors] == ["file_encoding"]
