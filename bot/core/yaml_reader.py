@@ -15,7 +15,6 @@ reports keys that appear twice. Nothing here raises for bad input: problems are 
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -576,10 +575,3 @@ def _char_at(text: str, mark: Any) -> str:
     if not 0 <= mark.line < len(lines) or not 0 <= mark.column < len(lines[mark.line]):
         return ""
     return str(lines[mark.line][mark.column])
-
-
-def is_finite_number(value: object) -> bool:
-    """An int or a finite float, not a boolean."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    return math.isfinite(value)
