@@ -322,24 +322,23 @@ class _Composer:
         limit = self.limits.max_nodes
         while True:
             event = get()
-            cls = type(event)
-            if cls is ScalarEvent:
+            if isinstance(event, ScalarEvent):
                 self.total += 1
                 if self.total > limit:
                     self.too_many(event)
-                value, raw, line, column = self.scalar(event)  # type: ignore[arg-type]
+                value, raw, line, column = self.scalar(event)
                 children, size = None, 1
-            elif cls is MappingEndEvent or cls is SequenceEndEvent:
+            elif isinstance(event, MappingEndEvent | SequenceEndEvent):
                 frame = stack.pop()
                 value, children, size = self.end(frame)
                 raw, line, column = None, frame.line, frame.column
-            elif cls is MappingStartEvent or cls is SequenceStartEvent:
-                stack.append(self.start(event, stack))  # type: ignore[arg-type]
+            elif isinstance(event, MappingStartEvent | SequenceStartEvent):
+                stack.append(self.start(event, stack))
                 continue
-            elif cls is AliasEvent:
-                value, children, raw, size = self.alias(event)  # type: ignore[arg-type]
+            elif isinstance(event, AliasEvent):
+                value, children, raw, size = self.alias(event)
                 line, column = _pos(event)
-            elif cls is DocumentEndEvent:
+            elif isinstance(event, DocumentEndEvent):
                 if result is None:  # pragma: no cover - the parser always gives a node
                     raise _Stop(Issue("empty"))
                 return result
@@ -350,15 +349,15 @@ class _Composer:
                 continue
             top = stack[-1]
             top.size += size
-            if type(top) is _SeqFrame:
+            if isinstance(top, _SeqFrame):
                 top.value.append(_as_value(value))
                 top.marks.append(Mark(line, column, children, raw))
-            elif top.key is _NO_KEY:  # type: ignore[union-attr]
+            elif top.key is _NO_KEY:
                 if children is not None:
                     raise _Stop(Issue("yaml_complex_key", line, column))
-                top.key, top.key_line, top.key_column = value, line, column  # type: ignore[union-attr]
+                top.key, top.key_line, top.key_column = value, line, column
             else:
-                self.entry(top, value, children, raw)  # type: ignore[arg-type]
+                self.entry(top, value, children, raw)
 
     def too_many(self, event: Event) -> None:
         """Stop: the document expands past the node limit."""
