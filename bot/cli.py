@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from bot.core.catalogue import LoadResult, load_catalogue, normalised, render_problem
-from bot.core.i18n import t
+from bot.core.i18n import colon, join, paren, t
 from bot.core.model import Catalogue, Task
 
 DEFAULT_CONFIG = "config/tasks.yaml"
@@ -194,28 +194,34 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def format_task(catalogue: Catalogue, task: Task, lang: str, indent: str = "  ") -> list[str]:
     """A task as terminal lines, like a row of the attachment."""
+    sep = colon(lang)
 
-    def names(ids: tuple[str, ...]) -> str:
-        return "、".join(catalogue.bureau(b).name for b in ids) or t(lang, "word.none")
+    def names(ids: tuple[str, ...], open_: bool = False) -> str:
+        listed = join(lang, (catalogue.bureau(b).name for b in ids))
+        if open_:  # 等有关部门
+            if not listed:
+                return t(lang, "tasks.departments_concerned")
+            return listed + ("" if lang == "zh" else " ") + t(lang, "tasks.others_concerned")
+        return listed or t(lang, "word.none")
 
     d = task.deadline
     lead = catalogue.bureau(task.lead).name
-    due = f"（{d.due.isoformat()}）" if d.due else ""
+    due = paren(lang, d.due.isoformat()) if d.due else ""
     lines = [
         f"{indent}{task.number:>2}  {task.title}",
-        f"{indent}    {t(lang, 'word.lead')}：{lead}    "
-        f"{t(lang, 'word.cooperating')}：{names(task.cooperating)}",
-        f"{indent}    {t(lang, 'word.deadline')}：{d.text}{due}",
+        f"{indent}    {t(lang, 'word.lead')}{sep}{lead}    "
+        f"{t(lang, 'word.cooperating')}{sep}{names(task.cooperating, task.cooperating_open)}",
+        f"{indent}    {t(lang, 'word.deadline')}{sep}{d.text}{due}",
     ]
     for i, sub in enumerate(task.subtasks, 1):
         lines.append(f"{indent}    ({i}) {sub.text}")
         extra = []
         if sub.lead and (sub.lead != task.lead or sub.cooperating):
-            extra.append(f"{t(lang, 'word.lead')}：{catalogue.bureau(sub.lead).name}")
+            extra.append(f"{t(lang, 'word.lead')}{sep}{catalogue.bureau(sub.lead).name}")
             if sub.cooperating:
-                extra.append(f"{t(lang, 'word.cooperating')}：{names(sub.cooperating)}")
+                extra.append(f"{t(lang, 'word.cooperating')}{sep}{names(sub.cooperating)}")
         if sub.deadline and sub.deadline != task.deadline:
-            extra.append(f"{t(lang, 'word.deadline')}：{sub.deadline.text}")
+            extra.append(f"{t(lang, 'word.deadline')}{sep}{sub.deadline.text}")
         if extra:
             lines.append(f"{indent}        " + "    ".join(extra))
     return lines
@@ -236,7 +242,11 @@ def cmd_tasks(args: argparse.Namespace) -> int:
             return 1
         tasks = catalogue.tasks_of(bureau.id)
     doc = catalogue.document
-    print(f"{doc.number}  {doc.title}（{doc.date.isoformat()}）")
+    print(f"{doc.number}  {doc.title}{paren(lang, doc.date.isoformat())}")
+    every = catalogue.every_task_bureaus()
+    if every:  # 各街道、镇: bound to every task without being listed (the note on task 1)
+        every_names = join(lang, (catalogue.bureau(b).name for b in every))
+        print(t(lang, "tasks.every_task", names=every_names))
     for section in catalogue.sections:
         in_section = [x for x in tasks if x.section == section.id]
         if not in_section:

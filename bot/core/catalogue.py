@@ -9,18 +9,26 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import gc
 import hashlib
+import math
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
-from bot.core.deadline import DeadlineError, parse_deadline
+from bot.core.deadline import (
+    EARLIEST,
+    LATEST,
+    DeadlineError,
+    deadline_window,
+    in_window,
+    parse_deadline,
+)
 from bot.core.i18n import t
 from bot.core.model import (
     Bureau,
@@ -40,9 +48,11 @@ from bot.core.model import (
     SubTask,
     Task,
 )
+from bot.core.yaml_reader import LIMITS, Limits, Mark, read_yaml
 
 Path_ = tuple[str | int, ...]
 ID_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class Severity(StrEnum):
@@ -116,6 +126,9 @@ def _render_params(params: Mapping[str, Any], lang: str) -> dict[str, Any]:
         explain = t(lang, f"yaml.{out['explain']}") if out["explain"] else ""
         start = t(lang, "yaml.start", line=out["start"]) if out.get("start") else ""
         out["detail"] = "".join(x for x in (explain, start) if x) + f" ({out['detail']})"
+    if "expanding" in out:
+        alias = out.pop("expanding")
+        out["via"] = t(lang, "yaml.via_alias", alias=alias) if alias else ""
     suggestion = out.pop("suggestion", None)
     out["hint"] = t(lang, "problem.did_you_mean", suggestion=suggestion) if suggestion else ""
     if "expected" in out:
@@ -125,13 +138,19 @@ def _render_params(params: Mapping[str, Any], lang: str) -> dict[str, Any]:
     return out
 
 
-def load_catalogue(path: str | Path) -> LoadResult:
-    """Read and validate a table file."""
+def load_catalogue(path: str | Path, limits: Limits = LIMITS) -> LoadResult:
+    """Read and validate a table file; never raises (a file too big is not read at all)."""
     p = Path(path)
     try:
-        raw = p.read_bytes()
-    except OSError:
+        with p.open("rb") as f:
+            raw = f.read(limits.max_bytes + 1)
+    except (OSError, ValueError):  # ValueError: a path with a NUL character
         problem = Problem(Severity.ERROR, "file_missing", "", None, file=str(p))
+        return LoadResult(None, (problem,), str(p), "", "")
+    if len(raw) > limits.max_bytes:
+        size = _file_size(p, len(raw))
+        params = {"size": size, "limit": limits.max_bytes}
+        problem = Problem(Severity.ERROR, "file_too_big", "", None, file=str(p), params=params)
         return LoadResult(None, (problem,), str(p), "", "")
     try:
         text = raw.decode("utf-8")
@@ -140,15 +159,40 @@ def load_catalogue(path: str | Path) -> LoadResult:
             Severity.ERROR, "file_encoding", "", None, file=str(p), params={"detail": str(exc)}
         )
         return LoadResult(None, (problem,), str(p), "", hashlib.sha256(raw).hexdigest())
-    return parse_catalogue(text, str(p))
+    return parse_catalogue(text, str(p), limits)
 
 
-def parse_catalogue(text: str, file: str = "tasks.yaml") -> LoadResult:
-    """Validate a table given as text."""
-    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a table is read.
+
+    Reading makes hundreds of thousands of small objects and no reference cycles; left
+    running, the collector walks them again and again and doubles the time of a big table.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _file_size(path: Path, at_least: int) -> int:
+    """A file's size in bytes, for the message about a file too big."""
+    try:
+        return max(path.stat().st_size, at_least)
+    except OSError:
+        return at_least
+
+
+def parse_catalogue(text: str, file: str = "tasks.yaml", limits: Limits = LIMITS) -> LoadResult:
+    """Validate a table given as text; never raises, whatever the text."""
+    sha = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     checker = _Checker(file)
-    data = checker.parse_yaml(text)
-    catalogue = checker.build(data) if data is not None else None
+    with _collector_paused():
+        data = checker.parse_yaml(text, limits)
+        catalogue = checker.build(data) if data is not None else None
     problems = tuple(checker.problems)
     if any(p.is_error for p in problems):
         catalogue = None
@@ -166,34 +210,8 @@ _TYPE_NAMES: dict[type, str] = {
     bool: "boolean",
     dt.date: "date",
     type(None): "null",
+    bytes: "binary",
 }
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that leaves dates as text, so a bad date is reported at its field."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-_YAML_HINTS = (
-    ("'\\t' that cannot start any token", "tab"),
-    ("mapping values are not allowed here", "colon"),
-    ("expected ',' or ']'", "bracket"),
-    ("expected ',' or '}'", "brace"),
-    ("found unexpected end of stream", "unclosed"),
-    ("could not find expected ':'", "missing_colon"),
-    ("expected <block end>", "indent"),
-    ("found undefined alias", "alias"),
-)
-
-
-def _explain_yaml(detail: str) -> str:
-    """A code for a common PyYAML complaint, so it can be explained in plain words."""
-    return next((code for needle, code in _YAML_HINTS if needle in detail), "")
 
 
 def _type_name(value: object) -> str:
@@ -269,6 +287,8 @@ TASK_KEYS = (
     "deadline",
     "subtasks",
     "policy",
+    "cooperating_open",
+    "source",
 )
 SUBTASK_KEYS = ("id", "text", "lead", "cooperating", "deadline")
 INDICATOR_KEYS = (
@@ -284,8 +304,12 @@ INDICATOR_KEYS = (
     "task",
     "checkin",
     "source",
+    "range",
 )
 _INT_RANGES = {
+    "number": (1, 99_999),  # 序号: a 10,000-task table still fits (see README)
+    "baseline_year": (1949, 2100),
+    "telegram_id": (1, 2**52 - 1),  # Telegram user ids are positive and below 2**52
     "followup_after_workdays": (1, 60),
     "max_followups": (0, 10),
     "overdue_every_days": (1, 365),
@@ -294,6 +318,20 @@ _INT_RANGES = {
     "catch_up_grace_hours": (0, 24 * 30),
 }
 
+MAX_NUMBER = 1e15  # targets, baselines and ranges: finite and smaller than this
+SUPPORTED_VERSION = 1
+
+
+def _num(value: float) -> str:
+    """A number the way a person writes it: 49, not 49.0."""
+    return f"{value:g}" if value != int(value) or abs(value) >= 1e15 else str(int(value))
+
+
+def _short(value: object, limit: int = 60) -> str:
+    """A value for a message, cut to a readable length."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
 
 class _Checker:
     """Walks the parsed YAML, builds the Catalogue and collects every problem."""
@@ -301,20 +339,25 @@ class _Checker:
     def __init__(self, file: str) -> None:
         self.file = file
         self.problems: list[Problem] = []
-        self.lines: dict[Path_, tuple[int, int]] = {}
+        self.marks: Mark | None = None
         self.task_index: dict[str, int] = {}  # task id -> its index in the YAML list
+        self.document_date: dt.date | None = None
 
     # -- reporting
 
     def _where(self, path: Path_) -> tuple[int | None, int | None]:
         """The line and column of a path, or of its nearest ancestor."""
-        p = path
-        while True:
-            if p in self.lines:
-                return self.lines[p]
-            if not p:
-                return None, None
-            p = p[:-1]
+        if self.marks is None:
+            return None, None
+        mark, _ = self.marks.find(path)
+        return mark.line, mark.column
+
+    def raw(self, path: Path_) -> str | None:
+        """The text a number (or other non-text scalar) at `path` was written as."""
+        if self.marks is None:
+            return None
+        mark, found = self.marks.find(path)
+        return mark.raw if found == len(path) else None
 
     def report(
         self,
@@ -340,76 +383,34 @@ class _Checker:
 
     # -- YAML
 
-    def parse_yaml(self, text: str) -> dict[str, Any] | None:
-        """Parse YAML, remembering where every key and item stands."""
-        if not text.strip():
+    def parse_yaml(self, text: str, limits: Limits = LIMITS) -> dict[str, Any] | None:
+        """Parse YAML within the limits, remembering where every key and item stands."""
+        if not text.strip(" \t\r\n\ufeff"):
             self.error("empty", ())
             return None
-        loader = _Loader(text)
-        try:
-            node = loader.get_single_node()
-            if node is None:
-                self.error("empty", ())
-                return None
-            self._index(node, ())
-            data = loader.construct_document(node)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = mark.line + 1 if mark else None
-            col = mark.column + 1 if mark else None
-            start = exc.context_mark.line + 1 if exc.context_mark else None
-            detail = " ".join(x for x in (exc.context, exc.problem) if x)
+        result = read_yaml(text, limits)
+        for issue in result.issues:
             self.problems.append(
                 Problem(
                     Severity.ERROR,
-                    "yaml_syntax",
-                    "",
-                    line,
-                    col,
+                    issue.code,
+                    format_path(issue.path),
+                    issue.line,
+                    issue.column,
                     self.file,
-                    {
-                        "detail": detail,
-                        "explain": _explain_yaml(detail),
-                        "start": start if start is not None and start != line else None,
-                    },
+                    issue.params,
                 )
             )
+        if result.empty:
+            self.error("empty", ())
             return None
-        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
-            self.error("yaml_syntax", (), detail=str(exc), explain="", start=None)
+        if result.marks is None:
             return None
-        finally:
-            loader.dispose()
-        if not isinstance(data, dict):
-            self.error("not_mapping", (), actual=_type_name(data))
+        self.marks = result.marks
+        if not isinstance(result.data, dict):
+            self.error("not_mapping", (), actual=_type_name(result.data))
             return None
-        return data
-
-    def _index(self, node: yaml.Node, path: Path_) -> None:
-        """Record positions below a node; report keys that appear twice."""
-        self.lines.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
-        if isinstance(node, yaml.MappingNode):
-            seen: dict[str, int] = {}
-            for key_node, value_node in node.value:
-                key = str(key_node.value)
-                line = key_node.start_mark.line + 1
-                if key in seen and key != "<<":
-                    self.report(
-                        Severity.ERROR,
-                        "duplicate_key",
-                        (*path, key),
-                        at=(line, key_node.start_mark.column + 1),
-                        key=key,
-                        first_line=seen[key],
-                    )
-                    continue
-                seen[key] = line
-                self.lines[(*path, key)] = (line, key_node.start_mark.column + 1)
-                self._index(value_node, (*path, key))
-                self.lines[(*path, key)] = (line, key_node.start_mark.column + 1)
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                self._index(item, (*path, i))
+        return result.data
 
     # -- typed field access
 
@@ -429,7 +430,8 @@ class _Checker:
                     suggestion=_suggest(str(key), allowed),
                 )
         for key in required:
-            if value.get(key) in (None, ""):
+            given = value.get(key)
+            if given is None or (isinstance(given, str) and not given.strip()):
                 if key in value:
                     self.error("empty_value", (*path, key))
                 else:
@@ -446,19 +448,26 @@ class _Checker:
         return [((*path, i), v) for i, v in enumerate(value)]
 
     def string(self, d: dict[str, Any], key: str, path: Path_, default: str = "") -> str:
-        """A text field (numbers are accepted as their text)."""
+        """A text field. A number is taken as written (`phone: 03111234567` stays that text,
+        not the octal number YAML 1.1 reads); `.nan` and `.inf` are refused."""
         value = d.get(key)
         if value is None:
             return default
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            self.error("wrong_type", (*path, key), expected="string", actual=_type_name(value))
-            return default
-        return str(value).strip()
+        if isinstance(value, str):
+            return value.strip()
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            written = self.raw((*path, key)) or str(value)
+            if isinstance(value, float) and not math.isfinite(value):
+                self.error("text_not_finite", (*path, key), value=written)
+                return default
+            return written.strip()
+        self.error("wrong_type", (*path, key), expected="string", actual=_type_name(value))
+        return default
 
     def integer(
         self, d: dict[str, Any], key: str, path: Path_, default: int | None = None
     ) -> int | None:
-        """An integer field, range-checked where the policy has a range."""
+        """An integer field, range-checked where the field has a range."""
         value = d.get(key)
         if value is None:
             return default
@@ -467,19 +476,31 @@ class _Checker:
             return default
         low, high = _INT_RANGES.get(key, (None, None))
         if low is not None and high is not None and not low <= value <= high:
-            self.error("out_of_range", (*path, key), value=value, low=low, high=high)
+            self.error("out_of_range", (*path, key), value=_short(value), low=low, high=high)
             return default
         return value
 
     def number(self, d: dict[str, Any], key: str, path: Path_) -> float | None:
-        """A number field."""
+        """A finite number field (`.nan` and `.inf` are not numbers a table means)."""
         value = d.get(key)
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.error("wrong_type", (*path, key), expected="number", actual=_type_name(value))
             return None
-        return float(value)
+        return self.finite(value, (*path, key))
+
+    def finite(self, value: float, path: Path_) -> float | None:
+        """A number as a float, or None after reporting one that is not finite or too big."""
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number) or abs(number) >= MAX_NUMBER:
+            written = self.raw(path) or str(value)
+            self.error("not_finite", path, value=_short(written), limit=f"{MAX_NUMBER:.0e}")
+            return None
+        return number
 
     def boolean(self, d: dict[str, Any], key: str, path: Path_, default: bool) -> bool:
         """A true/false field."""
@@ -494,15 +515,15 @@ class _Checker:
     def ident(self, d: dict[str, Any], path: Path_, seen: dict[str, str], label: str) -> str:
         """A stable id, checked for form and uniqueness within `seen`."""
         value = d.get("id")
-        where = format_path(path)
         if value is None:
             return ""
-        text = str(value)
-        if not ID_RE.match(text):
-            self.error("bad_id", (*path, "id"), value=text)
+        text = value if isinstance(value, str) else (self.raw((*path, "id")) or str(value))
+        if not isinstance(value, str) or not ID_RE.match(text):
+            self.error("bad_id", (*path, "id"), value=_short(text))
         elif text in seen:
             self.error("duplicate_id", (*path, "id"), value=text, first=seen[text])
         else:
+            where = format_path(path)
             seen[text] = f"{label} {where}" if label else where
         return text
 
@@ -537,24 +558,50 @@ class _Checker:
         return None
 
     def date(self, value: Any, path: Path_) -> dt.date | None:
-        """A YYYY-MM-DD date."""
+        """A YYYY-MM-DD date between 1990 and 2100."""
+        day: dt.date | None = None
         if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        try:
-            return dt.date.fromisoformat(str(value))
-        except ValueError:
-            self.error("bad_date", path, value=value)
+            day = value.date()
+        elif isinstance(value, dt.date):
+            day = value
+        elif isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+            try:
+                day = dt.date.fromisoformat(value.strip())
+            except ValueError:
+                day = None
+        if day is None:
+            self.error("bad_date", path, value=_short(self.raw(path) or value))
             return None
+        if not in_window(day, (EARLIEST, LATEST)):
+            self.error(
+                "date_out_of_window",
+                path,
+                value=day.isoformat(),
+                low=EARLIEST.isoformat(),
+                high=LATEST.isoformat(),
+            )
+            return None
+        return day
 
     def deadline(self, value: Any, path: Path_) -> Deadline | None:
-        """A 完成时限."""
+        """A 完成时限, naming a day within the window the document's date allows."""
         try:
-            return parse_deadline(value)
+            deadline = parse_deadline(value)
         except DeadlineError:
-            self.error("bad_deadline", path, value=value)
+            self.error("bad_deadline", path, value=_short(self.raw(path) or value))
             return None
+        window = deadline_window(self.document_date)
+        if deadline.due is not None and not in_window(deadline.due, window):
+            self.error(
+                "deadline_out_of_window",
+                path,
+                value=deadline.text,
+                due=deadline.due.isoformat(),
+                low=window[0].isoformat(),
+                high=window[1].isoformat(),
+            )
+            return None
+        return deadline
 
     # -- building
 
@@ -562,8 +609,10 @@ class _Checker:
         """Check every part of the table and build the Catalogue."""
         root: Path_ = ()
         self.mapping(data, root, TOP_KEYS, ("document", "bureaus", "sections", "tasks"))
+        self.version(data)
         language = self.choice(data, "language", root, ("zh", "en"), "zh")
         document = self.document(data.get("document"), ("document",))
+        self.document_date = document.date if document else None
         policy = self.policy(data.get("policy"), ("policy",))
         calendar = self.calendar(data.get("calendar"), ("calendar",))
         telegram_ids: dict[int, str] = {}
@@ -591,6 +640,14 @@ class _Checker:
         self.cross_checks(catalogue)
         return catalogue
 
+    def version(self, data: dict[str, Any]) -> None:
+        """The file format version: only 1 exists (absent means 1)."""
+        version = self.integer(data, "version", ())
+        if version is not None and version != SUPPORTED_VERSION:
+            self.error(
+                "unsupported_version", ("version",), value=version, supported=SUPPORTED_VERSION
+            )
+
     def document(self, value: Any, path: Path_) -> Document | None:
         """The document block: title, issuer, number, date, time zone."""
         d = self.mapping(value, path, DOCUMENT_KEYS, ("title", "date"))
@@ -614,18 +671,25 @@ class _Checker:
         )
 
     def offsets(self, d: dict[str, Any], path: Path_) -> tuple[int, ...] | None:
-        """Reminder offsets: whole days before a deadline, 0 to 3650."""
-        if "reminder_offsets_days" not in d:
+        """Reminder offsets: whole days before a deadline, 0 to 3650, largest first.
+
+        Absent (or null) keeps the default; an explicit empty list `[]` means no
+        reminders, in the table's policy and in a task's alike. A day listed twice is
+        sent once (with a warning).
+        """
+        if d.get("reminder_offsets_days") is None:
             return None
         out: list[int] = []
         for p, v in self.items(d["reminder_offsets_days"], (*path, "reminder_offsets_days")):
             if isinstance(v, bool) or not isinstance(v, int):
                 self.error("wrong_type", p, expected="integer", actual=_type_name(v))
             elif not 0 <= v <= 3650:
-                self.error("out_of_range", p, value=v, low=0, high=3650)
+                self.error("out_of_range", p, value=_short(v), low=0, high=3650)
+            elif v in out:
+                self.warn("duplicate_offset", p, value=v)
             else:
                 out.append(v)
-        return tuple(sorted(set(out), reverse=True))
+        return tuple(sorted(out, reverse=True))
 
     def policy(self, value: Any, path: Path_) -> Policy | None:
         """The reminder policy, defaults for what is left out."""
@@ -638,19 +702,7 @@ class _Checker:
         send_time = base.send_time
         if "send_time" in d:
             send_time = self.time_of_day(d["send_time"], (*path, "send_time")) or send_time
-        hours = base.working_hours
-        if "working_hours" in d:
-            hp = (*path, "working_hours")
-            raw = d["working_hours"]
-            if isinstance(raw, list) and len(raw) == 2:
-                start = self.time_of_day(raw[0], (*hp, 0))
-                end = self.time_of_day(raw[1], (*hp, 1))
-                if start and end and start < end:
-                    hours = (start, end)
-                elif start and end:
-                    self.error("bad_hours", hp)
-            else:
-                self.error("bad_hours", hp)
+        hours = self.working_hours(d, path, base.working_hours)
         if not hours[0] <= send_time < hours[1]:
             self.error(
                 "send_time_outside_hours",
@@ -663,7 +715,11 @@ class _Checker:
         return Policy(
             send_time=send_time,
             working_hours=hours,
-            reminder_offsets_days=common.reminder_offsets_days or base.reminder_offsets_days,
+            reminder_offsets_days=(
+                base.reminder_offsets_days
+                if common.reminder_offsets_days is None
+                else common.reminder_offsets_days
+            ),
             remind_cooperating=(
                 base.remind_cooperating
                 if common.remind_cooperating is None
@@ -687,6 +743,25 @@ class _Checker:
             )
             or 0,
         )
+
+    def working_hours(
+        self, d: dict[str, Any], path: Path_, default: tuple[dt.time, dt.time]
+    ) -> tuple[dt.time, dt.time]:
+        """`working_hours: ["09:00", "18:00"]`: two times, the first earlier."""
+        if "working_hours" not in d:
+            return default
+        hp = (*path, "working_hours")
+        raw = d["working_hours"]
+        if not isinstance(raw, list) or len(raw) != 2:
+            self.error("bad_hours", hp)
+            return default
+        start = self.time_of_day(raw[0], (*hp, 0))
+        end = self.time_of_day(raw[1], (*hp, 1))
+        if start and end and start < end:
+            return start, end
+        if start and end:
+            self.error("bad_hours", hp)
+        return default
 
     def policy_fields(self, d: dict[str, Any], path: Path_) -> PolicyOverride:
         """The policy keys a task may override."""
@@ -729,9 +804,6 @@ class _Checker:
         """An optional Telegram user id, unique across people and contacts."""
         value = self.integer(d, "telegram_id", path)
         if value is not None:
-            if value <= 0:
-                self.error("out_of_range", (*path, "telegram_id"), value=value, low=1, high="…")
-                return None
             if value in seen:
                 self.error(
                     "duplicate_telegram_id", (*path, "telegram_id"), value=value, first=seen[value]
@@ -776,11 +848,11 @@ class _Checker:
         return out
 
     def bureaus(self, value: Any, path: Path_, telegram_ids: dict[int, str]) -> list[Bureau]:
-        """Bureaus, their aliases and contacts."""
+        """Bureaus, their aliases and contacts; every name or alias names one bureau only."""
         out: list[Bureau] = []
         seen: dict[str, str] = {}
         contact_ids: dict[str, str] = dict(getattr(self, "_people_ids", {}))
-        names: dict[str, str] = {}
+        names: dict[str, tuple[str, Path_]] = {}  # name without spaces -> (bureau id, where)
         for p, item in self.items(value, path):
             d = self.mapping(item, p, BUREAU_KEYS, ("id", "name"))
             if d is None:
@@ -796,36 +868,51 @@ class _Checker:
             for n_path, n in [((*p, "name"), name)] + [
                 ((*p, "aliases", i), a) for i, a in enumerate(aliases)
             ]:
-                if n in names and names[n] != bid:
-                    self.error("duplicate_name", n_path, value=n, first=names[n], second=bid)
-                names.setdefault(n, bid)
-            contacts: list[Contact] = []
-            for cp, c in self.items(d.get("contacts"), (*p, "contacts")):
-                cd = self.mapping(c, cp, CONTACT_KEYS, ("id", "name"))
-                if cd is None:
-                    continue
-                cid = self.ident(cd, cp, contact_ids, "")
-                contacts.append(
-                    Contact(
-                        id=cid,
-                        name=self.string(cd, "name", cp),
-                        bureau_id=bid,
-                        title=self.string(cd, "title", cp),
-                        telegram_id=self.telegram_id(cd, cp, cid, telegram_ids),
-                        phone=self.string(cd, "phone", cp),
-                        placeholder=self.boolean(cd, "placeholder", cp, False),
-                    )
-                )
+                first = names.setdefault(_fold(n), (bid, n_path))[0]
+                if first != bid:
+                    self.error("duplicate_name", n_path, value=n, first=first, second=bid)
             out.append(
                 Bureau(
                     id=bid,
                     name=name,
                     aliases=tuple(dict.fromkeys(aliases)),
-                    contacts=tuple(contacts),
+                    contacts=self.contacts(d, p, bid, contact_ids, telegram_ids),
                     every_task=self.boolean(d, "every_task", p, False),
                 )
             )
+        for b in out:  # a name that is another bureau's id would be read as either
+            owner = names.get(b.id)
+            if owner is not None and owner[0] != b.id:
+                self.error("duplicate_name", owner[1], value=b.id, first=owner[0], second=b.id)
         return out
+
+    def contacts(
+        self,
+        d: dict[str, Any],
+        p: Path_,
+        bid: str,
+        contact_ids: dict[str, str],
+        telegram_ids: dict[int, str],
+    ) -> tuple[Contact, ...]:
+        """A bureau's contacts (联络员)."""
+        contacts: list[Contact] = []
+        for cp, c in self.items(d.get("contacts"), (*p, "contacts")):
+            cd = self.mapping(c, cp, CONTACT_KEYS, ("id", "name"))
+            if cd is None:
+                continue
+            cid = self.ident(cd, cp, contact_ids, "")
+            contacts.append(
+                Contact(
+                    id=cid,
+                    name=self.string(cd, "name", cp),
+                    bureau_id=bid,
+                    title=self.string(cd, "title", cp),
+                    telegram_id=self.telegram_id(cd, cp, cid, telegram_ids),
+                    phone=self.string(cd, "phone", cp),
+                    placeholder=self.boolean(cd, "placeholder", cp, False),
+                )
+            )
+        return tuple(contacts)
 
     def sections(self, value: Any, path: Path_) -> list[Section]:
         """The attachment's headings."""
@@ -884,8 +971,8 @@ class _Checker:
     ) -> list[Task]:
         """The numbered tasks and their sub-items."""
         out: list[Task] = []
-        seen: dict[str, str] = {}
-        sub_seen: dict[str, str] = {}
+        ids: dict[str, str] = {}
+        sub_ids: dict[str, str] = {}
         numbers: dict[int, str] = {}
         items = self.items(value, path)
         if value is not None and not items and isinstance(value, list):
@@ -896,7 +983,7 @@ class _Checker:
             )
             if d is None:
                 continue
-            tid = self.ident(d, p, seen, "")
+            tid = self.ident(d, p, ids, "")
             self.task_index.setdefault(tid, i)
             number = self.integer(d, "number", p)
             if number is not None:
@@ -906,42 +993,59 @@ class _Checker:
                     )
                 else:
                     numbers[number] = tid or format_path(p)
-            section = self.string(d, "section", p)
-            if section and section not in section_ids:
-                self.error(
-                    "unknown_section",
-                    (*p, "section"),
-                    value=section,
-                    suggestion=_suggest(section, section_ids),
-                )
-            lead, cooperating = self.units(d, p, names, lead_required=True)
-            deadline = (
-                self.deadline(d["deadline"], (*p, "deadline"))
-                if d.get("deadline") not in (None, "")
-                else None
-            )
-            subtasks = self.subtasks(d.get("subtasks"), (*p, "subtasks"), names, sub_seen)
-            override = None
-            if d.get("policy") is not None:
-                pd = self.mapping(d["policy"], (*p, "policy"), TASK_POLICY_KEYS)
-                override = self.policy_fields(pd, (*p, "policy")) if pd is not None else None
-            if not (tid and number is not None and lead and deadline and section):
-                continue
-            out.append(
-                Task(
-                    id=tid,
-                    number=number,
-                    section=section,
-                    title=self.string(d, "title", p),
-                    lead=lead,
-                    cooperating=cooperating,
-                    deadline=deadline,
-                    description=self.string(d, "description", p),
-                    subtasks=tuple(subtasks),
-                    policy=override,
-                )
-            )
+            task = self.task(d, p, names, section_ids, sub_ids)
+            if task is not None and tid and number is not None:
+                out.append(replace(task, id=tid, number=number))
         return out
+
+    def task(
+        self,
+        d: dict[str, Any],
+        p: Path_,
+        names: _BureauNames,
+        section_ids: set[str],
+        sub_ids: dict[str, str],
+    ) -> Task | None:
+        """One task's fields but its id and number (None when one it needs is wrong)."""
+        section = self.string(d, "section", p)
+        if section and section not in section_ids:
+            self.error(
+                "unknown_section",
+                (*p, "section"),
+                value=section,
+                suggestion=_suggest(section, section_ids),
+            )
+        lead, cooperating = self.units(d, p, names, lead_required=True)
+        deadline = (
+            self.deadline(d["deadline"], (*p, "deadline"))
+            if d.get("deadline") not in (None, "")
+            else None
+        )
+        subtasks = self.subtasks(d.get("subtasks"), (*p, "subtasks"), names, sub_ids)
+        override = None
+        if d.get("policy") is not None:
+            pd = self.mapping(d["policy"], (*p, "policy"), TASK_POLICY_KEYS)
+            override = self.policy_fields(pd, (*p, "policy")) if pd is not None else None
+        title = self.string(d, "title", p)
+        description = self.string(d, "description", p)
+        source = self.string(d, "source", p)
+        cooperating_open = self.boolean(d, "cooperating_open", p, False)
+        if not (lead and deadline and section in section_ids):
+            return None
+        return Task(
+            id="",
+            number=0,
+            section=section,
+            title=title,
+            lead=lead,
+            cooperating=cooperating,
+            deadline=deadline,
+            description=description,
+            subtasks=tuple(subtasks),
+            policy=override,
+            cooperating_open=cooperating_open,
+            source=source,
+        )
 
     def subtasks(
         self, value: Any, path: Path_, names: _BureauNames, seen: dict[str, str]
@@ -975,8 +1079,6 @@ class _Checker:
         """The quantitative targets (指标)."""
         out: list[Indicator] = []
         seen: dict[str, str] = {}
-        directions = tuple(d.value for d in Direction)
-        cadences = tuple(c.value for c in Cadence)
         for p, item in self.items(value, path):
             d = self.mapping(
                 item,
@@ -987,38 +1089,99 @@ class _Checker:
             if d is None:
                 continue
             iid = self.ident(d, p, seen, "")
-            direction = self.choice(d, "direction", p, directions, "")
-            target = self.number(d, "target", p)
-            baseline_year = self.integer(d, "baseline_year", p)
-            if direction == Direction.REDUCE_BY_PCT and baseline_year is None:
-                self.error("baseline_year_required", (*p, "baseline_year"))
-            due = self.deadline(d["due"], (*p, "due")) if d.get("due") not in (None, "") else None
-            owner = self.bureau_ref(d["owner"], (*p, "owner"), names) if d.get("owner") else None
-            task = self.string(d, "task", p) or None
-            if task and task_ids is not None and task not in task_ids:
-                self.error(
-                    "unknown_task", (*p, "task"), value=task, suggestion=_suggest(task, task_ids)
-                )
-            checkin = self.choice(d, "checkin", p, cadences, Cadence.QUARTERLY.value)
-            if not (iid and direction and target is not None and due and owner and d.get("unit")):
-                continue
-            out.append(
-                Indicator(
-                    id=iid,
-                    name=self.string(d, "name", p),
-                    unit=self.string(d, "unit", p),
-                    direction=Direction(direction),
-                    target=target,
-                    due=due,
-                    owner=owner,
-                    task=task,
-                    baseline=self.number(d, "baseline", p),
-                    baseline_year=baseline_year,
-                    checkin=Cadence(checkin),
-                    source=self.string(d, "source", p),
-                )
-            )
+            indicator = self.indicator(d, p, names, task_ids)
+            if indicator is not None and iid:
+                out.append(replace(indicator, id=iid))
         return out
+
+    def indicator(
+        self, d: dict[str, Any], p: Path_, names: _BureauNames, task_ids: set[str] | None
+    ) -> Indicator | None:
+        """One indicator's fields but its id (None when one it needs is wrong)."""
+        direction = self.choice(d, "direction", p, tuple(x.value for x in Direction), "")
+        target = self.number(d, "target", p)
+        baseline = self.number(d, "baseline", p)
+        baseline_year = self.integer(d, "baseline_year", p)
+        if direction == Direction.REDUCE_BY_PCT and d.get("baseline_year") is None:
+            self.error("baseline_year_required", (*p, "baseline_year"))
+        due = self.deadline(d["due"], (*p, "due")) if d.get("due") not in (None, "") else None
+        owner = (
+            self.bureau_ref(d["owner"], (*p, "owner"), names)
+            if d.get("owner") is not None
+            else None
+        )
+        task = self.string(d, "task", p) or None
+        if task and task_ids is not None and task not in task_ids:
+            self.error(
+                "unknown_task", (*p, "task"), value=task, suggestion=_suggest(task, task_ids)
+            )
+        checkin = self.choice(
+            d, "checkin", p, tuple(c.value for c in Cadence), Cadence.QUARTERLY.value
+        )
+        unit = self.string(d, "unit", p)
+        if not unit and d.get("unit") is not None:
+            self.error("empty_value", (*p, "unit"))
+        plausible = self.value_range(d, p)
+        if plausible is not None:
+            self.within_range(
+                plausible, p, target if direction != Direction.REDUCE_BY_PCT else None, baseline
+            )
+        if not (direction and target is not None and due and owner and unit):
+            return None
+        return Indicator(
+            id="",
+            name=self.string(d, "name", p),
+            unit=unit,
+            direction=Direction(direction),
+            target=target,
+            due=due,
+            owner=owner,
+            task=task,
+            baseline=baseline,
+            baseline_year=baseline_year,
+            checkin=Cadence(checkin),
+            source=self.string(d, "source", p),
+            range=plausible,
+        )
+
+    def value_range(self, d: dict[str, Any], p: Path_) -> tuple[float, float] | None:
+        """`range: [min, max]`: two finite numbers, min below max."""
+        raw = d.get("range")
+        if raw is None:
+            return None
+        rp = (*p, "range")
+        if not isinstance(raw, list) or len(raw) != 2:
+            self.error("bad_range", rp)
+            return None
+        ends: list[float] = []
+        for i, v in enumerate(raw):
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                self.error("wrong_type", (*rp, i), expected="number", actual=_type_name(v))
+                continue
+            number = self.finite(v, (*rp, i))
+            if number is not None:
+                ends.append(number)
+        if len(ends) != 2:
+            return None
+        if not ends[0] < ends[1]:
+            self.error("bad_range", rp)
+            return None
+        return ends[0], ends[1]
+
+    def within_range(
+        self,
+        plausible: tuple[float, float],
+        p: Path_,
+        target: float | None,
+        baseline: float | None,
+    ) -> None:
+        """A target or baseline outside the plausible range could never be read."""
+        low, high = plausible
+        for key, value in (("target", target), ("baseline", baseline)):
+            if value is not None and not low <= value <= high:
+                self.error(
+                    "outside_range", (*p, key), value=_num(value), low=_num(low), high=_num(high)
+                )
 
     # -- checks across the table
 
@@ -1100,41 +1263,27 @@ class _BureauNames:
 
     def resolve(self, name: str) -> str | None:
         """The bureau id for a name, alias or id."""
-        return self.by_name.get(_fold(name))
+        found = self.by_name.get(name)  # a name without spaces is its own folded form
+        return found if found is not None else self.by_name.get(_fold(name))
 
 
 def _fold(name: str) -> str:
     """Compare bureau names without spaces."""
-    return re.sub(r"\s+", "", name)
+    return "".join(name.split())
 
 
 def normalised(
     catalogue: Catalogue, warnings: Iterable[Problem] = (), lang: str = "zh"
 ) -> dict[str, Any]:
     """The catalogue as plain JSON-able data: bureaus by canonical name, dates ISO 8601."""
-
-    def name(bid: str | None) -> str | None:
-        return catalogue.bureau(bid).name if bid else None
-
-    def deadline(d: Deadline | None) -> dict[str, Any] | None:
-        if d is None:
-            return None
-        return {
-            "text": d.text,
-            "kind": d.kind.value,
-            "due": d.due.isoformat() if d.due else None,
-            "milestone": d.milestone,
-        }
-
-    every = [catalogue.bureau(b).name for b in catalogue.every_task_bureaus()]
-    render: Callable[[Problem], str] = lambda p: render_problem(p, lang)  # noqa: E731
+    doc = catalogue.document
     return {
         "document": {
-            "title": catalogue.document.title,
-            "issuer": catalogue.document.issuer,
-            "number": catalogue.document.number,
-            "date": catalogue.document.date.isoformat(),
-            "timezone": catalogue.document.timezone,
+            "title": doc.title,
+            "issuer": doc.issuer,
+            "number": doc.number,
+            "date": doc.date.isoformat(),
+            "timezone": doc.timezone,
         },
         "language": catalogue.language,
         "bureaus": [
@@ -1169,47 +1318,67 @@ def normalised(
         "sections": [
             {"id": s.id, "number": s.number, "title": s.title} for s in catalogue.sections
         ],
-        "tasks": [
+        "tasks": [_normalised_task(catalogue, task) for task in catalogue.tasks],
+        "indicators": [_normalised_indicator(catalogue, i) for i in catalogue.indicators],
+        "warnings": [render_problem(p, lang) for p in warnings],
+    }
+
+
+def _normalised_task(catalogue: Catalogue, task: Task) -> dict[str, Any]:
+    """One task of `normalised`, its sub-items with their lead and deadline filled in."""
+    name = catalogue.bureau_name
+    return {
+        "id": task.id,
+        "number": task.number,
+        "section": catalogue.section(task.section).title,
+        "section_id": task.section,
+        "title": task.title,
+        "description": task.description,
+        "source": task.source,
+        "lead": name(task.lead),
+        "cooperating": [name(b) for b in task.cooperating],
+        "cooperating_open": task.cooperating_open,
+        "also": [name(b) for b in catalogue.every_task_bureaus()],
+        "deadline": _normalised_deadline(task.deadline),
+        "subtasks": [
             {
-                "id": task.id,
-                "number": task.number,
-                "section": catalogue.section(task.section).title,
-                "section_id": task.section,
-                "title": task.title,
-                "description": task.description,
-                "lead": name(task.lead),
-                "cooperating": [name(b) for b in task.cooperating],
-                "also": every,
-                "deadline": deadline(task.deadline),
-                "subtasks": [
-                    {
-                        "id": s.id,
-                        "text": s.text,
-                        "lead": name(s.lead) or name(task.lead),
-                        "cooperating": [name(b) for b in s.cooperating],
-                        "deadline": deadline(s.deadline or task.deadline),
-                    }
-                    for s in task.subtasks
-                ],
+                "id": s.id,
+                "text": s.text,
+                "lead": name(s.lead or task.lead),
+                "cooperating": [name(b) for b in s.cooperating],
+                "deadline": _normalised_deadline(s.deadline or task.deadline),
             }
-            for task in catalogue.tasks
+            for s in task.subtasks
         ],
-        "indicators": [
-            {
-                "id": i.id,
-                "name": i.name,
-                "unit": i.unit,
-                "direction": i.direction.value,
-                "target": i.target,
-                "baseline": i.baseline,
-                "baseline_year": i.baseline_year,
-                "due": deadline(i.due),
-                "owner": name(i.owner),
-                "task": i.task,
-                "checkin": i.checkin.value,
-                "source": i.source,
-            }
-            for i in catalogue.indicators
-        ],
-        "warnings": [render(p) for p in warnings],
+    }
+
+
+def _normalised_indicator(catalogue: Catalogue, i: Indicator) -> dict[str, Any]:
+    """One indicator of `normalised`."""
+    return {
+        "id": i.id,
+        "name": i.name,
+        "unit": i.unit,
+        "direction": i.direction.value,
+        "target": i.target,
+        "baseline": i.baseline,
+        "baseline_year": i.baseline_year,
+        "due": _normalised_deadline(i.due),
+        "owner": catalogue.bureau_name(i.owner),
+        "task": i.task,
+        "checkin": i.checkin.value,
+        "source": i.source,
+        "range": list(i.range) if i.range is not None else None,
+    }
+
+
+def _normalised_deadline(d: Deadline | None) -> dict[str, Any] | None:
+    """A 完成时限 as its words and its reading."""
+    if d is None:
+        return None
+    return {
+        "text": d.text,
+        "kind": d.kind.value,
+        "due": d.due.isoformat() if d.due else None,
+        "milestone": d.milestone,
     }

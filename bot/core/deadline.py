@@ -10,6 +10,12 @@ from bot.core.model import Deadline, DeadlineKind
 
 ONGOING_WORD = "持续推进"
 
+# The dates a table may name: a policy document of the reform era, due within a plan's
+# horizon. Anything outside is a typo (9999年底, 0001年底), not a plan.
+EARLIEST = dt.date(1990, 1, 1)
+LATEST = dt.date(2100, 12, 31)
+MAX_YEARS_AHEAD = 30  # a deadline at most this many years after the document's date
+
 _FULLWIDTH = str.maketrans("０１２３４５６７８９－", "0123456789-")
 
 # A date expression and the last day it names.
@@ -28,7 +34,7 @@ class DeadlineError(ValueError):
 
 def _normalise(text: str) -> str:
     """Fold full-width digits and drop the spaces a scanned table leaves behind."""
-    return re.sub(r"\s+", "", text.translate(_FULLWIDTH))
+    return "".join(text.translate(_FULLWIDTH).split())
 
 
 def _match_date(text: str) -> tuple[dt.date, str] | None:
@@ -63,7 +69,7 @@ def parse_deadline(value: object) -> Deadline:
         return Deadline(text=value.isoformat(), kind=DeadlineKind.FIXED, due=value)
     if not isinstance(value, str) or not value.strip():
         raise DeadlineError("empty")
-    original = re.sub(r"\s+", "", value)
+    original = "".join(value.split())
     text = _normalise(value)
     if text.startswith(ONGOING_WORD):
         rest = text[len(ONGOING_WORD) :].lstrip("，,、;；")
@@ -83,3 +89,20 @@ def parse_deadline(value: object) -> Deadline:
     if rest.strip("，。"):
         raise DeadlineError("trailing")
     return Deadline(text=original, kind=DeadlineKind.FIXED, due=due)
+
+
+def deadline_window(document_date: dt.date | None) -> tuple[dt.date, dt.date]:
+    """The first and last day a deadline of a document dated `document_date` may name:
+    from 1990-01-01 to 30 years after the document (and never after 2100-12-31)."""
+    if document_date is None:
+        return EARLIEST, LATEST
+    year = document_date.year + MAX_YEARS_AHEAD
+    if year > LATEST.year:
+        return EARLIEST, LATEST
+    day = min(document_date.day, calendar.monthrange(year, document_date.month)[1])
+    return EARLIEST, min(LATEST, dt.date(year, document_date.month, day))
+
+
+def in_window(day: dt.date, window: tuple[dt.date, dt.date]) -> bool:
+    """Whether a day lies within a window (both ends included)."""
+    return window[0] <= day <= window[1]

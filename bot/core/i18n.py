@@ -65,6 +65,32 @@ ZH: dict[str, str] = {
     "yaml.indent": "缩进不一致",
     "yaml.alias": "引用了未定义的锚点（*名称）",
     "yaml.start": "，从第 {line} 行开始",
+    "yaml.via_alias": "（在展开别名 *{alias} 时）",
+    # the table's limits and the values it refuses
+    "problem.file_too_big": "文件过大：{size} 字节，上限 {limit} 字节（整个文件未读取）",
+    "problem.control_char": "不可见的控制字符 {char}：请删除它（常随网页或 Word 中复制的文字混入）",
+    "problem.control_chars_more": "此后还有 {count} 个控制字符，未逐一列出",
+    "problem.too_deep": "嵌套层数超过上限 {limit} 层：分工表不需要这么深的结构",
+    "problem.too_many_nodes": "展开后的内容超过上限 {limit} 个节点{via}：请检查锚点（&）和别名（*）",
+    "problem.recursive_alias": "别名 *{alias} 引用了包含它自身的锚点 &{alias}（第 {anchor_line} 行）：循环引用无法展开",
+    "problem.multiple_documents": "文件只能包含一份 YAML 文档：此处的 --- 开始了第二份",
+    "problem.yaml_tag": "不支持的 YAML 标签 {tag}：请删除标签，直接书写内容",
+    "problem.yaml_value": "无法按 {tag} 读取「{value}」",
+    "problem.yaml_complex_key": "字段名必须是文字，不能是列表或映射",
+    "problem.yaml_merge": "合并键 << 的值应为一个映射（如 *defaults）或映射的列表",
+    "problem.text_not_finite": "「{value}」会被读成非数字（NaN/无穷大）：此处应为文字，如确需这样写请加引号",
+    "problem.not_finite": "数值「{value}」不可用：必须是有限的数字，且绝对值小于 {limit}",
+    "problem.date_out_of_window": "日期 {value} 不在允许的范围内（{low} 至 {high}）",
+    "problem.deadline_out_of_window": "完成时限「{value}」（{due}）不在允许的范围内（{low} 至 {high}：1990 年以后，且不晚于发文日期后 30 年）",
+    "problem.unsupported_version": "不支持的文件格式版本 {value}：本程序支持 version: {supported}",
+    "problem.duplicate_offset": "提醒天数 {value} 重复，只提醒一次",
+    "problem.bad_range": "range 应为两个数字 [最小值, 最大值]，且最小值小于最大值",
+    "problem.outside_range": "数值 {value} 不在 range 给出的合理范围（{low}–{high}）内",
+    "type.binary": "二进制数据",
+    # `duban tasks`
+    "tasks.others_concerned": "等有关部门",
+    "tasks.departments_concerned": "有关部门",
+    "tasks.every_task": "以下各项任务均需{names}落实（不再逐项列出）",
     # rendering
     "render.days_left": "还有 {days} 天",
     "render.due_today": "今天到期",
@@ -297,6 +323,44 @@ EN: dict[str, str] = {
     "yaml.indent": "inconsistent indentation",
     "yaml.alias": "an undefined alias (*name)",
     "yaml.start": ", starting on line {line}",
+    "yaml.via_alias": " (expanding the alias *{alias})",
+    # the table's limits and the values it refuses
+    "problem.file_too_big": "the file is too big: {size} bytes, the limit is {limit} bytes "
+    "(the file was not read)",
+    "problem.control_char": "invisible control character {char}: delete it (it often comes "
+    "with text copied from a web page or a Word file)",
+    "problem.control_chars_more": "{count} more control characters follow, not listed one by one",
+    "problem.too_deep": "nested deeper than the limit of {limit} levels: a table needs no such "
+    "structure",
+    "problem.too_many_nodes": "the content expands to more than the limit of {limit} nodes{via}: "
+    "check the anchors (&) and aliases (*)",
+    "problem.recursive_alias": "alias *{alias} refers to the anchor &{alias} that contains it "
+    "(line {anchor_line}): a loop cannot be expanded",
+    "problem.multiple_documents": "the file must hold one YAML document: the --- here starts "
+    "a second one",
+    "problem.yaml_tag": "unsupported YAML tag {tag}: remove the tag and write the value itself",
+    "problem.yaml_value": "cannot read '{value}' as {tag}",
+    "problem.yaml_complex_key": "a key must be text, not a list or a mapping",
+    "problem.yaml_merge": "the value of a merge key << must be a mapping (e.g. *defaults) or "
+    "a list of mappings",
+    "problem.text_not_finite": "'{value}' reads as not-a-number (NaN/infinity): text is "
+    "expected here; quote it if it is meant",
+    "problem.not_finite": "number '{value}' cannot be used: it must be finite and smaller than "
+    "{limit} in size",
+    "problem.date_out_of_window": "date {value} is outside the allowed window ({low} to {high})",
+    "problem.deadline_out_of_window": "deadline '{value}' ({due}) is outside the allowed window "
+    "({low} to {high}: from 1990, and at most 30 years after the document's date)",
+    "problem.unsupported_version": "unsupported file format version {value}: this program "
+    "reads version: {supported}",
+    "problem.duplicate_offset": "reminder day {value} is listed twice; it is sent once",
+    "problem.bad_range": "range must be two numbers [min, max] with min below max",
+    "problem.outside_range": "value {value} is outside the plausible range ({low}-{high}) "
+    "given by range",
+    "type.binary": "binary data",
+    # `duban tasks`
+    "tasks.others_concerned": "and other departments concerned",
+    "tasks.departments_concerned": "the departments concerned",
+    "tasks.every_task": "Every task below is also carried out by {names} (not listed again)",
     "render.days_left": "{days} days left",
     "render.due_today": "due today",
     "render.days_overdue": "{days} days overdue",

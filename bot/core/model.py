@@ -8,9 +8,11 @@ names and aliases an admin writes in `tasks.yaml` to ids.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 
@@ -179,6 +181,8 @@ class Task:
     description: str = ""
     subtasks: tuple[SubTask, ...] = ()
     policy: PolicyOverride | None = None
+    cooperating_open: bool = False  # the table adds 等有关部门 after the 配合单位
+    source: str = ""  # where the wording comes from (the body's paragraph)
 
     def subtask(self, subtask_id: str) -> SubTask | None:
         """The sub-item with this id, if any."""
@@ -209,6 +213,18 @@ class Indicator:
     baseline_year: int | None = None
     checkin: Cadence = Cadence.QUARTERLY
     source: str = ""  # the sentence of the document that states it
+    range: tuple[float, float] | None = None  # plausible readings [min, max]
+
+    def plausible(self, value: float) -> bool:
+        """Whether a reading can be real: finite and within `range`; without a range,
+        finite, below 1e9 in size and not negative (a reduce_by_pct rate may be)."""
+        if isinstance(value, bool) or not math.isfinite(value):
+            return False
+        if self.range is not None:
+            return self.range[0] <= value <= self.range[1]
+        if value < 0 and self.direction is not Direction.REDUCE_BY_PCT:
+            return False
+        return abs(value) < 1e9
 
     def target_value(self) -> float | None:
         """The value a reading must reach; for REDUCE_BY_PCT it needs the baseline."""
@@ -267,21 +283,77 @@ class Catalogue:
         """The office's time zone (Asia/Shanghai)."""
         return ZoneInfo(self.document.timezone)
 
+    # Indexes, built once per catalogue on first use (the dataclass is frozen and has no
+    # __slots__, so cached_property can store them); lookups are dict reads.
+
+    @cached_property
+    def _bureaus(self) -> dict[str, Bureau]:
+        return _first_by_id(self.bureaus)
+
+    @cached_property
+    def _tasks(self) -> dict[str, Task]:
+        return _first_by_id(self.tasks)
+
+    @cached_property
+    def _sections(self) -> dict[str, Section]:
+        return _first_by_id(self.sections)
+
+    @cached_property
+    def _indicators(self) -> dict[str, Indicator]:
+        return _first_by_id(self.indicators)
+
+    @cached_property
+    def _contacts(self) -> tuple[Contact, ...]:
+        return tuple(c for b in self.bureaus for c in b.contacts)
+
+    @cached_property
+    def _contact_index(self) -> dict[str, Contact]:
+        return _first_by_id(self._contacts)
+
+    @cached_property
+    def _people(self) -> dict[str, Person]:
+        return _first_by_id(self.people)
+
+    @cached_property
+    def _every_task(self) -> tuple[str, ...]:
+        return tuple(b.id for b in self.bureaus if b.every_task)
+
+    @cached_property
+    def _bureaus_of(self) -> dict[str, tuple[str, ...]]:
+        """Task id -> its bureaus (the first task with an id wins, as `task()` finds it)."""
+        out: dict[str, tuple[str, ...]] = {}
+        for t in self.tasks:
+            if t.id not in out:
+                out[t.id] = self._compute_bureaus_of(t)
+        return out
+
+    @cached_property
+    def _tasks_of(self) -> dict[str, tuple[Task, ...]]:
+        """Bureau id -> the tasks it leads or cooperates on, in table order."""
+        out: dict[str, list[Task]] = {}
+        for t in self.tasks:
+            for b in self.bureaus_of(t):
+                out.setdefault(b, []).append(t)
+        return {b: tuple(ts) for b, ts in out.items()}
+
+    @cached_property
+    def _resolve(self) -> dict[str, Bureau]:
+        """Id, name or alias -> bureau; the first bureau in table order that has it wins."""
+        out: dict[str, Bureau] = {}
+        for b in self.bureaus:
+            for key in (b.id, *b.names):
+                out.setdefault(key, b)
+        return out
+
     @cached_property
     def task_ids(self) -> frozenset[str]:
         """The ids of the table's tasks."""
-        return frozenset(t.id for t in self.tasks)
+        return frozenset(self._tasks)
 
     @cached_property
     def bureau_ids(self) -> frozenset[str]:
         """The ids of the table's bureaus."""
-        return frozenset(b.id for b in self.bureaus)
-
-    @cached_property
-    def _members_by_id(self) -> dict[str, Contact | Person]:
-        out: dict[str, Contact | Person] = {c.id: c for b in self.bureaus for c in b.contacts}
-        out.update({p.id: p for p in self.people})
-        return out
+        return frozenset(self._bureaus)
 
     @cached_property
     def _members_by_telegram(self) -> dict[int, list[Contact | Person]]:
@@ -295,13 +367,11 @@ class Catalogue:
 
     def contact_or_none(self, member_id: str) -> Contact | None:
         """The contact with this id, if any."""
-        m = self._members_by_id.get(member_id)
-        return m if isinstance(m, Contact) else None
+        return self._contact_index.get(member_id)
 
     def person_or_none(self, member_id: str) -> Person | None:
         """The admin or coordinator with this id, if any."""
-        m = self._members_by_id.get(member_id)
-        return m if isinstance(m, Person) else None
+        return self._people.get(member_id)
 
     def contact_by_telegram(self, user_id: int) -> Contact | None:
         """The contact the table gives this Telegram id."""
@@ -318,72 +388,50 @@ class Catalogue:
     @cached_property
     def indicator_ids(self) -> frozenset[str]:
         """The ids of the table's indicators."""
-        return frozenset(i.id for i in self.indicators)
+        return frozenset(self._indicators)
 
     def bureau(self, bureau_id: str) -> Bureau:
         """The bureau with this id (KeyError if unknown)."""
-        for b in self.bureaus:
-            if b.id == bureau_id:
-                return b
-        raise KeyError(bureau_id)
+        return self._bureaus[bureau_id]
 
     def task(self, task_id: str) -> Task:
         """The task with this id (KeyError if unknown)."""
-        for t in self.tasks:
-            if t.id == task_id:
-                return t
-        raise KeyError(task_id)
+        return self._tasks[task_id]
 
     def section(self, section_id: str) -> Section:
         """The section with this id (KeyError if unknown)."""
-        for s in self.sections:
-            if s.id == section_id:
-                return s
-        raise KeyError(section_id)
+        return self._sections[section_id]
 
     def indicator(self, indicator_id: str) -> Indicator:
         """The indicator with this id (KeyError if unknown)."""
-        for i in self.indicators:
-            if i.id == indicator_id:
-                return i
-        raise KeyError(indicator_id)
+        return self._indicators[indicator_id]
 
     def contacts(self) -> tuple[Contact, ...]:
         """Every bureau contact, in catalogue order."""
-        return tuple(c for b in self.bureaus for c in b.contacts)
+        return self._contacts
 
     def contact(self, contact_id: str) -> Contact:
         """The contact with this id (KeyError if unknown)."""
-        for c in self.contacts():
-            if c.id == contact_id:
-                return c
-        raise KeyError(contact_id)
+        return self._contact_index[contact_id]
 
     def person(self, person_id: str) -> Person:
         """The admin or coordinator with this id (KeyError if unknown)."""
-        for p in self.people:
-            if p.id == person_id:
-                return p
-        raise KeyError(person_id)
+        return self._people[person_id]
 
     def member_name(self, member_id: str) -> str:
         """A contact's or person's name; the id itself when the table no longer has them."""
-        for c in self.contacts():
-            if c.id == member_id:
-                return c.name
-        for p in self.people:
-            if p.id == member_id:
-                return p.name
-        return member_id
+        contact = self._contact_index.get(member_id)
+        if contact is not None:
+            return contact.name
+        person = self._people.get(member_id)
+        return person.name if person is not None else member_id
 
     def bureau_name(self, bureau_id: str | None) -> str:
         """A bureau's name; the id itself when the table no longer has it."""
         if not bureau_id:
             return ""
-        for b in self.bureaus:
-            if b.id == bureau_id:
-                return b.name
-        return bureau_id
+        bureau = self._bureaus.get(bureau_id)
+        return bureau.name if bureau is not None else bureau_id
 
     def with_role(self, role: Role) -> tuple[Person, ...]:
         """The admins or the coordinators."""
@@ -391,25 +439,38 @@ class Catalogue:
 
     def every_task_bureaus(self) -> tuple[str, ...]:
         """Bureaus bound to every task (各街道、镇)."""
-        return tuple(b.id for b in self.bureaus if b.every_task)
+        return self._every_task
 
     def bureaus_of(self, task: Task) -> tuple[str, ...]:
         """Lead, cooperating (task and sub-items) and every-task bureaus of a task."""
+        known = self._bureaus_of.get(task.id)
+        if known is not None and self._tasks.get(task.id) is task:
+            return known
+        return self._compute_bureaus_of(task)
+
+    def _compute_bureaus_of(self, task: Task) -> tuple[str, ...]:
         ids: list[str] = [task.lead, *task.cooperating]
         for s in task.subtasks:
             ids.extend([s.lead] if s.lead else [])
             ids.extend(s.cooperating)
-        ids.extend(self.every_task_bureaus())
+        ids.extend(self._every_task)
         return tuple(dict.fromkeys(ids))
 
     def tasks_of(self, bureau_id: str) -> tuple[Task, ...]:
         """Tasks a bureau leads or cooperates on, sub-items included."""
-        return tuple(t for t in self.tasks if bureau_id in self.bureaus_of(t))
+        return self._tasks_of.get(bureau_id, ())
 
     def resolve_bureau(self, name: str) -> Bureau | None:
         """The bureau whose id, name or alias is `name`."""
-        key = name.strip()
-        for b in self.bureaus:
-            if key == b.id or key in b.names:
-                return b
-        return None
+        return self._resolve.get(name.strip())
+
+
+_Item = TypeVar("_Item", Bureau, Task, Section, Indicator, Contact, Person)
+
+
+def _first_by_id(items: tuple[_Item, ...]) -> dict[str, _Item]:
+    """id -> the first item with that id (a linear search would find the first)."""
+    out: dict[str, _Item] = {}
+    for item in items:
+        out.setdefault(item.id, item)
+    return out

@@ -12,13 +12,12 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.core.model import Catalogue, Direction, Indicator, Task
+from bot.core.model import Catalogue, Indicator, Task
 
 PROGRESS = re.compile(r"(?:进度|完成|progress)?\s*[:：]?\s*(\d{1,3}(?:\.\d+)?)\s*%", re.IGNORECASE)
 NUMBER = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:[.,]\d+)?")
 #: An answer that says there is no figure yet.
 NO_DATA = re.compile(r"^(暂无|尚无|没有|无数据|未统计|尚未|还没有|n/?a\b|no data)", re.IGNORECASE)
-LARGEST = 1e9
 
 
 def normalise(text: str) -> str:
@@ -50,15 +49,9 @@ def parse_number(text: str, unit: str = "") -> float | None:
 
 
 def plausible(indicator: Indicator, value: float) -> bool:
-    """Whether a reading can be meant: finite, within the indicator's range if it declares
-    one, otherwise not negative (except a reduction, which may be negative) and below 1e9."""
-    if not math.isfinite(value) or abs(value) >= LARGEST:
-        return False
-    bounds = getattr(indicator, "range", None)
-    if bounds is not None:
-        low, high = bounds
-        return bool(low <= value <= high)
-    return value >= 0 or indicator.direction is Direction.REDUCE_BY_PCT
+    """Whether a reading can be meant (see `Indicator.plausible`: finite, within the declared
+    `range`, else not negative unless a reduction, below 1e9)."""
+    return indicator.plausible(value)
 
 
 class ReadingProblem(StrEnum):

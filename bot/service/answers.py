@@ -441,7 +441,7 @@ def reading_problem(world: World, ind: Indicator, text: str, problem: ReadingPro
 
     shown = esc(text[:50] + ("…" if len(text) > 50 else ""))
     if problem is ReadingProblem.IMPLAUSIBLE:
-        bounds = getattr(ind, "range", None)
+        bounds = ind.range
         span = (
             world.t("reading.range", low=fmt_value(bounds[0]), high=fmt_value(bounds[1]))
             if bounds

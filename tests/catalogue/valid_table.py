@@ -79,6 +79,7 @@ indicators:
     unit: 微克/立方米
     direction: at_most
     target: 49
+    range: [0, 1000]
     due: 2025年底
     owner: 生态环境局
     task: t02
