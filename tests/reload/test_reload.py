@@ -220,4 +220,4 @@ def test_cli_diff_prints_the_change_report(tmp_path: Path) -> None:
         text=True,
         check=False,
     )
-    assert broken.returncode == 1 and "Traceback" not in broken.stderr
+    assert broken.returncode == 2 and "Traceback" not in broken.stderr
