@@ -240,7 +240,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     start, end = plan_range(args, catalogue.tz)
     bureau_id = resolve_bureau(catalogue, args.bureau) if args.bureau else None
     if args.no_db:
-        history = History([])
+        history = History()
     else:
         with read_store(args, missing_key="cli.db_missing_preview") as store:
             history = store.history()
