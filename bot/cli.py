@@ -352,6 +352,7 @@ def database_error(err: Any, *, missing_key: str = "cli.db_missing") -> CliError
         "missing": missing_key,
         "directory": "cli.db_directory",
         "not_database": "cli.db_not_database",
+        "empty": "cli.db_not_database",
         "unreadable": "cli.db_unreadable",
     }
     return CliError(keys[err.reason], path=err.path, detail=err.detail)
@@ -381,16 +382,16 @@ def read_store(args: argparse.Namespace, *, missing_key: str = "cli.db_missing")
 
 @contextmanager
 def write_store(args: argparse.Namespace) -> Iterator[Store]:
-    """The database named by --db, to write: created when missing, never over another file."""
-    from storage.readonly import ReadOnlyError, check_database_file
+    """The database named by --db, to write: created when missing (or empty), never in
+    another file or another program's SQLite database."""
+    from storage.readonly import ReadOnlyError, open_readonly
     from storage.repo import Store
 
     path = db_path(args)
     try:
-        check_database_file(path)
+        open_readonly(path).conn.close()
     except ReadOnlyError as err:
-        empty = err.reason == "not_database" and path.stat().st_size == 0
-        if err.reason != "missing" and not empty:
+        if err.reason not in ("missing", "empty"):
             raise database_error(err) from None
     store = Store.open(path)
     try:
@@ -611,7 +612,7 @@ def validate_emulator(args: argparse.Namespace) -> None:
 
 def validate_demo(args: argparse.Namespace) -> None:
     """Check the demo's arguments before it deletes and recreates its database."""
-    from storage.readonly import ReadOnlyError, check_database_file
+    from storage.readonly import ReadOnlyError, open_readonly
 
     when, _ = parse_when(args.start, "--start")
     args.start = when.isoformat()
@@ -620,11 +621,11 @@ def validate_demo(args: argparse.Namespace) -> None:
     input_file(args.config, key="cli.config_missing")
     path = Path(args.db or "data/demo.db")
     try:
-        check_database_file(path)
+        open_readonly(path).conn.close()
     except ReadOnlyError as err:
         if err.reason == "directory":
             raise CliError("cli.db_directory", path=path) from None
-        if err.reason == "not_database" and path.stat().st_size > 0:
+        if err.reason not in ("missing", "empty"):
             raise CliError("cli.demo_not_database", path=path) from None
 
 

@@ -23,7 +23,8 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 
 class ReadOnlyError(Exception):
     """The database cannot be read: ``reason`` is ``missing``, ``directory``,
-    ``not_database`` or ``unreadable``."""
+    ``not_database`` (not SQLite, or another program's SQLite file), ``empty`` (SQLite
+    without any table, or a file of 0 bytes) or ``unreadable``."""
 
     def __init__(self, reason: str, path: Path, detail: str = "") -> None:
         super().__init__(f"{path}: {reason}{': ' + detail if detail else ''}")
@@ -45,9 +46,12 @@ def check_database_file(path: Path) -> None:
     if path.is_dir():
         raise ReadOnlyError("directory", path)
     try:
+        size = path.stat().st_size
         sqlite = looks_like_sqlite(path)
     except OSError as err:
         raise ReadOnlyError("unreadable", path, err.strerror or str(err)) from err
+    if size == 0:
+        raise ReadOnlyError("empty", path)
     if not sqlite:
         raise ReadOnlyError("not_database", path)
 
@@ -69,7 +73,7 @@ def open_readonly(path: Path | str) -> sqlite_utils.Database:
     except sqlite3.DatabaseError as err:
         conn.close()
         raise ReadOnlyError("not_database", p, str(err)) from err
-    if "meta" not in tables:  # a SQLite file, but not one duban made
+    if "meta" not in tables:  # a SQLite file, but not one duban made (or an empty one)
         conn.close()
-        raise ReadOnlyError("not_database", p)
+        raise ReadOnlyError("not_database" if tables else "empty", p)
     return sqlite_utils.Database(conn)
