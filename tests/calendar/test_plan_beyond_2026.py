@@ -80,6 +80,7 @@ def test_ongoing_monthly_checkins_move_past_holidays(
     assert checkins[0] == dt.date(2027, 1, 4)
     assert checkins[4] == dt.date(2027, 5, 5)
     assert checkins[9] == dt.date(2027, 10, 6)
+
     def reminders(task: str) -> list[str]:
         slots = {i["slot"][:10] for i in items if i["kind"] == "reminder" and i["task"] == task}
         return sorted(slots)

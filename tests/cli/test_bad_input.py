@@ -56,7 +56,9 @@ for reader in READERS:
     case("db missing", f"{reader} --db {{tmp}}/none/duban.db", "找不到数据库", "No database at")
 for user in (*READERS, "health", "invite eco-1 --config {config}"):
     case("db directory", f"{user} --db {{dir}}", "是目录，不是数据库文件", "is a directory")
-    case("db not a database", f"{user} --db {{text}}", "不是 duban 的数据库", "not a duban database")
+    case(
+        "db not a database", f"{user} --db {{text}}", "不是 duban 的数据库", "not a duban database"
+    )
     case("db not duban's", f"{user} --db {{other}}", "不是 duban 的数据库", "not a duban database")
 case("db directory", "demo --config {config} --db {dir}", "是目录", "is a directory")
 case("db not a database", "demo --config {config} --db {text}", "演示会删除", "the demo deletes")
@@ -71,7 +73,9 @@ for writer in ("chart", "export"):
     case("out", f"{base} /sys/duban.out", "无法写入", "Cannot write")
 
 # unknown ids
-case("id", "tasks --config {config} --bureau 生态环境部", "未知单位「生态环境部」", "unknown bureau")
+case(
+    "id", "tasks --config {config} --bureau 生态环境部", "未知单位「生态环境部」", "unknown bureau"
+)
 case("id", "plan --config {config} --db {db} --bureau 生态环境部", "未知单位", "unknown bureau")
 case("id", "invite nobody --config {config} --db {db}", "没有联系人或人员", "No contact or person")
 case("id", "invite eco-1 --config {config} --db {db} --bot-username @a", "用户名", "not a bot")
