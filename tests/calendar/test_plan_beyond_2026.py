@@ -40,10 +40,8 @@ indicators:
 
 
 def plan_2027(capsys: pytest.CaptureFixture[str], config: Path) -> list[dict[str, str]]:
-    code = main(
-        ["plan", "--config", str(config), "--no-db", "--json"]
-        + ["--from", "2027-01-01", "--to", "2027-12-31"]
-    )
+    argv = ["plan", "--config", str(config), "--no-db", "--json"]
+    code = main([*argv, "--from", "2027-01-01", "--to", "2027-12-31"])
     out, err = capsys.readouterr()
     assert code == 0, err
     items: list[dict[str, str]] = json.loads(out)
