@@ -61,7 +61,11 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--tick", type=float, default=None, help="seconds between plan runs")
     p.add_argument("--no-watch", action="store_true", help="do not watch tasks.yaml for edits")
     p.add_argument("--log-level", default=os.environ.get("DUBAN_LOG_LEVEL", "INFO"))
+    _add_tool_parsers(sub, common)
 
+
+def _add_tool_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
+    """plan, contacts, invite, health, history, diff, chart, export."""
     p = sub.add_parser("plan", parents=[common], help="计划发送的消息 / upcoming messages")
     p.add_argument(
         "--from", dest="start", default=None, help="from this date or instant (default: now)"
