@@ -1,5 +1,10 @@
 """The `duban` sub-commands that need the database or the bot: run, plan, contacts,
-invite, health, history, diff, export. Registered into `bot.cli` at import."""
+invite, health, history, diff, chart, export. Registered into `bot.cli` at import.
+
+`plan`, `contacts`, `health`, `history`, `chart` and `export` only read: they open the
+database read-only and never create it (`bot.cli.read_store`). `invite` writes an invite
+code (`bot.cli.write_store`). Failures reach the user as one line through `bot.cli.main`.
+"""
 
 from __future__ import annotations
 
@@ -8,58 +13,37 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
-from bot.cli import _lang, _print_problems, _require, command, default_db
+from bot.cli import (
+    CliError,
+    _lang,
+    _print_problems,
+    _require,
+    command,
+    end_of_day,
+    input_file,
+    output_file,
+    parse_when,
+    read_store,
+    require_positive,
+    resolve_bureau,
+    write_private,
+    write_store,
+)
 from bot.core.catalogue import load_catalogue
 from bot.core.clock import Clock, SimulatedClock, SystemClock
 from bot.core.diff import diff_catalogues
-from bot.core.i18n import register, t
+from bot.core.i18n import join, t
 from bot.core.model import Catalogue, Role
 from storage.repo import Store
 
 log = logging.getLogger("duban")
 
-register(
-    "zh",
-    {
-        "cli.no_token": "缺少 Telegram 机器人令牌：请设置环境变量 TELEGRAM_BOT_TOKEN，或用 --base-url "
-        "连接本地模拟服务器（duban emulator）。",
-        "cli.invite": "邀请 {name}（{where}）：\n  链接：{link}\n  或在机器人对话中发送：/start {code}\n"
-        "该链接只能使用一次。",
-        "cli.unknown_member": "分工表中没有联系人或人员「{value}」。",
-        "cli.no_versions": "数据库中还没有应用过的分工表版本。",
-        "cli.health_ok": "正常：数据库可用，最近心跳 {age} 秒前",
-        "cli.health_stale": "异常：最近心跳 {age} 秒前（超过 {limit} 秒）",
-        "cli.health_none": "异常：机器人尚未运行（没有心跳记录）",
-        "cli.exported": "已导出到 {path}",
-        "cli.startup_failed": "分工表有错误，且数据库中没有上一份有效的分工表，无法启动。",
-        "cli.startup_last_good": "⚠️ {file} 有错误，机器人使用数据库中第 {version} 版（上一份有效的分工表）启动。",
-        "cli.plan_header": "{start} 至 {end} 计划发送 {count} 条消息：",
-    },
-)
-register(
-    "en",
-    {
-        "cli.no_token": "No bot token: set TELEGRAM_BOT_TOKEN, or use --base-url to reach a local "
-        "Bot API emulator (duban emulator).",
-        "cli.invite": "Invite {name} ({where}):\n  link: {link}\n  or send the bot: /start {code}\n"
-        "The link works once.",
-        "cli.unknown_member": "No contact or person '{value}' in the table.",
-        "cli.no_versions": "No table version has been applied to this database yet.",
-        "cli.health_ok": "OK: database usable, last heartbeat {age}s ago",
-        "cli.health_stale": "FAIL: last heartbeat {age}s ago (more than {limit}s)",
-        "cli.health_none": "FAIL: the bot has not run yet (no heartbeat)",
-        "cli.exported": "Exported to {path}",
-        "cli.startup_failed": "The table has errors and the database holds no earlier good table: "
-        "cannot start.",
-        "cli.startup_last_good": "⚠️ {file} has errors: the bot started on version {version} from "
-        "the database (the last good table).",
-        "cli.plan_header": "{count} messages planned from {start} to {end}:",
-    },
-)
+USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{4,31}")
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -77,24 +61,40 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--tick", type=float, default=None, help="seconds between plan runs")
     p.add_argument("--no-watch", action="store_true", help="do not watch tasks.yaml for edits")
     p.add_argument("--log-level", default=os.environ.get("DUBAN_LOG_LEVEL", "INFO"))
+    _add_tool_parsers(sub, common)
 
+
+def _add_tool_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
+    """plan, contacts, invite, health, history, diff, chart, export."""
     p = sub.add_parser("plan", parents=[common], help="计划发送的消息 / upcoming messages")
     p.add_argument(
         "--from", dest="start", default=None, help="from this date or instant (default: now)"
     )
     p.add_argument(
-        "--to", dest="end", default=None, help="to this date (default: --days after --from)"
+        "--to", dest="end", default=None, help="through this date (default: --days from --from)"
     )
-    p.add_argument("--days", type=int, default=30)
+    p.add_argument(
+        "--days",
+        type=int,
+        default=30,
+        help="this many days, the first one included (default 30; ignored with --to)",
+    )
     p.add_argument("--bureau", default=None, help="only messages to this bureau's contacts")
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--no-db", action="store_true", help="preview without a database: as if nothing was sent"
+    )
 
     p = sub.add_parser("contacts", parents=[common], help="联系人绑定情况 / who is bound")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("invite", parents=[common], help="生成邀请链接 / one-use invite link")
     p.add_argument("member", help="contact or person id from tasks.yaml")
-    p.add_argument("--bot-username", default=None)
+    p.add_argument(
+        "--bot-username",
+        default=None,
+        help="the bot's username, with or without @ (default: the one the running bot saved)",
+    )
 
     p = sub.add_parser("health", parents=[common], help="健康检查 / health check")
     p.add_argument("--max-age", type=int, default=300, help="seconds since the last heartbeat")
@@ -107,7 +107,9 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 
     p = sub.add_parser("chart", parents=[common], help="状态图表 / the status chart (PNG)")
     p.add_argument("--out", default=None)
-    p.add_argument("--at", default=None, help="the chart as of this instant (ISO 8601)")
+    p.add_argument(
+        "--at", default=None, help="the chart as of this instant (a date: the end of that day)"
+    )
 
     p = sub.add_parser("export", parents=[common], help="导出 Excel / export the table")
     p.add_argument("--out", default=None)
@@ -115,6 +117,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _store(args: argparse.Namespace) -> Store:
+    from bot.cli import default_db
+
     return Store.open(args.db or default_db())
 
 
@@ -147,6 +151,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not token:
         print(t(_lang(args), "cli.no_token"), file=sys.stderr)
         return 2
+    from bot.cli import default_db
+
     db_path = Path(args.db or default_db())
     started = _startup(args, db_path)
     if started is None:
@@ -212,6 +218,34 @@ def _startup(
     return None
 
 
+def plan_range(args: argparse.Namespace, tz: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
+    """The instants `duban plan` covers; both --to DATE and --days N end with a whole day.
+
+    --from DATE starts at the beginning of that day; --to DATE ends at the end of that day;
+    --days N covers N days counting the first, so `--from D --days 1` is `--from D --to D`.
+    """
+    if args.start:
+        start, _ = parse_when(args.start, "--from", tz)
+    else:
+        start = dt.datetime.now(dt.UTC)
+    if args.end:
+        end, whole_day = parse_when(args.end, "--to", tz)
+        if whole_day:
+            end = end_of_day(end.date(), tz)
+    else:
+        require_positive(args.days, "--days")
+        last = start.astimezone(tz).date() + dt.timedelta(days=args.days - 1)
+        end = end_of_day(last, tz)
+    if start > end:
+        fmt = "%Y-%m-%d %H:%M"
+        raise CliError(
+            "cli.reversed_range",
+            start=start.astimezone(tz).strftime(fmt),
+            end=end.astimezone(tz).strftime(fmt),
+        )
+    return start, end
+
+
 @command("plan")
 def cmd_plan(args: argparse.Namespace) -> int:
     """Print the messages the planner would send between two dates (the admin's preview).
@@ -219,32 +253,24 @@ def cmd_plan(args: argparse.Namespace) -> int:
     What was already sent (in the database) is left out; within the range each series
     is shown with every slot, as if every message before it went out.
     """
+    from bot.core.history import Record
     from bot.core.planner import upcoming
-    from bot.core.render import fmt_time
 
     catalogue = _require(args)
     if catalogue is None:
         return 1
-    lang = _lang(args, catalogue)
-    store = _store(args)
-    start = parse_instant(args.start, catalogue) if args.start else dt.datetime.now(dt.UTC)
-    if args.end:
-        end = parse_instant(args.end, catalogue)
-        if len(args.end) == 10:  # a date: through the end of that day
-            end += dt.timedelta(days=1) - dt.timedelta(microseconds=1)
+    start, end = plan_range(args, catalogue.tz)
+    bureau_id = resolve_bureau(catalogue, args.bureau) if args.bureau else None
+    if args.no_db:
+        record = Record()
     else:
-        end = start + dt.timedelta(days=args.days)
-    items = upcoming(catalogue, start - dt.timedelta(microseconds=1), store.record(), end)
-    if args.bureau:
-        bureau = catalogue.resolve_bureau(args.bureau)
-        if bureau is None:
-            from bot.cli import render_unknown_bureau
-
-            print(render_unknown_bureau(catalogue, args.bureau, lang), file=sys.stderr)
-            return 1
-        items = [d for d in items if d.bureau_id == bureau.id]
+        with read_store(args, missing_key="cli.db_missing_preview") as store:
+            record = store.record()
+    items = upcoming(catalogue, start - dt.timedelta(microseconds=1), record, end)
+    if bureau_id:
+        items = [d for d in items if d.bureau_id == bureau_id]
     if args.json:
-        json.dump(
+        _dump(
             [
                 {
                     "key": d.key,
@@ -257,32 +283,44 @@ def cmd_plan(args: argparse.Namespace) -> int:
                     "indicator": d.indicator_id,
                 }
                 for d in items
-            ],
-            sys.stdout,
-            ensure_ascii=False,
-            indent=2,
+            ]
         )
-        print()
         return 0
-    print(
-        t(
-            lang,
-            "cli.plan_header",
-            start=fmt_time(start, catalogue),
-            end=fmt_time(end, catalogue),
-            count=len(items),
-        )
+    _print_plan(catalogue, items, start, end, _lang(args, catalogue))
+    return 0
+
+
+def _print_plan(
+    catalogue: Catalogue, items: list[Any], start: dt.datetime, end: dt.datetime, lang: str
+) -> None:
+    from bot.core.render import fmt_time
+
+    header = t(
+        lang,
+        "cli.plan_header",
+        start=fmt_time(start, catalogue),
+        end=fmt_time(end, catalogue),
+        count=len(items),
     )
+    print(header)
     for d in items:
         subject = ""
         if d.indicator_id:
             subject = catalogue.indicator(d.indicator_id).name
         elif d.task_id:
-            number = catalogue.task(d.task_id).number
-            subject = f"任务{number}" if lang == "zh" else f"task {number}"
+            subject = t(lang, "cli.plan_task", number=catalogue.task(d.task_id).number)
         who = catalogue.member_name(d.recipient)
         print(f"  {fmt_time(d.slot, catalogue)}  {d.kind.value:<10} {subject:<8} {who}")
-    return 0
+
+
+def _dump(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    print()
+
+
+def _roles(lang: str, roles: frozenset[Role] | set[Role] | tuple[Role, ...]) -> str:
+    """管理员、督办员 / admin, coordinator."""
+    return join(lang, (t(lang, f"role.{r.value}") for r in sorted(roles, key=lambda r: r.value)))
 
 
 def _members(catalogue: Catalogue, store: Store) -> list[dict[str, Any]]:
@@ -320,16 +358,23 @@ def _members(catalogue: Catalogue, store: Store) -> list[dict[str, Any]]:
     return out
 
 
+def _who(lang: str, catalogue: Catalogue, row: dict[str, Any]) -> str:
+    """生态环境局 联络员 / 管理员、督办员: the bureau and role in the user's language."""
+    if row["bureau"]:
+        return f"{row['bureau']} {t(lang, 'role.contact')}"
+    return _roles(lang, catalogue.person(row["id"]).roles)
+
+
 @command("contacts")
 def cmd_contacts(args: argparse.Namespace) -> int:
     """List every person of the table: id, role, bureau, bound or not."""
     catalogue = _require(args)
     if catalogue is None:
         return 1
-    rows = _members(catalogue, _store(args))
+    with read_store(args) as store:
+        rows = _members(catalogue, store)
     if args.json:
-        json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
-        print()
+        _dump(rows)
         return 0
     lang = _lang(args, catalogue)
     bound = sum(r["bound"] for r in rows)
@@ -340,54 +385,70 @@ def cmd_contacts(args: argparse.Namespace) -> int:
     )
     for r in rows:
         mark = "✅" if r["bound"] else "⬜"
-        where = r["bureau"] or r["role"]
-        flags = " ".join(
-            f
-            for f, on in (("placeholder", r["placeholder"]), ("unreachable", r["unreachable"]))
-            if on
-        )
+        flags = " ".join(t(lang, f"cli.flag_{f}") for f in ("placeholder", "unreachable") if r[f])
         tg = r["telegram_id"] or "-"
+        where = _who(lang, catalogue, r)
         print(f"{mark} {r['id']:<16} {r['name']:<12} {where:<16} tg={tg} {flags}".rstrip())
     return 0
 
 
+def bot_username(given: str | None, stored: str | None) -> str | None:
+    """--bot-username (with or without @), else the username the running bot saved."""
+    if given is not None:
+        name = given.strip().removeprefix("@")
+        if not USERNAME.fullmatch(name):
+            raise CliError("cli.bad_username", value=given)
+        return name
+    return stored or None
+
+
 @command("invite")
 def cmd_invite(args: argparse.Namespace) -> int:
-    """A one-use deep link and code binding a Telegram user to a contact."""
+    """A one-use code (and deep link, when the bot's username is known) for a member."""
+    import difflib
+
     catalogue = _require(args)
     if catalogue is None:
         return 1
     lang = _lang(args, catalogue)
-    store = _store(args)
-    member = next((r for r in _members(catalogue, store) if r["id"] == args.member), None)
-    if member is None:
-        print(t(lang, "cli.unknown_member", value=args.member), file=sys.stderr)
-        return 1
-    code = store.create_invite(args.member, dt.datetime.now(dt.UTC))
-    username = args.bot_username or store.get_meta("bot_username") or "<bot>"
-    print(
-        t(
-            lang,
-            "cli.invite",
-            name=member["name"],
-            where=member["bureau"] or member["role"],
-            link=f"https://t.me/{username}?start={code}",
-            code=code,
-        )
-    )
+    given = bot_username(args.bot_username, None) if args.bot_username is not None else None
+    with write_store(args) as store:
+        rows = _members(catalogue, store)
+        member = next((r for r in rows if r["id"] == args.member), None)
+        if member is None:
+            close = difflib.get_close_matches(args.member, [r["id"] for r in rows], n=1)
+            raise CliError(
+                "cli.unknown_member", value=args.member, suggestion=close[0] if close else None
+            )
+        username = given or bot_username(None, store.get_meta("bot_username"))
+        if member["bound"]:
+            tg = member["telegram_id"]
+            print(t(lang, "cli.invite_bound", name=member["name"], telegram_id=tg), file=sys.stderr)
+        code = store.create_invite(member["id"], dt.datetime.now(dt.UTC))
+    who = _who(lang, catalogue, member)
+    if username:
+        link = f"https://t.me/{username}?start={code}"
+        print(t(lang, "cli.invite_link", name=member["name"], who=who, link=link, code=code))
+    else:
+        print(t(lang, "cli.invite_code", name=member["name"], who=who, code=code))
     return 0
 
 
 @command("health")
 def cmd_health(args: argparse.Namespace) -> int:
-    """Exit 0 when the database opens and the bot ticked recently."""
+    """Exit 0 when the database opens and the bot ticked recently; 1 when not (a missing
+    database included: the bot never ran there); 2 for arguments that cannot be used."""
+    from bot.cli import db_path
+
     lang = _lang(args)
-    try:
-        store = _store(args)
-        beat = store.get_meta("heartbeat")
-    except Exception as err:
-        print(f"FAIL: {err}", file=sys.stderr)
+    if args.max_age < 0:
+        raise CliError("cli.negative", option="--max-age", value=args.max_age)
+    path = db_path(args)
+    if not path.exists() and not path.is_symlink():
+        print(t(lang, "cli.health_missing", path=path), file=sys.stderr)
         return 1
+    with read_store(args) as store:
+        beat = store.get_meta("heartbeat")
     if beat is None:
         print(t(lang, "cli.health_none"), file=sys.stderr)
         return 1
@@ -402,26 +463,28 @@ def cmd_health(args: argparse.Namespace) -> int:
 @command("history")
 def cmd_history(args: argparse.Namespace) -> int:
     """The catalogue versions applied, with time and a summary of changes."""
-    store = _store(args)
+    from zoneinfo import ZoneInfo
+
     lang = _lang(args)
-    versions = store.versions()
+    with read_store(args) as store:
+        versions = store.versions()
     if not versions:
         print(t(lang, "cli.no_versions"))
         return 0
-    from zoneinfo import ZoneInfo
-
     tz = ZoneInfo("Asia/Shanghai")
     for v in versions:
         changes = v.summary.get("changes", {})
         parts = [f"{k}×{n}" for k, n in changes.items()]
         sched = ""
-        if v.summary.get("reminders_added") or v.summary.get("reminders_cancelled"):
-            sched = (
-                f"  reminders +{v.summary['reminders_added']} -{v.summary['reminders_cancelled']}"
+        added, cancelled = v.summary.get("reminders_added"), v.summary.get("reminders_cancelled")
+        if added or cancelled:
+            sched = "  " + t(
+                lang, "cli.history_reminders", added=added or 0, cancelled=cancelled or 0
             )
+        first = t(lang, "cli.history_initial") if v.id == 1 else "—"
         print(
             f"v{v.id:<4} {v.applied_at.astimezone(tz):%Y-%m-%d %H:%M}  {v.sha256[:10]}  "
-            f"{', '.join(parts) or ('初始版本' if v.id == 1 else '—')}{sched}"
+            f"{join(lang, parts) or first}{sched}"
         )
     return 0
 
@@ -429,8 +492,8 @@ def cmd_history(args: argparse.Namespace) -> int:
 @command("diff")
 def cmd_diff(args: argparse.Namespace) -> int:
     """The change report between two table files, without a running bot."""
-    old = load_catalogue(args.old)
-    new = load_catalogue(args.new)
+    old = load_catalogue(input_file(args.old))
+    new = load_catalogue(input_file(args.new))
     lang = args.lang or (new.catalogue.language if new.catalogue else "zh")
     bad = False
     for result in (old, new):
@@ -444,52 +507,55 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _as_of(text: str | None, option: str, catalogue: Catalogue) -> dt.datetime | None:
+    """--at / --as-of: a date means the end of that day."""
+    if not text:
+        return None
+    when, whole_day = parse_when(text, option, catalogue.tz)
+    return end_of_day(when.date(), catalogue.tz) if whole_day else when
+
+
 @command("chart")
 def cmd_chart(args: argparse.Namespace) -> int:
-    """Write the status chart as a PNG file."""
+    """Write the status chart as a PNG file (mode 0600)."""
     from bot.reports.chart import render_chart
 
     catalogue = _require(args)
     if catalogue is None:
         return 1
     lang = _lang(args, catalogue)
-    store = _store(args)
-    history = store.history()
-    now = parse_instant(args.at, catalogue) if args.at else dt.datetime.now(dt.UTC)
-    history = history.as_of(now)
-    out = Path(args.out or f"duban-chart-{now.astimezone(catalogue.tz):%Y%m%d}.png")
-    out.write_bytes(render_chart(catalogue, history, now, lang=lang))
+    now = _as_of(args.at, "--at", catalogue) or dt.datetime.now(dt.UTC)
+    out = output_file(args.out, f"duban-chart-{now.astimezone(catalogue.tz):%Y%m%d}.png")
+    with read_store(args) as store:
+        history = store.history().as_of(now)
+    write_private(out, render_chart(catalogue, history, now, lang=lang))
     print(t(lang, "cli.exported", path=out))
     return 0
 
 
 @command("export")
 def cmd_export(args: argparse.Namespace) -> int:
-    """Write the division table with progress as an .xlsx file."""
+    """Write the division table with progress as an .xlsx file (mode 0600)."""
     from bot.reports.excel import build_workbook
 
     catalogue = _require(args)
     if catalogue is None:
         return 1
     lang = _lang(args, catalogue)
-    store = _store(args)
     now = dt.datetime.now(dt.UTC)
-    as_of = None
-    if args.as_of:
-        as_of = parse_instant(args.as_of, catalogue)
-        if len(args.as_of) == 10:  # a date: the end of that day
-            as_of = as_of + dt.timedelta(days=1) - dt.timedelta(microseconds=1)
-    data = build_workbook(
-        catalogue,
-        store.history(),
-        as_of or now,
-        archived=store.entities("task", archived=True),
-        lang=lang,
-        as_of=as_of,
-    )
+    as_of = _as_of(args.as_of, "--as-of", catalogue)
     day = (as_of or now).astimezone(catalogue.tz)
-    out = Path(args.out or f"duban-{day:%Y%m%d}.xlsx")
-    out.write_bytes(data)
+    out = output_file(args.out, f"duban-{day:%Y%m%d}.xlsx")
+    with read_store(args) as store:
+        data = build_workbook(
+            catalogue,
+            store.history(),
+            as_of or now,
+            archived=store.entities("task", archived=True),
+            lang=lang,
+            as_of=as_of,
+        )
+    write_private(out, data)
     print(t(lang, "cli.exported", path=out))
     return 0
 

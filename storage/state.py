@@ -157,7 +157,10 @@ def _write_prompt(db: sqlite_utils.Database, p: Prompt) -> None:
 
 
 def load_record(db: sqlite_utils.Database) -> Record:
-    """The current state from the state tables (what a starting bot loads)."""
+    """The current state from the state tables (what a starting bot loads); from the history
+    itself for a database not migrated yet (opened read-only by a command)."""
+    if "item_state" not in db.table_names():
+        return load_history(db).record()
     items = list(db.query("SELECT * FROM item_state"))
     wanted = {r[c] for r in items for c in ("last_id", "report_id", "closure_id", "claim_id")}
     updates = _updates_by_id(db, {i for i in wanted if i is not None})

@@ -48,8 +48,9 @@ ZH: dict[str, str] = {
     "problem.lead_also_cooperating": "牵头单位「{value}」同时列为配合单位，已按牵头单位处理",
     "problem.deadline_before_document": "完成时限「{value}」（{due}）早于发文日期 {document_date}",
     "problem.subtask_deadline_after_task": "子项完成时限「{value}」（{due}）晚于所属任务的完成时限「{task_deadline}」",
-    "problem.calendar_unknown_year": "chinesecalendar 不含 {years} 年的节假日安排：这些年份按周一至周五"
-    "工作日计算，并使用 calendar 中列出的节假日和调休上班日；国务院公布安排后请补充或升级",
+    "problem.calendar_unknown_year": "{years} 年的调休安排尚未公布：这些年份按法定节假日（含补假）和周一至周五"
+    "计算，周末调休上班日未知；国务院公布放假安排后，请在 calendar 的 holidays 和 workdays 中列出该年的"
+    "放假日期和调休上班日期，或升级 chinesecalendar",
     "problem.no_contacts": "单位「{value}」没有联系人：涉及该单位的提醒无法发出",
     "problem.placeholder_contacts": "{count} 个联系人仍是示例（placeholder: true）：请填写真实姓名和 Telegram 用户 ID",
     "problem.no_admin": "没有设置管理员（roles 含 admin）",
@@ -250,6 +251,59 @@ ZH: dict[str, str] = {
     "check.ok": "✅ {file}：{tasks} 项任务、{subtasks} 个子项、{bureaus} 个单位、{indicators} 项指标，校验通过",
     "check.failed": "❌ {file}：{errors} 个错误，{warnings} 个警告。机器人将继续使用上一份有效的分工表。",
     "check.warnings": "{count} 个警告",
+    # command line (`duban ...`)
+    "cli.usage": "{prog}：{message}（{prog} --help 查看用法）",
+    "cli.arg_invalid_value": "参数 {arg} 应为{kind}，实际是「{value}」",
+    "cli.arg_kind_int": "整数",
+    "cli.arg_kind_float": "数字",
+    "cli.arg_invalid_choice": "参数 {arg} 不能取「{value}」（可选：{choices}）",
+    "cli.arg_expected_one": "参数 {arg} 缺少取值",
+    "cli.arg_required": "缺少参数：{names}",
+    "cli.arg_unrecognized": "无法识别的参数：{names}",
+    "cli.bad_when": "{option} 的日期「{value}」无效：请写作 YYYY-MM-DD（如 2027-01-01）或 YYYY-MM-DDTHH:MM",
+    "cli.reversed_range": "开始 {start} 晚于结束 {end}：--from 应早于 --to",
+    "cli.not_positive": "{option} 应大于 0，实际是 {value}",
+    "cli.negative": "{option} 不能为负数，实际是 {value}",
+    "cli.bad_port": "端口 {value} 无效：应在 0–65535 之间",
+    "cli.config_missing": "找不到分工表文件 {path}（用 --config 指定，或设置环境变量 DUBAN_CONFIG）",
+    "cli.file_missing": "找不到文件 {path}",
+    "cli.is_directory": "{path} 是目录，不是文件",
+    "cli.db_missing": "找不到数据库 {path}：机器人第一次运行（duban run）时才创建；可用 --db 指定数据库",
+    "cli.db_missing_preview": "找不到数据库 {path}：可用 --db 指定数据库，或加 --no-db 按尚未发送任何消息预览",
+    "cli.db_directory": "{path} 是目录，不是数据库文件（用 --db 指定数据库文件）",
+    "cli.db_not_database": "{path} 不是 duban 的数据库",
+    "cli.db_unreadable": "无法读取数据库 {path}：{detail}",
+    "cli.db_error": "数据库 {path} 出错：{detail}",
+    "cli.demo_not_database": "{path} 不是 duban 的数据库：演示会删除并重建 --db 指定的文件，请换一个路径",
+    "cli.out_directory": "{path} 是目录：请给出要写入的文件名（如 {example}）",
+    "cli.out_no_parent": "无法写入 {path}：目录 {parent} 不存在",
+    "cli.out_unwritable": "无法写入 {path}：{detail}",
+    "cli.os_error": "操作失败：{detail}",
+    "cli.unexpected": "内部错误：{detail}（设置环境变量 DUBAN_DEBUG=1 可查看详细信息）",
+    "cli.no_token": "缺少 Telegram 机器人令牌：请设置环境变量 TELEGRAM_BOT_TOKEN，或用 --base-url "
+    "连接本地模拟服务器（duban emulator）。",
+    "cli.unknown_member": "分工表中没有联系人或人员「{value}」{hint}",
+    "cli.bad_username": "机器人用户名「{value}」无效：应为 5–32 个字母、数字或下划线，以字母开头",
+    "cli.invite_link": "邀请 {name}（{who}）：\n  链接：{link}\n  或在机器人对话中发送：/start {code}\n"
+    "该邀请码只能使用一次。",
+    "cli.invite_code": "邀请 {name}（{who}）：\n  在机器人对话中发送：/start {code}\n"
+    "  尚不知道机器人的用户名，无法生成链接：机器人运行一次后会记下它，也可以用 --bot-username 指定。\n"
+    "该邀请码只能使用一次。",
+    "cli.invite_bound": "⚠️ {name} 已绑定 Telegram 用户 {telegram_id}：仍生成了新邀请码，使用后将改为绑定使用它的账号。",
+    "cli.no_versions": "数据库中还没有应用过的分工表版本。",
+    "cli.history_initial": "初始版本",
+    "cli.history_reminders": "提醒 +{added} -{cancelled}",
+    "cli.health_ok": "正常：数据库可用，最近心跳 {age} 秒前",
+    "cli.health_stale": "异常：最近心跳 {age} 秒前（超过 {limit} 秒）",
+    "cli.health_none": "异常：机器人尚未运行（没有心跳记录）",
+    "cli.health_missing": "异常：找不到数据库 {path}（机器人尚未运行，或 --db 路径不对）",
+    "cli.exported": "已导出到 {path}",
+    "cli.startup_failed": "分工表有错误，且数据库中没有上一份有效的分工表，无法启动。",
+    "cli.startup_last_good": "⚠️ {file} 有错误，机器人使用数据库中第 {version} 版（上一份有效的分工表）启动。",
+    "cli.plan_header": "{start} 至 {end} 计划发送 {count} 条消息：",
+    "cli.plan_task": "任务{number}",
+    "cli.flag_placeholder": "示例",
+    "cli.flag_unreachable": "无法送达",
     # words
     "word.lead": "牵头",
     "word.cooperating": "配合",
@@ -303,9 +357,11 @@ EN: dict[str, str] = {
     "date {document_date}",
     "problem.subtask_deadline_after_task": "sub-item deadline '{value}' ({due}) is later than "
     "its task's deadline '{task_deadline}'",
-    "problem.calendar_unknown_year": "chinesecalendar does not know the holidays of {years}: "
-    "those years use Monday-Friday plus the holidays and make-up days listed under calendar; "
-    "add them (or upgrade) once the State Council publishes them",
+    "problem.calendar_unknown_year": "the make-up working days (调休) of {years} are not "
+    "published yet: those years count the statutory holidays (with their 补假) and Monday to "
+    "Friday, and no weekend is worked; once the State Council publishes the arrangement, list "
+    "that year's days off and working days under calendar.holidays and calendar.workdays, or "
+    "upgrade chinesecalendar",
     "problem.no_contacts": "bureau '{value}' has no contacts: its reminders cannot be sent",
     "problem.placeholder_contacts": "{count} contacts are still placeholders "
     "(placeholder: true): fill in real names and Telegram user ids",
@@ -519,6 +575,62 @@ EN: dict[str, str] = {
     "check.failed": "❌ {file}: {errors} errors, {warnings} warnings. The bot keeps running on "
     "the last valid table.",
     "check.warnings": "{count} warnings",
+    # command line (`duban ...`)
+    "cli.usage": "{prog}: {message} (see {prog} --help)",
+    "cli.arg_invalid_value": "{arg} takes {kind}, not '{value}'",
+    "cli.arg_kind_int": "an integer",
+    "cli.arg_kind_float": "a number",
+    "cli.arg_invalid_choice": "{arg} cannot be '{value}' (choose from: {choices})",
+    "cli.arg_expected_one": "{arg} needs a value",
+    "cli.arg_required": "missing argument: {names}",
+    "cli.arg_unrecognized": "unrecognised arguments: {names}",
+    "cli.bad_when": "{option}: '{value}' is not a date: write YYYY-MM-DD (e.g. 2027-01-01) or YYYY-MM-DDTHH:MM",
+    "cli.reversed_range": "the start {start} is after the end {end}: --from must come before --to",
+    "cli.not_positive": "{option} must be more than 0, not {value}",
+    "cli.negative": "{option} cannot be negative, not {value}",
+    "cli.bad_port": "port {value} is out of range: 0-65535",
+    "cli.config_missing": "No table file at {path} (name one with --config or $DUBAN_CONFIG)",
+    "cli.file_missing": "No file at {path}",
+    "cli.is_directory": "{path} is a directory, not a file",
+    "cli.db_missing": "No database at {path}: the bot creates it when it first runs (duban run); name another with --db",
+    "cli.db_missing_preview": "No database at {path}: name one with --db, or preview with --no-db as if nothing had been sent",
+    "cli.db_directory": "{path} is a directory, not a database file (name the file with --db)",
+    "cli.db_not_database": "{path} is not a duban database",
+    "cli.db_unreadable": "Cannot read the database {path}: {detail}",
+    "cli.db_error": "Database error in {path}: {detail}",
+    "cli.demo_not_database": "{path} is not a duban database: the demo deletes and recreates the --db file, so name another path",
+    "cli.out_directory": "{path} is a directory: name the file to write (e.g. {example})",
+    "cli.out_no_parent": "Cannot write {path}: the directory {parent} does not exist",
+    "cli.out_unwritable": "Cannot write {path}: {detail}",
+    "cli.os_error": "Failed: {detail}",
+    "cli.unexpected": "Internal error: {detail} (set DUBAN_DEBUG=1 for the details)",
+    "cli.no_token": "No bot token: set TELEGRAM_BOT_TOKEN, or use --base-url to reach a local "
+    "Bot API emulator (duban emulator).",
+    "cli.unknown_member": "No contact or person '{value}' in the table{hint}",
+    "cli.bad_username": "'{value}' is not a bot username: 5-32 letters, digits or underscores, starting with a letter",
+    "cli.invite_link": "Invite {name} ({who}):\n  link: {link}\n  or send the bot: /start {code}\n"
+    "The code works once.",
+    "cli.invite_code": "Invite {name} ({who}):\n  send the bot: /start {code}\n"
+    "  The bot's username is not known yet, so there is no link: the bot records it when it "
+    "first runs, or give it with --bot-username.\nThe code works once.",
+    "cli.invite_bound": "⚠️ {name} is already bound to Telegram user {telegram_id}: a new code was "
+    "made anyway; whoever uses it becomes {name}'s account.",
+    "cli.no_versions": "No table version has been applied to this database yet.",
+    "cli.history_initial": "initial version",
+    "cli.history_reminders": "reminders +{added} -{cancelled}",
+    "cli.health_ok": "OK: database usable, last heartbeat {age}s ago",
+    "cli.health_stale": "FAIL: last heartbeat {age}s ago (more than {limit}s)",
+    "cli.health_none": "FAIL: the bot has not run yet (no heartbeat)",
+    "cli.health_missing": "FAIL: no database at {path} (the bot has not run yet, or --db is wrong)",
+    "cli.exported": "Exported to {path}",
+    "cli.startup_failed": "The table has errors and the database holds no earlier good table: "
+    "cannot start.",
+    "cli.startup_last_good": "⚠️ {file} has errors: the bot started on version {version} from "
+    "the database (the last good table).",
+    "cli.plan_header": "{count} messages planned from {start} to {end}:",
+    "cli.plan_task": "task {number}",
+    "cli.flag_placeholder": "placeholder",
+    "cli.flag_unreachable": "unreachable",
     "word.lead": "lead",
     "word.cooperating": "cooperating",
     "word.deadline": "deadline",

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def plan(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot", "plan", "--db", str(tmp_path / "d.db"), *args],
+        [sys.executable, "-m", "bot", "plan", "--no-db", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
 
@@ -43,4 +43,4 @@ def test_plan_for_one_bureau_in_text(tmp_path: Path) -> None:
     assert "计划发送" in out.stdout and "生态环境局联络员" in out.stdout
     assert "经济发展局联络员" not in out.stdout
     bad = plan(tmp_path, "--bureau", "生态环境部")
-    assert bad.returncode == 1 and "生态环境局" in bad.stderr
+    assert bad.returncode == 2 and "生态环境局" in bad.stderr

@@ -608,8 +608,8 @@ def test_cli_check_missing_file(tmp_path: Path) -> None:
         timeout=60,
         check=False,
     )
-    assert run.returncode == 1
-    assert "找不到配置文件" in run.stderr + run.stdout
+    assert run.returncode == 2
+    assert "找不到分工表文件" in run.stderr
     assert "Traceback" not in run.stderr
 
 

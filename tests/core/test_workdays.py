@@ -32,7 +32,7 @@ def test_add_workdays_counts_makeup_days() -> None:
     assert cal.workdays_between(D("2022-09-29"), D("2022-10-09")) == 3
 
 
-def test_unknown_year_falls_back_to_weekdays_plus_config() -> None:
+def test_unpublished_year_falls_back_to_statutory_days_weekdays_plus_config() -> None:
     assert unknown_years([2022, 2026, 2031]) == [2031]
     cal = WorkCalendar(
         CalendarOverrides(
@@ -41,7 +41,8 @@ def test_unknown_year_falls_back_to_weekdays_plus_config() -> None:
     )
     assert not cal.is_workday(D("2031-10-01"))  # a Wednesday listed as holiday
     assert cal.is_workday(D("2031-09-28"))  # a Sunday listed as make-up day
-    assert cal.is_workday(D("2031-10-02"))  # a Thursday, nothing listed
+    assert not cal.is_workday(D("2031-10-02"))  # a Thursday of the statutory 国庆 days
+    assert cal.is_workday(D("2031-10-09"))  # a Thursday, nothing listed
     assert not cal.is_workday(D("2031-10-04"))  # a Saturday
 
 

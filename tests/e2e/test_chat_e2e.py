@@ -30,11 +30,12 @@ def test_invite_link_binds_a_contact_once(env: Env) -> None:
         env.config.read_text("utf-8").replace("        telegram_id: 2003\n", ""), "utf-8"
     )
     out = subprocess.run(
-        [sys.executable, "-m", "bot", "invite", "streets-1", "--config", str(env.config), "--db", str(env.db)],
+        [sys.executable, "-m", "bot", "invite", "streets-1", "--config", str(env.config), "--db", str(env.db),
+         "--bot-username", "@duban_test_bot"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     code = out.stdout.split("/start ")[1].split()[0]
-    assert f"?start={code}" in out.stdout
+    assert f"https://t.me/duban_test_bot?start={code}" in out.stdout
     env.client.send(STREETS, "/start")
     env.client.send(STREETS, f"/start {code}")
     env.client.send(STRANGER, f"/start {code}")  # a second use

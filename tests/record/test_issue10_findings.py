@@ -83,7 +83,7 @@ def test_f1_plan_names_the_indicator_not_its_task(
     assert isinstance(tmp_path, Path)
     config = tmp_path / "tasks.yaml"
     config.write_text(TABLE, "utf-8")
-    args = ["plan", "--config", str(config), "--db", str(tmp_path / "d.db")]
+    args = ["plan", "--config", str(config), "--no-db"]
     assert cli([*args, "--from", "2023-07-03", "--to", "2023-07-03"]) == 0
     lines = [line for line in capsys.readouterr().out.splitlines() if "reading" in line]
     assert lines and all("任务" not in line for line in lines)

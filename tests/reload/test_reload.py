@@ -238,7 +238,7 @@ def test_cli_diff_prints_the_change_report(tmp_path: Path) -> None:
         text=True,
         check=False,
     )
-    assert broken.returncode == 1 and "Traceback" not in broken.stderr
+    assert broken.returncode == 2 and "Traceback" not in broken.stderr
 
 
 def test_an_edit_removing_a_third_of_the_tasks_waits_for_an_admin(tmp_path: Path) -> None:

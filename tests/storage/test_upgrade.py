@@ -59,3 +59,19 @@ def test_the_database_of_main_keeps_its_history_and_gets_its_state(tmp_path: Pat
     assert which is not None and which.texts == (("这是一段待归类的说明", None),)
     assert kinds[1002] is not None and kinds[1002].claim_id == 4
     store.close()
+
+
+def test_a_command_reading_an_old_database_sees_its_current_state(tmp_path: Path) -> None:
+    """`duban plan` before the new bot ever ran: read-only, nothing migrated, still right."""
+    from storage.readonly import open_readonly
+
+    db = tmp_path / "duban.db"
+    shutil.copy(FIXTURE, db)
+    store = Store(open_readonly(db))
+    record = store.record()
+    assert record.closed("t03") and record.item("t07").progress == 35
+    assert "reminder:t07:2025-12-31:30d:eco-1" in record.sent
+    store.close()
+    assert "item_state" not in {
+        r[0] for r in sqlite3.connect(db).execute("SELECT name FROM sqlite_master")
+    }
