@@ -6,7 +6,6 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-LOCKED := $(VENV)/.locked
 DOCKER ?= docker
 IMAGE  ?= duban:latest
 
@@ -17,6 +16,9 @@ RUNTIME_LOCK := requirements/runtime.txt
 FONTS_LOCK   := requirements/fonts.txt
 DEV_LOCK     := requirements/dev.txt
 LOCKS        := $(RUNTIME_LOCK) $(FONTS_LOCK) $(DEV_LOCK)
+# Named after the locks' content, not their time: a checkout or a `make lock` that changes
+# nothing keeps the venv; any change to a lock file makes a new venv.
+LOCKED := $(VENV)/.locked-$(shell cat $(LOCKS) 2>/dev/null | cksum | cut -d' ' -f1)
 
 # The lock tool lives in a throwaway venv of its own: it is never a dependency of duban.
 TOOLS      := .tools
@@ -25,8 +27,8 @@ UV         := $(TOOLS)/bin/uv
 
 .PHONY: demo test test-fast lint bench check tasks format image lock clean
 
-# A lock file changed: start from an empty venv, so what the lock no longer names is gone too.
-$(LOCKED): $(LOCKS)
+# A lock file changed (or no venv yet): start from an empty venv, so what the lock no longer names is gone too.
+$(LOCKED):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11 / Python 3.11 is required"; exit 1; }
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
