@@ -13,8 +13,9 @@ Writes a year of a large deployment through the project's own storage API
   each save a full stored version, as the live reload does.
 
 Then `VACUUM`, and prints the file size, the rows and the bytes of each table (SQLite's
-dbstat), and what a compressed backup (`VACUUM INTO` + gzip) weighs. docs/scaling.md
-quotes its output.
+dbstat), what an online backup (`VACUUM INTO`) takes and what it weighs gzip'd, and how many
+write transactions one writer commits a second (each status update its own transaction,
+as the bot writes them: WAL, synchronous=NORMAL). docs/scaling.md quotes its output.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import hashlib
 import shutil
 import sqlite3
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -181,6 +183,38 @@ def table_bytes(path: Path) -> list[tuple[str, int, int]]:
     return sorted(out, key=lambda r: -r[2])
 
 
+def commits_per_second(path: Path, count: int) -> float:
+    """Status updates a second, each in its own transaction, on a fresh database."""
+    store = Store.open(path)
+    start = time.perf_counter()
+    for i in range(count):
+        store.add_update(
+            task_id=f"t{i % 1000}",
+            kind=UpdateKind.NOTE,
+            by="c1-0",
+            at=at(1, 2),
+            note=NOTE.format(p=i % 100),
+            update_id=i,
+        )
+    elapsed = time.perf_counter() - start
+    store.close()
+    return count / elapsed
+
+
+def backup(path: Path, tmp: Path) -> tuple[float, int]:
+    """(seconds of `VACUUM INTO`, bytes of the snapshot gzip'd)."""
+    snapshot = tmp / "snapshot.db"
+    conn = sqlite3.connect(path)
+    start = time.perf_counter()
+    conn.execute("VACUUM INTO ?", [str(snapshot)])
+    seconds = time.perf_counter() - start
+    conn.close()
+    packed = tmp / "snapshot.db.gz"
+    with snapshot.open("rb") as raw, gzip.open(packed, "wb") as out:
+        shutil.copyfileobj(raw, out)
+    return seconds, packed.stat().st_size
+
+
 def mib(n: float) -> str:
     return f"{n / 2**20:.1f} MiB"
 
@@ -192,10 +226,12 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=2, help="answers per prompt")
     parser.add_argument("--indicators", type=int, default=100)
     parser.add_argument("--edits", type=int, default=12, help="saves of the table a year")
+    parser.add_argument("--commits", type=int, default=2000, help="transactions timed")
     parser.add_argument("--keep", type=Path, help="keep the database at this path")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "year.db"
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        path = tmp / "year.db"
         store = Store.open(path)
         prompts_sent = write_year(store, args.tasks, args.contacts, args.answers, args.indicators)
         one_version = write_versions(store, args.tasks, args.edits)
@@ -203,9 +239,8 @@ def main() -> None:
         store.db.conn.execute("VACUUM")
         store.close()
         size = path.stat().st_size
-        backup = Path(tmp) / "backup.db.gz"
-        with path.open("rb") as raw, gzip.open(backup, "wb") as packed:
-            shutil.copyfileobj(raw, packed)
+        seconds, packed = backup(path, tmp)
+        rate = commits_per_second(tmp / "rate.db", args.commits)
         print(f"{args.tasks} tasks x {args.contacts} contacts, a year of {YEAR}:")
         print(
             f"  prompts sent: {prompts_sent} (+ {prompts_sent // 5} follow-ups), "
@@ -213,9 +248,10 @@ def main() -> None:
             f"of {mib(one_version)}"
         )
         print(
-            f"  database after VACUUM: {mib(size)}; gzip-compressed backup: "
-            f"{mib(backup.stat().st_size)}"
+            f"  database after VACUUM: {mib(size)}; VACUUM INTO (online backup): {seconds:.1f} s; "
+            f"the backup gzip'd: {mib(packed)}"
         )
+        print(f"  one writer: {rate:.0f} status updates a second, one transaction each")
         for table, rows, nbytes in table_bytes(path):
             print(f"  {table:<20} {rows:>9} rows {mib(nbytes):>11}")
         if args.keep:
