@@ -34,6 +34,19 @@ FONT_IN_IMAGE = f"/usr/local/share/duban/{FONT}"
 LICENSE_IN_IMAGE = "/usr/local/share/duban/NotoSansCJK-OFL.txt"
 
 
+def make(*args: str) -> subprocess.CompletedProcess[str]:
+    """`make` in the checkout, free of the flags of a `make test` that runs these tests."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    return subprocess.run(
+        ["make", "--no-print-directory", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def instructions() -> list[Instruction]:
     return parse_dockerfile(DOCKERFILE.read_text(encoding="utf-8"))
 
@@ -128,13 +141,8 @@ def test_the_dockerfile_steps_in_order() -> None:
 
 def make_install_commands() -> list[list[str]]:
     """The pip commands `make` runs to build .venv (printed by `make -n`, not run)."""
-    done = subprocess.run(
-        ["make", "-n", "--always-make", ".venv/.installed"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    done = make("-n", "--always-make", ".venv/.installed")
+    assert done.returncode == 0, done.stderr
     return [
         shlex.split(line)
         for line in done.stdout.splitlines()
@@ -228,13 +236,7 @@ def run_make_image(tmp_path: Path, docker_script: str) -> subprocess.CompletedPr
     fake = tmp_path / "docker"
     fake.write_text(f"#!/bin/sh\n{docker_script}\n", encoding="utf-8")
     fake.chmod(0o755)
-    return subprocess.run(
-        ["make", "--no-print-directory", "image", f"DOCKER={fake}"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return make("image", f"DOCKER={fake}")
 
 
 def test_make_image_without_a_docker_engine_says_so(tmp_path: Path) -> None:
