@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bot.cli import command
+from bot.clikit import command
 
 
 @command("demo")

@@ -18,18 +18,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.cli import (
+from bot.clikit import (
     CliError,
-    _lang,
-    _print_problems,
-    _require,
+    cli_lang,
     command,
     end_of_day,
     input_file,
     output_file,
     parse_when,
+    print_problems,
     read_store,
     require_positive,
+    require_table,
     resolve_bureau,
     write_private,
     write_store,
@@ -117,7 +117,7 @@ def _add_tool_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _store(args: argparse.Namespace) -> Store:
-    from bot.cli import default_db
+    from bot.clikit import default_db
 
     return Store.open(args.db or default_db())
 
@@ -149,9 +149,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not token and args.base_url:
         token = "123456:DUBAN-LOCAL-EMULATOR"
     if not token:
-        print(t(_lang(args), "cli.no_token"), file=sys.stderr)
+        print(t(cli_lang(args), "cli.no_token"), file=sys.stderr)
         return 2
-    from bot.cli import default_db
+    from bot.clikit import default_db
 
     db_path = Path(args.db or default_db())
     started = _startup(args, db_path)
@@ -203,7 +203,7 @@ def _startup(
     if good is not None:
         errors: list[str] = []
         if not outcome.unchanged:
-            lang = _lang(args, good)
+            lang = cli_lang(args, good)
             errors = [
                 t(lang, "cli.startup_last_good", file=args.config, version=version),
                 *outcome.errors[:15],
@@ -211,10 +211,10 @@ def _startup(
             for line in errors:
                 print(line, file=sys.stderr)
         return clock, good, version, errors
-    _print_problems(result, _lang(args))
+    print_problems(result, cli_lang(args))
     for e in outcome.errors:
         print(e, file=sys.stderr)
-    print(t(_lang(args), "cli.startup_failed"), file=sys.stderr)
+    print(t(cli_lang(args), "cli.startup_failed"), file=sys.stderr)
     return None
 
 
@@ -256,7 +256,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from bot.core.history import Record
     from bot.core.planner import upcoming
 
-    catalogue = _require(args)
+    catalogue = require_table(args)
     if catalogue is None:
         return 1
     start, end = plan_range(args, catalogue.tz)
@@ -286,7 +286,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
             ]
         )
         return 0
-    _print_plan(catalogue, items, start, end, _lang(args, catalogue))
+    _print_plan(catalogue, items, start, end, cli_lang(args, catalogue))
     return 0
 
 
@@ -368,7 +368,7 @@ def _who(lang: str, catalogue: Catalogue, row: dict[str, Any]) -> str:
 @command("contacts")
 def cmd_contacts(args: argparse.Namespace) -> int:
     """List every person of the table: id, role, bureau, bound or not."""
-    catalogue = _require(args)
+    catalogue = require_table(args)
     if catalogue is None:
         return 1
     with read_store(args) as store:
@@ -376,7 +376,7 @@ def cmd_contacts(args: argparse.Namespace) -> int:
     if args.json:
         _dump(rows)
         return 0
-    lang = _lang(args, catalogue)
+    lang = cli_lang(args, catalogue)
     bound = sum(r["bound"] for r in rows)
     print(
         t(lang, "contacts.header", bound=bound, total=len(rows))
@@ -407,10 +407,10 @@ def cmd_invite(args: argparse.Namespace) -> int:
     """A one-use code (and deep link, when the bot's username is known) for a member."""
     import difflib
 
-    catalogue = _require(args)
+    catalogue = require_table(args)
     if catalogue is None:
         return 1
-    lang = _lang(args, catalogue)
+    lang = cli_lang(args, catalogue)
     given = bot_username(args.bot_username, None) if args.bot_username is not None else None
     with write_store(args) as store:
         rows = _members(catalogue, store)
@@ -438,9 +438,9 @@ def cmd_invite(args: argparse.Namespace) -> int:
 def cmd_health(args: argparse.Namespace) -> int:
     """Exit 0 when the database opens and the bot ticked recently; 1 when not (a missing
     database included: the bot never ran there); 2 for arguments that cannot be used."""
-    from bot.cli import db_path
+    from bot.clikit import db_path
 
-    lang = _lang(args)
+    lang = cli_lang(args)
     if args.max_age < 0:
         raise CliError("cli.negative", option="--max-age", value=args.max_age)
     path = db_path(args)
@@ -465,7 +465,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     """The catalogue versions applied, with time and a summary of changes."""
     from zoneinfo import ZoneInfo
 
-    lang = _lang(args)
+    lang = cli_lang(args)
     with read_store(args) as store:
         versions = store.versions()
     if not versions:
@@ -498,7 +498,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     bad = False
     for result in (old, new):
         if result.catalogue is None:
-            _print_problems(result, lang)
+            print_problems(result, lang)
             bad = True
     if bad or old.catalogue is None or new.catalogue is None:
         return 1
@@ -520,10 +520,10 @@ def cmd_chart(args: argparse.Namespace) -> int:
     """Write the status chart as a PNG file (mode 0600)."""
     from bot.reports.chart import render_chart
 
-    catalogue = _require(args)
+    catalogue = require_table(args)
     if catalogue is None:
         return 1
-    lang = _lang(args, catalogue)
+    lang = cli_lang(args, catalogue)
     now = _as_of(args.at, "--at", catalogue) or dt.datetime.now(dt.UTC)
     out = output_file(args.out, f"duban-chart-{now.astimezone(catalogue.tz):%Y%m%d}.png")
     with read_store(args) as store:
@@ -538,10 +538,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Write the division table with progress as an .xlsx file (mode 0600)."""
     from bot.reports.excel import build_workbook
 
-    catalogue = _require(args)
+    catalogue = require_table(args)
     if catalogue is None:
         return 1
-    lang = _lang(args, catalogue)
+    lang = cli_lang(args, catalogue)
     now = dt.datetime.now(dt.UTC)
     as_of = _as_of(args.as_of, "--as-of", catalogue)
     day = (as_of or now).astimezone(catalogue.tz)

@@ -60,7 +60,7 @@ def _source(name: str) -> Catalogue:
 ORIGINALS = {name: _source(name) for name in SOURCES}
 
 
-def _load(case: Case, tmp: Path) -> LoadResult:
+def load_table(case: Case, tmp: Path) -> LoadResult:
     """Load a case the way the bot does: text through parse, bytes through a file."""
     if case.data is not None:
         path = tmp / f"case-{case.seed}.yaml"
@@ -78,7 +78,7 @@ def _guarded(case: Case, tmp: Path) -> tuple[LoadResult | None, list[str]]:
     faulthandler.dump_traceback_later(CASE_SECONDS * 4, exit=True, file=sys.stderr)
     start = time.monotonic()
     try:
-        result = _load(case, tmp)
+        result = load_table(case, tmp)
     except Exception:  # the invariant under test: nothing escapes
         return None, ["raised:\n" + traceback.format_exc()]
     finally:

@@ -33,16 +33,27 @@ PRESSED = Edit(2001, 1, Rendered("x"))
 
 actions = st.lists(
     st.one_of(
-        st.tuples(st.just("status"), st.sampled_from([ECO, ECON]), st.sampled_from(["t01", "t02"]),
-                  st.sampled_from(list(Answer))),  # fmt: skip
-        st.tuples(st.just("text"), st.sampled_from([ECO, ECON]),
-                  st.sampled_from(["进度40%", "资金已到位", "2", "1", "说明"])),  # fmt: skip
+        st.tuples(
+            st.just("status"),
+            st.sampled_from([ECO, ECON]),
+            st.sampled_from(["t01", "t02"]),
+            st.sampled_from(list(Answer)),
+        ),
+        st.tuples(
+            st.just("text"),
+            st.sampled_from([ECO, ECON]),
+            st.sampled_from(["进度40%", "资金已到位", "2", "1", "说明"]),
+        ),
         st.tuples(st.just("which"), st.sampled_from([ECO, ECON]), st.sampled_from(["t01", "t02"])),
         st.tuples(st.just("decide"), st.sampled_from(list(ClaimAction)), st.integers(0, 5)),
         st.tuples(st.just("reading"), st.sampled_from(["47.5", "暂无数据，下月发布", "-1", "30"])),
-        st.tuples(st.just("prompt"), st.sampled_from(["eco-1", "econ-1"]),
-                  st.sampled_from(["reminder", "reading"]), st.sampled_from(["sent", "unknown"]),
-                  st.integers(-30, 0)),  # fmt: skip
+        st.tuples(
+            st.just("prompt"),
+            st.sampled_from(["eco-1", "econ-1"]),
+            st.sampled_from(["reminder", "reading"]),
+            st.sampled_from(["sent", "unknown"]),
+            st.integers(-30, 0),
+        ),
         st.tuples(st.just("clock"), st.integers(-48, 72)),
         st.tuples(st.just("reload"), st.booleans()),
     ),
@@ -136,9 +147,13 @@ class Bench:
             self.cat, self.version = out.catalogue, out.version
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(steps=actions)
-def test_current_state_equals_the_state_rebuilt_from_history(tmp_path: Path, steps: list[tuple[object, ...]]) -> None:
+def test_current_state_equals_the_state_rebuilt_from_history(
+    tmp_path: Path, steps: list[tuple[object, ...]]
+) -> None:
     bench = Bench(tmp_path)
     for action in steps:
         bench.step(action)
