@@ -259,6 +259,7 @@ POLICY_KEYS = (
     "followup_after_workdays",
     "max_followups",
     "overdue_every_days",
+    "overdue_slowdown_after",
     "digest_weekday",
     "yellow_window_days",
     "catch_up_grace_hours",
@@ -270,6 +271,7 @@ TASK_POLICY_KEYS = (
     "followup_after_workdays",
     "max_followups",
     "overdue_every_days",
+    "overdue_slowdown_after",
     "yellow_window_days",
 )
 PERSON_KEYS = ("id", "name", "title", "roles", "telegram_id", "placeholder")
@@ -313,6 +315,7 @@ _INT_RANGES = {
     "followup_after_workdays": (1, 60),
     "max_followups": (0, 10),
     "overdue_every_days": (1, 365),
+    "overdue_slowdown_after": (0, 100),
     "digest_weekday": (1, 7),
     "yellow_window_days": (0, 366),
     "catch_up_grace_hours": (0, 24 * 30),
@@ -731,6 +734,11 @@ class _Checker:
                 base.max_followups if common.max_followups is None else common.max_followups
             ),
             overdue_every_days=common.overdue_every_days or base.overdue_every_days,
+            overdue_slowdown_after=(
+                base.overdue_slowdown_after
+                if common.overdue_slowdown_after is None
+                else common.overdue_slowdown_after
+            ),
             digest_weekday=self.integer(d, "digest_weekday", path, base.digest_weekday)
             or base.digest_weekday,
             yellow_window_days=(
@@ -780,6 +788,7 @@ class _Checker:
             followup_after_workdays=self.integer(d, "followup_after_workdays", path),
             max_followups=self.integer(d, "max_followups", path),
             overdue_every_days=self.integer(d, "overdue_every_days", path),
+            overdue_slowdown_after=self.integer(d, "overdue_slowdown_after", path),
             yellow_window_days=self.integer(d, "yellow_window_days", path),
         )
 

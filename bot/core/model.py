@@ -129,6 +129,7 @@ class PolicyOverride:
     followup_after_workdays: int | None = None
     max_followups: int | None = None
     overdue_every_days: int | None = None
+    overdue_slowdown_after: int | None = None
     yellow_window_days: int | None = None
 
 
@@ -144,6 +145,7 @@ class Policy:
     followup_after_workdays: int = 3
     max_followups: int = 2
     overdue_every_days: int = 7
+    overdue_slowdown_after: int = 4  # then monthly; 0 = never slow down
     digest_weekday: int = 1  # ISO weekday, 1 = Monday
     yellow_window_days: int = 30
     catch_up_grace_hours: int = 24

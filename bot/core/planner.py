@@ -22,7 +22,8 @@ Series and their slots (all at the policy's send time, Asia/Shanghai, on working
   within N working days; slots move to the *next* working day. Up to ``max_followups``.
 * ``escalation``: to the coordinators, N working days after the last follow-up.
 * ``overdue``: after a fixed deadline passes without confirmed completion, every
-  ``overdue_every_days`` days, to the lead bureau's contacts.
+  ``overdue_every_days`` days, then monthly after ``overdue_slowdown_after`` notices, to the
+  lead bureau's contacts.
 * ``digest``: weekly, to coordinators, on ``digest_weekday`` (next working day if off).
 
 Nothing is due outside working hours or on a day off; it waits for the next opening.
@@ -247,12 +248,12 @@ def _overdue(ctx: _Ctx, lo: dt.date, hi: dt.date) -> Iterator[Due]:
             if ctx.record.closed(task.id) or (sub_id and ctx.record.closed(task.id, sub_id)):
                 continue
             first = deadline.due + dt.timedelta(days=1)
-            every = policy.overdue_every_days
-            k0 = max(0, (lo - first).days // every)
             subject = f"{task.id}/{sub_id}" if sub_id else task.id
-            k = k0
+            k = _overdue_index(policy, (lo - first).days)
             while True:
-                day = ctx.calendar.next_workday(first + dt.timedelta(days=k * every))
+                day = ctx.calendar.next_workday(
+                    first + dt.timedelta(days=_overdue_offset(policy, k))
+                )
                 if day > hi:
                     break
                 for contact_id, bureau_id in _contacts_of(cat, bureaus[:1]):
@@ -268,6 +269,29 @@ def _overdue(ctx: _Ctx, lo: dt.date, hi: dt.date) -> Iterator[Due]:
                         seq=k,
                     )
                 k += 1
+
+
+#: After `overdue_slowdown_after` notices, overdue notices come this often.
+OVERDUE_LATER_DAYS = 30
+
+
+def _overdue_offset(policy: Policy, k: int) -> int:
+    """Days after the deadline of the k-th overdue notice: every `overdue_every_days`, then,
+    after `overdue_slowdown_after` notices, monthly (a notice a week for years is noise)."""
+    n, every = policy.overdue_slowdown_after, policy.overdue_every_days
+    if n == 0 or k < n:
+        return k * every
+    return n * every + (k - n) * OVERDUE_LATER_DAYS
+
+
+def _overdue_index(policy: Policy, days: int) -> int:
+    """The last notice index whose offset is at or before `days` after the deadline (>= 0)."""
+    if days <= 0:
+        return 0
+    n, every = policy.overdue_slowdown_after, policy.overdue_every_days
+    if n == 0 or days < n * every:
+        return days // every
+    return n + (days - n * every) // OVERDUE_LATER_DAYS
 
 
 def _digests(ctx: _Ctx, lo: dt.date, hi: dt.date) -> Iterator[Due]:

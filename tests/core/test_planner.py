@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
-from support import at
+from catalogue.valid_table import VALID
+from support import at, table
 
 from bot.core.history import History, Record, Sent, StatusUpdate, UpdateKind
 from bot.core.model import Catalogue
@@ -147,3 +149,20 @@ def test_a_task_overrides_the_policy() -> None:
     assert {(d.offset_days, d.recipient) for d in t01} == {(10, "econ-1")}  # lead only
     t02 = {d.offset_days for d in items if d.task_id == "t02" and d.kind is Kind.REMINDER}
     assert t02 == {30, 7, 1}  # the others keep the table's policy
+
+
+def test_overdue_notices_drop_to_monthly_after_a_few(cat: Catalogue) -> None:
+    """Issue #11: overdue notices do not repeat weekly for ever."""
+    items = upcoming(cat, at("2025-01-01 00:00"), rec(), at("2025-06-30 23:59"))
+    days = [d.slot.date() for d in items if d.kind is Kind.OVERDUE and d.subtask_id == "t02-2"]
+    gaps = [(b - a).days for a, b in itertools.pairwise(days)]
+    assert len(days) >= 8
+    assert all(g <= 9 for g in gaps[:3])  # weekly (a holiday may move one a day or two)
+    later = gaps[4:]  # then monthly (a holiday can move one by a week)
+    assert later and all(g >= 20 for g in later) and sum(later) / len(later) >= 28
+    forever = table(
+        VALID.replace("  checkin: monthly\n", "  checkin: monthly\n  overdue_slowdown_after: 0\n")
+    )
+    weekly = [d for d in upcoming(forever, at("2025-01-01 00:00"), rec(), at("2025-06-30 23:59"))
+              if d.kind is Kind.OVERDUE and d.subtask_id == "t02-2"]  # fmt: skip
+    assert len(weekly) > 20
