@@ -8,10 +8,12 @@ import contextlib
 import datetime as dt
 import logging
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -292,13 +294,28 @@ class Duban:
             log.exception("the file watcher stopped")
 
     def run(self) -> None:
-        """Poll Telegram until stopped (SIGINT/SIGTERM); pending updates are never dropped."""
-        self.app.run_polling(
-            allowed_updates=Update.ALL_TYPES,
-            drop_pending_updates=False,
-            poll_interval=0.0,
-            timeout=10,
-        )
+        """Poll Telegram until stopped (SIGINT/SIGTERM); pending updates are never dropped.
+
+        No network or a rejected token is said in one line and tried again with backoff:
+        the bot keeps trying rather than exiting (a token can be fixed while it waits)."""
+        delay = 5.0
+        while True:
+            try:
+                self.app.run_polling(
+                    allowed_updates=Update.ALL_TYPES,
+                    drop_pending_updates=False,
+                    poll_interval=0.0,
+                    timeout=10,
+                    bootstrap_retries=-1,
+                    close_loop=False,
+                )
+                return
+            except InvalidToken:
+                log.error(t(self.runtime.lang, "run.token_rejected", delay=int(delay)))
+            except NetworkError as err:
+                log.error(t(self.runtime.lang, "run.unreachable", error=err, delay=int(delay)))
+            time.sleep(delay)
+            delay = min(delay * 2, 600.0)
 
 
 async def settled(path: Path, quiet: float = SETTLE_SECONDS) -> tuple[int, int, str] | None:

@@ -107,6 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":  # the bot logs its own failures; a crash there keeps its trace
         try:
             return COMMANDS["run"](args)
+        except CliError as err:
+            return fail_line(err.render(error_lang(args)))
         except KeyboardInterrupt:
             return 130
     return _dispatch(args)

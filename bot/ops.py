@@ -39,6 +39,7 @@ from bot.core.clock import Clock, SimulatedClock, SystemClock
 from bot.core.diff import diff_catalogues
 from bot.core.i18n import join, t
 from bot.core.model import Catalogue, Role
+from bot.logsafe import configure as configure_logging
 from storage.repo import Store
 
 log = logging.getLogger("duban")
@@ -49,7 +50,18 @@ USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{4,31}")
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     """The sub-commands of this module."""
     p = sub.add_parser("run", parents=[common], help="运行机器人 / run the bot")
-    p.add_argument("--token", default=None, help="bot token (default: $TELEGRAM_BOT_TOKEN)")
+    p.add_argument(
+        "--token-file",
+        default=os.environ.get("DUBAN_TOKEN_FILE"),
+        help="a file holding the bot token (default: $DUBAN_TOKEN_FILE, else "
+        "$TELEGRAM_BOT_TOKEN); never on the command line, where `ps` shows it",
+    )
+    p.add_argument(
+        "--proxy",
+        default=os.environ.get("DUBAN_PROXY"),
+        help="proxy for the Bot API, e.g. http://127.0.0.1:7890 or socks5://127.0.0.1:1080 "
+        "(default: $DUBAN_PROXY; HTTPS_PROXY/ALL_PROXY are honoured too)",
+    )
     p.add_argument(
         "--base-url",
         default=os.environ.get("DUBAN_BASE_URL"),
@@ -139,18 +151,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import Duban
     from bot.runtime import Runtime
 
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    token = args.token or os.environ.get("TELEGRAM_BOT_TOKEN")
-    if not token and args.base_url:
-        token = "123456:DUBAN-LOCAL-EMULATOR"
+    token = _token(args)
     if not token:
         print(t(cli_lang(args), "cli.no_token"), file=sys.stderr)
         return 2
+    configure_logging(args.log_level, [token])
     from bot.clikit import default_db
 
     db_path = Path(args.db or default_db())
@@ -168,12 +173,30 @@ def cmd_run(args: argparse.Namespace) -> int:
         tick_seconds=tick,
         watch=not args.no_watch,
         startup_errors=startup_errors,
+        proxy=args.proxy,
     )
     try:
         bot.run()
     finally:
         runtime.close()
     return 0
+
+
+def _token(args: argparse.Namespace) -> str | None:
+    """The bot token: --token-file, else $TELEGRAM_BOT_TOKEN, else the emulator's own token
+    when --base-url points at one."""
+    if args.token_file:
+        try:
+            text = Path(args.token_file).read_text("utf-8").strip()
+        except (OSError, UnicodeDecodeError) as err:
+            raise CliError("cli.token_file_unreadable", path=args.token_file, detail=err) from None
+        if not text:
+            raise CliError("cli.token_file_empty", path=args.token_file)
+        return text
+    token = os.environ.get("TELEGRAM_BOT_TOKEN", "").strip()
+    if not token and args.base_url:
+        token = "123456:DUBAN-LOCAL-EMULATOR"
+    return token or None
 
 
 def _startup(

@@ -80,8 +80,9 @@ class RetryingRequest(HTTPXRequest):
             except (TimedOut, NetworkError) as err:
                 if last or (api_method in SENDS and reached_server(err)):
                     raise
+                cause = err.__cause__ or err
                 log.warning(
-                    "%s failed (%s), retrying (%d)", api_method, type(err).__name__, attempt
+                    "%s failed (%s), retrying (%d)", api_method, type(cause).__name__, attempt
                 )
             else:
                 if code not in RETRY_STATUS or last:

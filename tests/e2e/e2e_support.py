@@ -47,6 +47,7 @@ class Env:
     proc: subprocess.Popen[bytes] | None = None
     logs: list[Path] = field(default_factory=list)
     marks: dict[int, int] = field(default_factory=dict)
+    token: str = TOKEN
 
     def __post_init__(self) -> None:
         """After a user sends something, wait_text looks only at the bot's later messages."""
@@ -67,12 +68,16 @@ class Env:
         self.logs.append(log)
         cmd = [
             sys.executable, "-m", "bot", "run", "--config", str(self.config), "--db", str(self.db),
-            "--base-url", self.base, "--token", TOKEN, "--clock-start", clock_start,
+            "--base-url", self.base, "--clock-start", clock_start,
             "--clock-speed", str(speed), "--log-level", "INFO", *extra,
         ]  # fmt: skip
         with log.open("wb") as out:
             self.proc = subprocess.Popen(
-                cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=dict(os.environ)
+                cmd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                env={**os.environ, "TELEGRAM_BOT_TOKEN": self.token},
             )
         self.wait_until(
             lambda: self.client.stats().get("requests", {}).get("getUpdates", 0) > 0, 30
