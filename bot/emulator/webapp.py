@@ -46,9 +46,7 @@ def sign(token: str, fields: dict[str, str]) -> str:
     return hmac.new(secret, data_check_string(fields).encode(), hashlib.sha256).hexdigest()
 
 
-def init_data(
-    token: str, user: dict[str, Any], auth_date: int, query_id: str | None = None
-) -> str:
+def init_data(token: str, user: dict[str, Any], auth_date: int, query_id: str | None = None) -> str:
     """The URL-encoded initData for `user` (a User object: id, first_name, username?,
     language_code?), signed with `token`."""
     fields: dict[str, str] = {}
