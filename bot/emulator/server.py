@@ -1163,12 +1163,14 @@ class Emulator:
             return Reply(502, drop=True)
         if roll < faults.drop_rate + faults.error_rate:
             return self._error(ApiError(502, "Bad Gateway"))
-        if faults.delay_rate and self._rng.random() < faults.delay_rate:
-            self.errors["delayed"] += 1
-            await asyncio.sleep(faults.delay_seconds)
+        delay = bool(faults.delay_rate) and self._rng.random() < faults.delay_rate
         late = bool(faults.late_rate) and self._rng.random() < faults.late_rate
         try:
-            reply = _ok(await known[1](await read_params()))
+            params = await read_params()  # the request has arrived whole
+            if delay:
+                self.errors["delayed"] += 1
+                await asyncio.sleep(faults.delay_seconds)
+            reply = _ok(await known[1](params))
         except ApiError as err:
             reply = self._error(err)
         except Exception:
