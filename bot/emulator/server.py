@@ -253,10 +253,13 @@ class Emulator:
         return self._message_event
 
     def _wake(self) -> None:
-        """Wake every pending getUpdates and the webhook pusher (they look again)."""
-        event = self._event()
-        event.set()
-        event.clear()
+        """Wake every pending getUpdates and the webhook pusher (they look again).
+
+        The event is set and replaced, not set and cleared: a waiter that took the event
+        before this but only starts waiting on it later (asyncio.wait_for starts its task
+        a loop turn later) still finds it set."""
+        self._event().set()
+        self._new_update = asyncio.Event()
 
     async def wait_update(self, seconds: float) -> None:
         """Wait until an update is added (or a poller is superseded), at most `seconds`."""

@@ -256,3 +256,19 @@ async def test_in_process_answers_are_the_http_servers_answers() -> None:
         await emulator.stop()
     assert answers[0] == answers[1]
     assert [code for code, _ in answers[0]] == [200, 200, 200, 400, 400, 200, 200, 200, 404, 200]
+
+
+async def test_a_long_poll_wakes_for_an_update_added_before_it_started_waiting(
+    emu: Emulator,
+) -> None:
+    """Regression: the poll's wait began one loop turn after it checked the queue, and an
+    update added in between was a wake-up nobody heard (the poll slept its whole timeout:
+    a bot answering a user 2.5 s late on average)."""
+    emu.add_user(USER, "张三")
+    poll = asyncio.create_task(emu.m_getUpdates({"timeout": 30}))
+    await asyncio.sleep(0)  # the poll found nothing and is about to wait
+    emu.user_message(USER, "进度60%")
+    for _ in range(20):  # a few turns of the loop, no clock
+        await asyncio.sleep(0)
+    assert poll.done()
+    assert [u["message"]["text"] for u in poll.result()] == ["进度60%"]
