@@ -192,7 +192,7 @@ class Emulator:
         self._generation = 0
         self._new_update: asyncio.Event | None = None
         self._message_event: asyncio.Event | None = None
-        self._pusher: asyncio.Task[None] | None = None
+        self._pusher: asyncio.Task[Any] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.reset()
 
@@ -263,8 +263,7 @@ class Emulator:
 
     async def wait_update(self, seconds: float) -> None:
         """Wait until an update is added (or a poller is superseded), at most `seconds`."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event().wait(), max(0.01, seconds))
+        await _wait(self._event(), seconds)
 
     def _wake_messages(self) -> None:
         """Wake every pending wait for bot messages."""
@@ -565,10 +564,7 @@ class Emulator:
         passed); the bot's messages there."""
         deadline = time.monotonic() + seconds
         while len(self.bot_messages(chat_id)) < count and time.monotonic() < deadline:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._msg_event().wait(), max(0.01, deadline - time.monotonic())
-                )
+            await _wait(self._msg_event(), deadline - time.monotonic())
         return self.bot_messages(chat_id)
 
     def stats(self) -> dict[str, Any]:
@@ -807,7 +803,7 @@ class Emulator:
         self.webhook_max_connections = max_connections
         self.webhook_error = None
         if url and is_loopback(url):
-            self._pusher = asyncio.ensure_future(push_updates(self, url, secret))
+            self._pusher = self.spawn(push_updates(self, url, secret))
 
     def _stop_pusher(self) -> None:
         if self._pusher is not None:
@@ -925,8 +921,7 @@ class Emulator:
             ready = self.pending_updates()[:limit]
             if ready or time.monotonic() >= deadline:
                 return ready
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._event().wait(), max(0.01, deadline - time.monotonic()))
+            await _wait(self._event(), deadline - time.monotonic())
 
     def _allowed(self, update: dict[str, Any]) -> bool:
         if not self.allowed_updates:
@@ -1301,6 +1296,15 @@ class Emulator:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+
+async def _wait(event: asyncio.Event, seconds: float) -> None:
+    """Wait until `event` is set or `seconds` passed. (Not asyncio.wait_for: in Python 3.11
+    it swallows a cancellation that comes as the event is set, and starts waiting a loop
+    turn late.)"""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(max(0.01, seconds)):
+            await event.wait()
 
 
 def _ok(result: Any) -> Reply:
