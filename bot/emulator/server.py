@@ -802,6 +802,8 @@ class Emulator:
         self.webhook, self.webhook_secret = url, secret
         self.webhook_max_connections = max_connections
         self.webhook_error = None
+        if url:
+            self._wake()  # a pending getUpdates ends with 409
         if url and is_loopback(url):
             self._pusher = self.spawn(push_updates(self, url, secret))
 
@@ -918,6 +920,8 @@ class Emulator:
                 return []  # the control API reset the emulator
             if mine != self._poll_token:
                 raise ApiError(409, POLL_CONFLICT)
+            if self.webhook:
+                raise ApiError(409, "Conflict: terminated by setWebhook request")
             ready = self.pending_updates()[:limit]
             if ready or time.monotonic() >= deadline:
                 return ready

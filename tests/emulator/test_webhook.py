@@ -166,3 +166,12 @@ async def test_http_webhooks_only_with_the_flag() -> None:
         with pytest.raises(BadRequest, match=r"(?i)an HTTPS URL must be provided"):
             await b.set_webhook("http://127.0.0.1:8443/hook")
     await strict.stop()
+
+
+async def test_setting_a_webhook_ends_a_pending_long_poll(emu: Emulator) -> None:
+    async with bot(emu) as b:
+        poll = asyncio.create_task(b.get_updates(timeout=30))
+        await emu.wait_update(10)  # the poll has arrived
+        await b.set_webhook("https://example.org/hook")
+        with pytest.raises(Conflict, match=r"(?i)terminated by setWebhook request"):
+            await poll
