@@ -79,18 +79,14 @@ class InProcessRequest(BaseRequest):
     """A `telegram.request.BaseRequest` that hands each request to an `Emulator` on the
     same event loop (see the module docstring)."""
 
-    __slots__ = ("_connect_timeout", "_read_timeout", "emulator")
+    __slots__ = ("_read_timeout", "emulator")
 
-    def __init__(
-        self,
-        emulator: Emulator,
-        *,
-        read_timeout: float | None = 5.0,
-        connect_timeout: float | None = 5.0,
-    ) -> None:
+    def __init__(self, emulator: Emulator, *, read_timeout: float | None = 5.0) -> None:
+        """`read_timeout`: seconds to wait for an answer when a call gives none (PTB's
+        default, 5 s); None waits for ever. Nothing is written or connected, so the other
+        timeouts do not apply (their faults are injected instead)."""
         self.emulator = emulator
         self._read_timeout = read_timeout
-        self._connect_timeout = connect_timeout
 
     @property
     def read_timeout(self) -> float | None:
