@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
+
+from bot.emulator import webapp
 
 
 class EmulatorError(RuntimeError):
@@ -98,6 +102,65 @@ class EmulatorClient:
         )
         return result
 
+    def send_photo(
+        self,
+        user_id: int,
+        data: bytes,
+        caption: str | None = None,
+        reply_to: int | None = None,
+        chat_id: int | None = None,
+    ) -> dict[str, Any]:
+        """The user sends a photo (PNG or JPEG bytes); the message, with `photo` as the
+        list of sizes (largest, the original, last)."""
+        body = {
+            "user_id": user_id,
+            "data": base64.b64encode(data).decode(),
+            "caption": caption,
+            "reply_to": reply_to,
+            "chat_id": chat_id,
+        }
+        result: dict[str, Any] = self._call("POST", "photo", body)
+        return result
+
+    def send_document(
+        self,
+        user_id: int,
+        data: bytes,
+        file_name: str,
+        mime_type: str | None = None,
+        caption: str | None = None,
+        reply_to: int | None = None,
+        chat_id: int | None = None,
+    ) -> dict[str, Any]:
+        """The user sends a file; the message, with `document`."""
+        body = {
+            "user_id": user_id,
+            "data": base64.b64encode(data).decode(),
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "caption": caption,
+            "reply_to": reply_to,
+            "chat_id": chat_id,
+        }
+        result: dict[str, Any] = self._call("POST", "document", body)
+        return result
+
+    def webapp_init_data(
+        self, user_id: int, auth_date: int | None = None, query_id: str | None = None
+    ) -> str:
+        """The initData Telegram gives a Mini App the user opens, signed with the bot's
+        token (`auth_date`: unix seconds, default now)."""
+        body = {"user_id": user_id, "auth_date": auth_date, "query_id": query_id}
+        return str(self._call("POST", "webapp", body)["init_data"])
+
+    def webapp_launch_url(
+        self, url: str, user_id: int, auth_date: int | None = None, query_id: str | None = None
+    ) -> str:
+        """The Mini App's URL as Telegram opens it for the user: `url` with the launch
+        fragment (#tgWebAppData=...&tgWebAppVersion=...&tgWebAppPlatform=...&
+        tgWebAppThemeParams=...)."""
+        return webapp.launch_url(url, self.webapp_init_data(user_id, auth_date, query_id))
+
     def press(
         self,
         user_id: int,
@@ -165,6 +228,20 @@ class EmulatorClient:
         result: dict[str, Any] = self._call("GET", "stats")
         return result
 
+    def sends(self, chat_id: int | None = None, since: float | None = None) -> list[dict[str, Any]]:
+        """The send log: each sendMessage/sendPhoto/sendDocument that passed the chat
+        checks, {chat_id, method, t (the emulator's monotonic clock), ok (false: 429)}."""
+        query = {k: v for k, v in (("chat_id", chat_id), ("since", since)) if v is not None}
+        path = "sends" + (f"?{urllib.parse.urlencode(query)}" if query else "")
+        result: list[dict[str, Any]] = self._call("GET", path)
+        return result
+
+    def pacing(self) -> dict[str, Any]:
+        """The accepted sends summed up: count, span, rate, max_per_second, and per chat
+        (keys are chat ids as strings) count, max_per_second, max_per_minute."""
+        result: dict[str, Any] = self._call("GET", "pacing")
+        return result
+
     def callback_answers(self) -> list[dict[str, Any]]:
         """answerCallbackQuery calls received."""
         result: list[dict[str, Any]] = self._call("GET", "callback_answers")
@@ -178,8 +255,10 @@ class EmulatorClient:
     # -- the environment
 
     def set_faults(self, **faults: Any) -> dict[str, Any]:
-        """error_rate, delay_rate, delay_seconds, drop_rate, seed; fields not given go
-        back to their defaults (no fault)."""
+        """error_rate, delay_rate, delay_seconds, drop_rate, late_rate, late_seconds,
+        refuse_rate (through EmulatorThread's proxy, or in process), connect_timeout_rate,
+        pool_timeout_rate (in process), seed; fields not given go back to their defaults
+        (no fault). See `bot.emulator.model.Faults`."""
         result: dict[str, Any] = self._call("POST", "faults", faults)
         return result
 
@@ -189,9 +268,10 @@ class EmulatorClient:
         result: dict[str, Any] = self._call("POST", "limits", limits)
         return result
 
-    def set_webhook(self, url: str) -> None:
-        """Pretend a webhook is set (getUpdates then answers 409); '' removes it."""
-        self._call("POST", "webhook", {"url": url})
+    def set_webhook(self, url: str, secret_token: str = "") -> None:
+        """Set a webhook without setWebhook's checks (getUpdates then answers 409; a
+        loopback URL gets the updates POSTed); '' removes it."""
+        self._call("POST", "webhook", {"url": url, "secret_token": secret_token})
 
     def reset(self) -> None:
         """Forget users, chats, updates, files, stats; the limits and faults go back to

@@ -1,23 +1,29 @@
 """A local Bot API server that behaves like Telegram, for tests, `make demo` and rehearsals.
 
-The real python-telegram-bot application runs against it unchanged (`base_url`). It
-speaks the Bot API over HTTP (form-encoded, JSON and multipart bodies; `{"ok": ...}`
-answers) for the methods duban uses, and enforces Telegram's rules so that bugs that
-would hit production show up here first:
+The real python-telegram-bot application runs against it unchanged: over HTTP
+(`base_url`), or in the same process and event loop through
+`bot.emulator.inprocess.InProcessRequest`. It speaks the Bot API (form-encoded, JSON and
+multipart bodies; `{"ok": ...}` answers) for the methods duban uses, and enforces
+Telegram's rules so that bugs that would hit production show up here first:
 
 * 403 for a private chat whose user never started the bot, or blocked it;
 * 400 for an empty text, a text over 4096 characters (visible, UTF-16), a caption
   over 1024, callback data over 64 bytes, HTML or MarkdownV2 that does not parse, an
-  edit that changes nothing;
+  edit that changes nothing, a web_app button outside a private chat or not on HTTPS,
+  getFile of a file over 20 MB;
 * 429 with ``retry_after`` past ~30 messages a second overall, ~1 a second to one
   chat (short bursts allowed), 20 a minute to one group;
 * 409 when a second ``getUpdates`` poller or a webhook competes;
+* webhooks: with one set, each update is POSTed to it (secret token header), in order,
+  retried with backoff until it is answered 2xx;
 * privacy mode in groups: the bot sees only commands, replies to its messages and
   mentions.
 
-A control API under ``/control/`` lets tests act as users (send, reply, press a button,
-edit, start, block) and read what the bot sent; faults (5xx, delays, dropped
-connections) can be injected for the reliability tests.
+A control API under ``/control/`` (and the same operations as Python methods of
+`Emulator`) lets tests act as users (send text, photos and documents, reply, press a
+button, edit, start, block, open a Mini App) and read what the bot sent and when;
+faults (5xx, delays, late answers, dropped, refused and timed-out connections) can be
+injected for the reliability tests.
 """
 
 from __future__ import annotations
@@ -25,22 +31,53 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import ipaddress
 import itertools
 import json
 import logging
 import math
+import mimetypes
 import random
 import re
-import struct
 import time
+import urllib.parse
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from aiohttp import BodyPartReader, web
 
+from bot.emulator import webapp
+from bot.emulator.control import ControlApi
 from bot.emulator.html import ParseError, parse_html, utf16_len
+from bot.emulator.markdown import parse_markdown
+from bot.emulator.media import image_size, photo_copies
+from bot.emulator.model import (
+    ApiError,
+    Chat,
+    ControlError,
+    Faults,
+    Limits,
+    Reply,
+    StoredFile,
+    User,
+    api_view,
+)
+from bot.emulator.webhook import push_updates
+
+__all__ = [
+    "DEFAULT_TOKEN",
+    "ApiError",
+    "Chat",
+    "ControlError",
+    "Emulator",
+    "Faults",
+    "Limits",
+    "Reply",
+    "User",
+    "parse_markdown",
+    "run",
+]
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +96,13 @@ JSON_FIELDS = (
 )
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
-FILE_LIMIT = 50 * 1024 * 1024
+FILE_LIMIT = 50 * 1024 * 1024  # what a bot may upload
+DOWNLOAD_LIMIT = 20 * 1024 * 1024  # what getFile serves to a bot
 COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 USER_COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{3,32}))?")
 MENTION = re.compile(r"(?<![A-Za-z0-9_])@([A-Za-z0-9_]{5,32})")
+SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+WEBHOOK_PORTS = (80, 88, 443, 8443)
 # What an inline button does besides callback_data (one of them is required).
 BUTTON_ACTIONS = (
     "url",
@@ -75,8 +115,6 @@ BUTTON_ACTIONS = (
     "callback_game",
     "pay",
 )
-# Keys of a stored message that only the control API shows (not part of the Bot API's Message).
-CONTROL_KEYS = ("from_bot", "disable_notification")
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
@@ -89,112 +127,36 @@ WEBHOOK_CONFLICT = (
     "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to "
     "delete the webhook first"
 )
+HTTPS_WEBHOOK = "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+WEBHOOK_PORT = "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443"
 
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
-ControlHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class ApiError(Exception):
-    """An error answer of the Bot API."""
-
-    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
-        super().__init__(description)
-        self.code = code
-        self.description = description
-        self.retry_after = retry_after
-
-
-class ControlError(Exception):
-    """A control API request that cannot be carried out (unknown user, chat, button...)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-@dataclass
-class Limits:
-    """Telegram's flood limits (set `enabled=False` to switch them off).
-
-    Overall: at most `global_per_second` messages in any second. A private chat: a token
-    bucket of `chat_burst` refilled at `chat_per_second`. A group: at most
-    `group_per_minute` in any `group_window_seconds`.
-    """
-
-    enabled: bool = True
-    global_per_second: int = 30
-    chat_per_second: float = 1.0
-    chat_burst: int = 5
-    group_per_minute: int = 20
-    group_window_seconds: float = 60.0
-
-
-@dataclass
-class Faults:
-    """Injected faults, each a share of Bot API requests (0..1)."""
-
-    error_rate: float = 0.0  # answered 502 Bad Gateway
-    delay_rate: float = 0.0  # answered after `delay_seconds`
-    delay_seconds: float = 1.0
-    drop_rate: float = 0.0  # connection closed without an answer
-    seed: int | None = None
-
-
-@dataclass
-class User:
-    """A Telegram user the tests act as."""
-
-    id: int
-    first_name: str
-    username: str | None = None
-    language_code: str | None = "zh-hans"
-    started: bool = False
-    blocked: bool = False
-
-    def as_api(self) -> dict[str, Any]:
-        """The Bot API's User object."""
-        out: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
-        if self.username:
-            out["username"] = self.username
-        if self.language_code:
-            out["language_code"] = self.language_code
-        return out
-
-
-@dataclass
-class Chat:
-    """A private chat or a group (privacy mode on by default, as for a new bot)."""
-
-    id: int
-    type: str
-    title: str = ""
-    user: User | None = None
-    members: set[int] = field(default_factory=set)
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    privacy: bool = True
-
-    def as_api(self) -> dict[str, Any]:
-        """The Bot API's Chat object."""
-        if self.type == "private" and self.user is not None:
-            out: dict[str, Any] = {"id": self.id, "type": "private"}
-            out["first_name"] = self.user.first_name
-            if self.user.username:
-                out["username"] = self.user.username
-            return out
-        return {"id": self.id, "type": self.type, "title": self.title}
-
-
-def api_view(message: dict[str, Any]) -> dict[str, Any]:
-    """A stored message as the Bot API shows it (without the control API's keys)."""
-    return {k: v for k, v in message.items() if k not in CONTROL_KEYS}
+def is_loopback(url: str) -> bool:
+    """Whether a URL's host is this machine (localhost, 127.0.0.0/8, ::1)."""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Emulator:
     """The server's state and handlers.
 
-    `clock` (seconds, monotonic) drives the flood limits only, so tests can move time by
-    hand; long polling and message dates use real time.
+    `clock` (seconds, monotonic) drives the flood limits and the send log only, so tests
+    can move time by hand; long polling and message dates use real time. With
+    `allow_http_webhooks`, webhooks and web_app buttons may use http://127.0.0.1 or
+    http://localhost URLs (Telegram requires HTTPS). A webhook is retried after
+    `webhook_backoff[0]` seconds, doubling up to `webhook_backoff[1]`; one POST waits at
+    most `webhook_timeout` seconds. Webhooks are delivered to loopback URLs only: other
+    URLs are accepted like Telegram does, but never contacted (no test reaches the
+    internet); their updates stay pending.
+
+    An Emulator belongs to one event loop (the one it first waits on).
     """
 
     def __init__(
@@ -205,12 +167,18 @@ class Emulator:
         faults: Faults | None = None,
         username: str = DEFAULT_USERNAME,
         clock: Callable[[], float] = time.monotonic,
+        allow_http_webhooks: bool = False,
+        webhook_backoff: tuple[float, float] = (0.1, 5.0),
+        webhook_timeout: float = 10.0,
     ) -> None:
         self.token = token
         prefix = token.split(":", 1)[0]
         self.bot_id = int(prefix) if prefix.isdigit() else 1
         self.username = username
         self.clock = clock
+        self.allow_http_webhooks = allow_http_webhooks
+        self.webhook_backoff = webhook_backoff
+        self.webhook_timeout = webhook_timeout
         self._initial_limits = dataclasses.replace(limits) if limits else Limits()
         self._initial_faults = dataclasses.replace(faults) if faults else Faults()
         self._runner: web.AppRunner | None = None
@@ -224,25 +192,33 @@ class Emulator:
         self._generation = 0
         self._new_update: asyncio.Event | None = None
         self._message_event: asyncio.Event | None = None
+        self._pusher: asyncio.Task[Any] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
         self.reset()
 
     # -- state
 
     def reset(self) -> None:
-        """Forget users, chats, updates, files, stats; back to the limits and faults given
-        at construction. Update ids keep increasing."""
+        """Forget users, chats, updates, files, stats, sends, the webhook; back to the
+        limits and faults given at construction. Update ids keep increasing."""
+        self._stop_pusher()
         self.users: dict[int, User] = {}
         self.chats: dict[int, Chat] = {}
         self.updates: list[dict[str, Any]] = []
         self.message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
         self.allowed_updates: list[str] | None = None
         self.webhook = ""
+        self.webhook_secret = ""
+        self.webhook_max_connections = 40
+        self.webhook_error: tuple[int, str] | None = None
         self.commands: dict[str, list[dict[str, str]]] = {}
-        self.files: dict[str, tuple[bytes, str, str]] = {}
+        self.files: dict[str, StoredFile] = {}
+        self.file_paths: dict[str, str] = {}
         self.callback_queries: dict[str, dict[str, Any]] = {}
         self.callback_answers: list[dict[str, Any]] = []
         self.requests: dict[str, int] = defaultdict(int)
         self.errors: dict[str, int] = defaultdict(int)
+        self.sends: list[dict[str, Any]] = []
         self._sent_global: deque[float] = deque()
         self._chat_buckets: dict[int, tuple[float, float]] = {}
         self._group_sent: dict[int, deque[float]] = defaultdict(deque)
@@ -277,15 +253,30 @@ class Emulator:
         return self._message_event
 
     def _wake(self) -> None:
-        """Wake every pending getUpdates (they look again at the queue)."""
-        event = self._event()
-        event.set()
-        event.clear()
+        """Wake every pending getUpdates and the webhook pusher (they look again).
+
+        The event is set and replaced, not set and cleared: a waiter that took the event
+        before this but only starts waiting on it later (asyncio.wait_for starts its task
+        a loop turn later) still finds it set."""
+        self._event().set()
+        self._new_update = asyncio.Event()
+
+    async def wait_update(self, seconds: float) -> None:
+        """Wait until an update is added (or a poller is superseded), at most `seconds`."""
+        await _wait(self._event(), seconds)
 
     def _wake_messages(self) -> None:
-        """Wake every pending /control/wait."""
+        """Wake every pending wait for bot messages."""
         self._msg_event().set()
         self._message_event = asyncio.Event()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run `coro` on the server's side: it goes on when its caller gives up (as an HTTP
+        server carries on a request whose client timed out), until `stop()`."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     def bot_user(self) -> dict[str, Any]:
         """The bot as a User object."""
@@ -380,6 +371,8 @@ class Emulator:
             raise ControlError(404, f"no chat {chat_id}")
         return chat
 
+    # -- acting as users (the control API calls these; so can tests in process)
+
     def user_message(
         self, user_id: int, text: str, chat_id: int | None = None, reply_to: int | None = None
     ) -> dict[str, Any]:
@@ -389,6 +382,84 @@ class Emulator:
         privacy mode the bot gets an update only for a command, a reply to one of its
         messages, or a mention.
         """
+        content: dict[str, Any] = {"text": text}
+        entities = self._user_entities(text)
+        if entities:
+            content["entities"] = entities
+        return self._user_post(user_id, chat_id, reply_to, content)
+
+    def user_start(self, user_id: int, payload: str | None = None) -> dict[str, Any]:
+        """The user presses Start (from a deep link with `payload`); the /start message."""
+        return self.user_message(user_id, f"/start {payload}" if payload else "/start")
+
+    def user_photo(
+        self,
+        user_id: int,
+        data: bytes,
+        caption: str | None = None,
+        chat_id: int | None = None,
+        reply_to: int | None = None,
+    ) -> dict[str, Any]:
+        """A user sends a photo (PNG or JPEG bytes); the message, whose `photo` lists the
+        sizes Telegram makes, smallest first, the original last."""
+        size = image_size(data)
+        if size is None:
+            raise ControlError(400, "a photo must be a PNG or JPEG image")
+        content = self._user_caption(caption)
+        sizes = []
+        for copy, width, height in photo_copies(data, *size):
+            png = copy[:4] == b"\x89PNG"
+            mime = "image/png" if png else "image/jpeg"
+            file_id = self._store_file(StoredFile(copy, "", mime, "photo"))
+            sizes.append(
+                {
+                    "file_id": file_id,
+                    "file_unique_id": file_id + "u",
+                    "width": width,
+                    "height": height,
+                    "file_size": len(copy),
+                }
+            )
+        return self._user_post(user_id, chat_id, reply_to, {"photo": sizes, **content})
+
+    def user_document(
+        self,
+        user_id: int,
+        data: bytes,
+        file_name: str,
+        mime_type: str | None = None,
+        caption: str | None = None,
+        chat_id: int | None = None,
+        reply_to: int | None = None,
+    ) -> dict[str, Any]:
+        """A user sends a file; the message with its `document` (file_name, mime_type
+        guessed from the name when not given)."""
+        content = self._user_caption(caption)
+        mime = mime_type or mimetypes.guess_type(file_name)[0] or "application/octet-stream"
+        file_id = self._store_file(StoredFile(data, file_name, mime, "document"))
+        document = {
+            "file_name": file_name,
+            "mime_type": mime,
+            "file_id": file_id,
+            "file_unique_id": file_id + "u",
+            "file_size": len(data),
+        }
+        return self._user_post(user_id, chat_id, reply_to, {"document": document, **content})
+
+    def _user_caption(self, caption: str | None) -> dict[str, Any]:
+        if not caption:
+            return {}
+        if utf16_len(caption) > CAPTION_LIMIT:
+            raise ControlError(400, f"a caption is at most {CAPTION_LIMIT} characters")
+        content: dict[str, Any] = {"caption": caption}
+        entities = self._user_entities(caption)
+        if entities:
+            content["caption_entities"] = entities
+        return content
+
+    def _user_post(
+        self, user_id: int, chat_id: int | None, reply_to: int | None, content: dict[str, Any]
+    ) -> dict[str, Any]:
         user = self.users.get(user_id) or self.add_user(user_id, f"user{user_id}")
         chat = self._chat(chat_id if chat_id is not None else user_id)
         if chat.type == "private":
@@ -408,17 +479,101 @@ class Emulator:
             "from": user.as_api(),
             "chat": chat.as_api(),
             "date": int(time.time()),
-            "text": text,
+            **content,
         }
-        entities = self._user_entities(text)
-        if entities:
-            message["entities"] = entities
         if target is not None:
             message["reply_to_message"] = api_view(target)
         chat.messages.append({**message, "from_bot": False})
         if self._bot_sees(chat, message, target):
             self._push_update("message", message)
         return message
+
+    def press(
+        self,
+        user_id: int,
+        message_id: int,
+        data: str | None = None,
+        text: str | None = None,
+        chat_id: int | None = None,
+    ) -> str:
+        """The user presses an inline button of a bot message (by callback data or by its
+        label); the callback query id."""
+        user = self._user(user_id)
+        chat_id = chat_id or user.id
+        message = self._find(chat_id, message_id)
+        if message is None or not message.get("from_bot"):
+            raise ControlError(404, "no such bot message")
+        buttons = [
+            b for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row
+        ]
+        if data is None and text is not None:
+            data = next((b.get("callback_data") for b in buttons if b.get("text") == text), None)
+        if data is None or all(b.get("callback_data") != data for b in buttons):
+            raise ControlError(404, "no such button")
+        qid = str(next(self._callback_ids) * 7919 + 100000)
+        query = {
+            "id": qid,
+            "from": user.as_api(),
+            "message": api_view(message),
+            "chat_instance": str(chat_id),
+            "data": data,
+        }
+        self.callback_queries[qid] = query
+        self._push_update("callback_query", query)
+        return qid
+
+    def user_edit(
+        self, user_id: int, message_id: int, text: str, chat_id: int | None = None
+    ) -> dict[str, Any]:
+        """The user edits one of their text messages; the edited message."""
+        user = self._user(user_id)
+        chat_id = chat_id or user.id
+        message = self._find(chat_id, message_id)
+        if message is None or message.get("from_bot") or message["from"]["id"] != user.id:
+            raise ControlError(404, "no such user message")
+        message["text"] = text
+        _set_or_pop(message, "entities", self._user_entities(text) or None)
+        message["edit_date"] = int(time.time())
+        payload = api_view(message)
+        chat = self._chat(chat_id)
+        target = self._find(chat_id, int(message.get("reply_to_message", {}).get("message_id", 0)))
+        if self._bot_sees(chat, payload, target):
+            self._push_update("edited_message", payload)
+        return payload
+
+    def init_data(
+        self, user_id: int, auth_date: int | None = None, query_id: str | None = None
+    ) -> str:
+        """The initData Telegram gives a Mini App opened by this user, signed with the
+        bot's token (`auth_date` defaults to now)."""
+        user = {k: v for k, v in self._user(user_id).as_api().items() if k != "is_bot"}
+        when = int(time.time()) if auth_date is None else int(auth_date)
+        return webapp.init_data(self.token, user, when, query_id)
+
+    # -- reading
+
+    def bot_messages(self, chat_id: int) -> list[dict[str, Any]]:
+        """What the bot sent to a chat, in order (current text and buttons after edits)."""
+        chat = self.chats.get(chat_id)
+        return [dict(m) for m in chat.messages if m.get("from_bot")] if chat else []
+
+    async def wait_for(
+        self, chat_id: int, count: int, seconds: float = 10.0
+    ) -> list[dict[str, Any]]:
+        """Wait until the bot sent at least `count` messages to a chat (or `seconds`
+        passed); the bot's messages there."""
+        deadline = time.monotonic() + seconds
+        while len(self.bot_messages(chat_id)) < count and time.monotonic() < deadline:
+            await _wait(self._msg_event(), deadline - time.monotonic())
+        return self.bot_messages(chat_id)
+
+    def stats(self) -> dict[str, Any]:
+        """{requests: {method: n}, errors: {code or fault: n}, total}."""
+        return {
+            "requests": dict(self.requests),
+            "errors": dict(self.errors),
+            "total": sum(self.requests.values()),
+        }
 
     @staticmethod
     def _user_entities(text: str) -> list[dict[str, Any]]:
@@ -442,7 +597,7 @@ class Emulator:
     def _bot_sees(self, chat: Chat, message: dict[str, Any], target: dict[str, Any] | None) -> bool:
         if chat.type == "private" or not chat.privacy:
             return True
-        text = str(message.get("text", ""))
+        text = str(message.get("text") or message.get("caption") or "")
         command = USER_COMMAND.match(text)
         if command:
             addressed = command.group(2)
@@ -456,6 +611,11 @@ class Emulator:
         if chat is None:
             return None
         return next((m for m in chat.messages if m["message_id"] == message_id), None)
+
+    def _store_file(self, stored: StoredFile) -> str:
+        file_id = f"F{next(self._file_ids):06d}{stored.kind[:3]}"
+        self.files[file_id] = stored
+        return file_id
 
     # -- rules
 
@@ -476,12 +636,20 @@ class Emulator:
                 raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
         return chat
 
-    def _flood(self, chat: Chat) -> None:
-        """Count one message to `chat`, or raise 429 (nothing counted) past the limits."""
-        limits = self.limits
-        if not limits.enabled:
-            return
+    def _flood(self, chat: Chat, method: str) -> None:
+        """Count one message to `chat` (and log the send), or raise 429 (nothing counted,
+        the refusal logged) past the limits."""
         now = self.clock()
+        try:
+            if self.limits.enabled:
+                self._flood_check(chat, now)
+        except ApiError:
+            self.sends.append({"chat_id": chat.id, "method": method, "t": now, "ok": False})
+            raise
+        self.sends.append({"chat_id": chat.id, "method": method, "t": now, "ok": True})
+
+    def _flood_check(self, chat: Chat, now: float) -> None:
+        limits = self.limits
         window = self._sent_global
         while window and now - window[0] >= 1.0:
             window.popleft()
@@ -508,8 +676,7 @@ class Emulator:
             sent.append(now)
         window.append(now)
 
-    @staticmethod
-    def _markup(raw: Any) -> dict[str, Any] | None:
+    def _markup(self, raw: Any, chat: Chat) -> dict[str, Any] | None:
         if raw in (None, ""):
             return None
         if not isinstance(raw, dict):
@@ -524,18 +691,36 @@ class Emulator:
             )
         for row in rows:
             for button in row:
-                if not isinstance(button, dict) or not button.get("text"):
-                    raise ApiError(
-                        400, "Bad Request: text buttons are unallowed in the inline keyboard"
-                    )
-                data = button.get("callback_data")
-                if data is not None and not 1 <= len(str(data).encode("utf-8")) <= 64:
-                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
-                if data is None and not any(k in button for k in BUTTON_ACTIONS):
-                    raise ApiError(
-                        400, "Bad Request: text buttons are unallowed in the inline keyboard"
-                    )
+                self._check_button(button, chat)
         return {"inline_keyboard": rows}
+
+    def _check_button(self, button: Any, chat: Chat) -> None:
+        if not isinstance(button, dict) or not button.get("text"):
+            raise ApiError(400, "Bad Request: text buttons are unallowed in the inline keyboard")
+        data = button.get("callback_data")
+        if data is not None and not 1 <= len(str(data).encode("utf-8")) <= 64:
+            raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+        if data is None and not any(k in button for k in BUTTON_ACTIONS):
+            raise ApiError(400, "Bad Request: text buttons are unallowed in the inline keyboard")
+        if "web_app" in button:
+            # Mini App buttons: private chats only, HTTPS only.
+            if chat.type != "private":
+                raise ApiError(400, "Bad Request: BUTTON_TYPE_INVALID")
+            info = button["web_app"]
+            url = str(info.get("url") or "") if isinstance(info, dict) else ""
+            if not self._https_or_local(url):
+                raise ApiError(
+                    400,
+                    f"Bad Request: inline keyboard button Web App URL '{url}' is invalid: "
+                    "Only HTTPS links are allowed",
+                )
+
+    def _https_or_local(self, url: str) -> bool:
+        """HTTPS, or (with allow_http_webhooks) http on this machine."""
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme == "https" and parts.hostname:
+            return True
+        return self.allow_http_webhooks and parts.scheme == "http" and is_loopback(url)
 
     @staticmethod
     def _render(text: Any, parse_mode: Any, caption: bool) -> tuple[str, list[dict[str, Any]]]:
@@ -608,6 +793,45 @@ class Emulator:
         self._wake_messages()
         return message
 
+    # -- webhooks
+
+    def set_webhook(self, url: str, secret: str = "", max_connections: int = 40) -> None:
+        """Set the webhook ('' removes it) and (re)start delivering to it; no checks (the
+        Bot API's setWebhook checks first)."""
+        self._stop_pusher()
+        self.webhook, self.webhook_secret = url, secret
+        self.webhook_max_connections = max_connections
+        self.webhook_error = None
+        if url:
+            self._wake()  # a pending getUpdates ends with 409
+        if url and is_loopback(url):
+            self._pusher = self.spawn(push_updates(self, url, secret))
+
+    def _stop_pusher(self) -> None:
+        if self._pusher is not None:
+            self._pusher.cancel()
+            self._pusher = None
+
+    def pending_updates(self) -> list[dict[str, Any]]:
+        """The updates waiting for the bot (unconfirmed, of the allowed kinds), in order."""
+        return [u for u in self.updates if self._allowed(u)]
+
+    def confirm_update(self, update_id: int) -> None:
+        """The bot has this update (a webhook answered 2xx)."""
+        self.updates = [u for u in self.updates if u["update_id"] != update_id]
+
+    def _check_webhook_url(self, url: str) -> None:
+        parts = urllib.parse.urlsplit(url)
+        if not self._https_or_local(url):
+            raise ApiError(400, HTTPS_WEBHOOK)
+        if parts.scheme == "https" and not is_loopback(url):
+            try:
+                port = parts.port or 443
+            except ValueError:
+                raise ApiError(400, WEBHOOK_PORT) from None
+            if port not in WEBHOOK_PORTS:
+                raise ApiError(400, WEBHOOK_PORT)
+
     # -- Bot API methods (m_<method>; Telegram's method names are case-insensitive)
 
     async def m_getMe(self, p: dict[str, Any]) -> Any:
@@ -628,31 +852,45 @@ class Emulator:
         return True
 
     async def m_deleteWebhook(self, p: dict[str, Any]) -> Any:
-        """Remove the webhook; optionally drop pending updates."""
-        self.webhook = ""
+        """Remove the webhook (delivery stops); optionally drop pending updates."""
+        self.set_webhook("")
         if _truthy(p.get("drop_pending_updates")):
             self.updates.clear()
         return True
 
     async def m_setWebhook(self, p: dict[str, Any]) -> Any:
-        """Record a webhook URL (nothing is delivered to it; getUpdates then gives 409)."""
+        """Set a webhook: updates are POSTed to it and getUpdates answers 409; '' removes it."""
         url = str(p.get("url") or "")
-        if url and not url.startswith("https://"):
-            raise ApiError(
-                400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
-            )
-        self.webhook = url
+        secret = str(p.get("secret_token") or "")
+        if secret and not SECRET_TOKEN.match(secret):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        if url:
+            self._check_webhook_url(url)
+        allowed = p.get("allowed_updates")
+        if allowed is not None:
+            if not isinstance(allowed, list):
+                raise ApiError(400, "Bad Request: can't parse allowed updates JSON object")
+            self.allowed_updates = [str(a) for a in allowed] or None
+        connections = _int(p.get("max_connections"), "max_connections") or 40
         if _truthy(p.get("drop_pending_updates")):
             self.updates.clear()
+        self.set_webhook(url, secret, connections)
         return True
 
     async def m_getWebhookInfo(self, p: dict[str, Any]) -> Any:
-        """The webhook URL and the number of pending updates."""
-        return {
+        """The webhook URL, the pending updates and the last delivery error."""
+        info: dict[str, Any] = {
             "url": self.webhook,
             "has_custom_certificate": False,
-            "pending_update_count": len(self.updates),
+            "pending_update_count": len(self.pending_updates()),
         }
+        if self.webhook:
+            info["max_connections"] = self.webhook_max_connections
+            if self.allowed_updates:
+                info["allowed_updates"] = list(self.allowed_updates)
+            if self.webhook_error is not None:
+                info["last_error_date"], info["last_error_message"] = self.webhook_error
+        return info
 
     async def m_getUpdates(self, p: dict[str, Any]) -> Any:
         """Long polling: confirm by offset, wait up to `timeout` s for an update."""
@@ -682,11 +920,12 @@ class Emulator:
                 return []  # the control API reset the emulator
             if mine != self._poll_token:
                 raise ApiError(409, POLL_CONFLICT)
-            ready = [u for u in self.updates if self._allowed(u)][:limit]
+            if self.webhook:
+                raise ApiError(409, "Conflict: terminated by setWebhook request")
+            ready = self.pending_updates()[:limit]
             if ready or time.monotonic() >= deadline:
                 return ready
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._event().wait(), max(0.01, deadline - time.monotonic()))
+            await _wait(self._event(), deadline - time.monotonic())
 
     def _allowed(self, update: dict[str, Any]) -> bool:
         if not self.allowed_updates:
@@ -751,9 +990,9 @@ class Emulator:
         """A text message (HTML/MarkdownV2, inline keyboard, reply)."""
         chat = self._chat_for_send(p.get("chat_id"))
         text, entities = self._render(p.get("text"), p.get("parse_mode"), caption=False)
-        markup = self._markup(p.get("reply_markup"))
+        markup = self._markup(p.get("reply_markup"), chat)
         target = self._reply_target(chat, p)
-        self._flood(chat)
+        self._flood(chat, "sendMessage")
         message = self._new_message(chat, target)
         message["text"] = text
         if entities:
@@ -770,41 +1009,23 @@ class Emulator:
         caption: tuple[str, list[dict[str, Any]]] | None = None
         if p.get("caption"):
             caption = self._render(p["caption"], p.get("parse_mode"), caption=True)
-        markup = self._markup(p.get("reply_markup"))
-        upload = p.get(field_name)
-        if isinstance(upload, tuple):
-            data, filename, mime = upload
-        elif isinstance(upload, str) and upload in self.files:
-            data, filename, mime = self.files[upload]
-        elif isinstance(upload, str) and upload:
-            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
-        else:
-            raise ApiError(400, f"Bad Request: there is no {field_name} in the request")
-        if len(data) > FILE_LIMIT:
-            raise ApiError(413, "Request Entity Too Large")
+        markup = self._markup(p.get("reply_markup"), chat)
+        stored = self._upload(p.get(field_name), field_name)
         target = self._reply_target(chat, p)
-        self._flood(chat)
+        self._flood(chat, "sendPhoto" if field_name == "photo" else "sendDocument")
         message = self._new_message(chat, target)
-        file_id = f"F{next(self._file_ids):06d}{field_name[:3]}"
-        self.files[file_id] = (data, filename, mime)
+        file_id = self._store_file(stored)
+        about = {"file_id": file_id, "file_unique_id": file_id + "u"}
         if field_name == "photo":
-            width, height = _png_size(data)
-            message["photo"] = [
-                {
-                    "file_id": file_id,
-                    "file_unique_id": file_id + "u",
-                    "width": width,
-                    "height": height,
-                    "file_size": len(data),
-                }
-            ]
+            width, height = image_size(stored.data) or (0, 0)
+            size = {"width": width, "height": height, "file_size": len(stored.data)}
+            message["photo"] = [{**about, **size}]
         else:
             message["document"] = {
-                "file_id": file_id,
-                "file_unique_id": file_id + "u",
-                "file_name": filename,
-                "mime_type": mime,
-                "file_size": len(data),
+                **about,
+                "file_name": stored.filename,
+                "mime_type": stored.mime_type,
+                "file_size": len(stored.data),
             }
         if caption is not None:
             message["caption"] = caption[0]
@@ -813,6 +1034,19 @@ class Emulator:
         if markup:
             message["reply_markup"] = markup
         return self._store_bot_message(chat, message, p)
+
+    def _upload(self, upload: Any, field_name: str) -> StoredFile:
+        """The file a send carries: a multipart upload or a file_id known here."""
+        if isinstance(upload, tuple):
+            data, filename, mime = upload
+            if len(data) > FILE_LIMIT:
+                raise ApiError(413, "Request Entity Too Large")
+            return StoredFile(bytes(data), str(filename), str(mime), field_name)
+        if isinstance(upload, str) and upload in self.files:
+            return dataclasses.replace(self.files[upload], kind=field_name)
+        if isinstance(upload, str) and upload:
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        raise ApiError(400, f"Bad Request: there is no {field_name} in the request")
 
     async def m_sendDocument(self, p: dict[str, Any]) -> Any:
         """A file (multipart upload, or a file_id sent before)."""
@@ -823,16 +1057,28 @@ class Emulator:
         return await self._send_file(p, "photo")
 
     async def m_getFile(self, p: dict[str, Any]) -> Any:
-        """A File whose file_path downloads from `/file/bot<token>/<file_path>`."""
+        """A File whose file_path downloads from `/file/bot<token>/<file_path>`; 400 for a
+        file over 20 MB, as for any bot on the public Bot API."""
         file_id = str(p.get("file_id") or "")
         entry = self.files.get(file_id)
         if entry is None:
             raise ApiError(400, "Bad Request: invalid file_id")
+        if len(entry.data) > DOWNLOAD_LIMIT:
+            raise ApiError(400, "Bad Request: file is too big")
+        path = next((k for k, v in self.file_paths.items() if v == file_id), None)
+        if path is None:
+            suffix = ""
+            if "." in entry.filename:
+                suffix = "." + entry.filename.rsplit(".", 1)[1]
+            suffix = suffix or mimetypes.guess_extension(entry.mime_type) or ""
+            folder = "photos" if entry.kind == "photo" else "documents"
+            path = f"{folder}/file_{len(self.file_paths)}{suffix}"
+            self.file_paths[path] = file_id
         return {
             "file_id": file_id,
             "file_unique_id": file_id + "u",
-            "file_size": len(entry[0]),
-            "file_path": file_id,
+            "file_size": len(entry.data),
+            "file_path": path,
         }
 
     def _editable(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -856,7 +1102,7 @@ class Emulator:
         if "text" not in stored:
             raise ApiError(400, "Bad Request: there is no text in the message to edit")
         text, entities = self._render(p.get("text"), p.get("parse_mode"), caption=False)
-        markup = self._markup(p.get("reply_markup"))
+        markup = self._markup(p.get("reply_markup"), self._chat_for_send(p.get("chat_id")))
         before = (stored.get("text"), stored.get("entities") or [], stored.get("reply_markup"))
         if (text, entities, markup) == before:
             raise ApiError(400, NOT_MODIFIED)
@@ -870,7 +1116,7 @@ class Emulator:
     async def m_editMessageReplyMarkup(self, p: dict[str, Any]) -> Any:
         """Replace (or remove) a bot message's inline keyboard; 400 if nothing changes."""
         stored = self._editable(p)
-        markup = self._markup(p.get("reply_markup"))
+        markup = self._markup(p.get("reply_markup"), self._chat_for_send(p.get("chat_id")))
         if markup == stored.get("reply_markup"):
             raise ApiError(400, NOT_MODIFIED)
         _set_or_pop(stored, "reply_markup", markup)
@@ -895,6 +1141,99 @@ class Emulator:
         self.callback_queries.pop(qid)
         return True
 
+    # -- dispatch: one path for every transport (HTTP and in process)
+
+    async def call_api(
+        self,
+        token: str,
+        name: str,
+        read_params: Callable[[], Awaitable[dict[str, Any]]],
+    ) -> Reply:
+        """One Bot API request `/bot<token>/<name>`: the token, then the server faults,
+        then the method with the parameters `read_params` gives (see `decode_params`)."""
+        known = self._methods.get(name.lower())
+        method = known[0] if known else name
+        self.requests[method] += 1
+        if token != self.token:
+            return self._error(ApiError(401, "Unauthorized"))
+        if known is None:
+            return self._error(ApiError(404, "Not Found"))
+        faults = self.faults
+        roll = self._rng.random()
+        if roll < faults.drop_rate:
+            self.errors["dropped"] += 1
+            return Reply(502, drop=True)
+        if roll < faults.drop_rate + faults.error_rate:
+            return self._error(ApiError(502, "Bad Gateway"))
+        delay = bool(faults.delay_rate) and self._rng.random() < faults.delay_rate
+        late = bool(faults.late_rate) and self._rng.random() < faults.late_rate
+        try:
+            params = await read_params()  # the request has arrived whole
+            if delay:
+                self.errors["delayed"] += 1
+                await asyncio.sleep(faults.delay_seconds)
+            reply = _ok(await known[1](params))
+        except ApiError as err:
+            reply = self._error(err)
+        except Exception:
+            log.exception("emulator: %s failed", method)
+            reply = self._error(ApiError(500, "Internal Server Error"))
+        if late:
+            self.errors["late"] += 1
+            await asyncio.sleep(faults.late_seconds)
+        return reply
+
+    def connection_fault(self) -> str | None:
+        """For a transport in process, before the request reaches the server: 'refused',
+        'connect_timeout', 'pool_timeout' (counted in the errors) or None."""
+        faults = self.faults
+        for name, rate in (
+            ("refused", faults.refuse_rate),
+            ("connect_timeout", faults.connect_timeout_rate),
+            ("pool_timeout", faults.pool_timeout_rate),
+        ):
+            if rate and self._rng.random() < rate:
+                self.errors[name] += 1
+                return name
+        return None
+
+    def file_reply(self, token: str, file_path: str) -> Reply:
+        """`/file/bot<token>/<file_path>`: the bytes of a file, by the path getFile gave."""
+        if token != self.token:
+            return self._error(ApiError(401, "Unauthorized"))
+        file_id = self.file_paths.get(file_path)
+        if file_id is None:
+            return self._error(ApiError(404, "Not Found"))
+        return self._file_bytes(file_id)
+
+    def _file_bytes(self, file_id: str) -> Reply:
+        entry = self.files[file_id]
+        return Reply(200, entry.data, entry.mime_type or "application/octet-stream")
+
+    @staticmethod
+    def decode_params(params: dict[str, Any]) -> dict[str, Any]:
+        """Parameters as they came (strings, and files as (bytes, filename, mime)) to what
+        the methods take: JSON-valued fields decoded, attach://name references resolved."""
+        params = dict(params)
+        for key in JSON_FIELDS:
+            value = params.get(key)
+            if isinstance(value, str) and value:
+                try:
+                    params[key] = json.loads(value)
+                except json.JSONDecodeError:
+                    raise ApiError(400, f"Bad Request: can't parse {key} JSON object") from None
+        for key, value in list(params.items()):
+            if isinstance(value, str) and value.startswith("attach://"):
+                params[key] = params.get(value[len("attach://") :], value)
+        return params
+
+    def _error(self, err: ApiError) -> Reply:
+        self.errors[str(err.code)] += 1
+        body: dict[str, Any] = {"ok": False, "error_code": err.code, "description": err.description}
+        if err.retry_after is not None:
+            body["parameters"] = {"retry_after": err.retry_after}
+        return Reply(err.code, json.dumps(body).encode())
+
     # -- HTTP
 
     async def _params(self, request: web.Request) -> dict[str, Any]:
@@ -909,303 +1248,34 @@ class Emulator:
                 if isinstance(body, dict):
                     params.update(body)
             elif ctype == "multipart/form-data":
-                reader = await request.multipart()
-                async for part in reader:
-                    if not isinstance(part, BodyPartReader):
-                        continue
-                    name = part.name or ""
-                    if part.filename:
-                        data = await part.read()
-                        params[name] = (
-                            bytes(data),
-                            part.filename,
-                            part.headers.get("Content-Type", "application/octet-stream"),
-                        )
-                    else:
-                        params[name] = await part.text()
+                params.update(await _multipart(request))
             else:
                 form = await request.post()
                 params.update({k: v for k, v in form.items() if isinstance(v, str)})
-        for key in JSON_FIELDS:
-            value = params.get(key)
-            if isinstance(value, str) and value:
-                try:
-                    params[key] = json.loads(value)
-                except json.JSONDecodeError:
-                    raise ApiError(400, f"Bad Request: can't parse {key} JSON object") from None
-        # attach://name references in multipart bodies
-        for key, value in list(params.items()):
-            if isinstance(value, str) and value.startswith("attach://"):
-                params[key] = params.get(value[len("attach://") :], value)
-        return params
+        return self.decode_params(params)
 
     async def handle_api(self, request: web.Request) -> web.StreamResponse:
-        """`/bot<token>/<method>`: faults first, then the method."""
-        token = request.match_info["token"]
-        known = self._methods.get(request.match_info["method"].lower())
-        method = known[0] if known else request.match_info["method"]
-        self.requests[method] += 1
-        if token != self.token:
-            return self._error(ApiError(401, "Unauthorized"))
-        if known is None:
-            return self._error(ApiError(404, "Not Found"))
-        faults = self.faults
-        roll = self._rng.random()
-        if roll < faults.drop_rate:
-            self.errors["dropped"] += 1
-            if request.transport is not None:
-                request.transport.abort()
-            return web.Response(status=502)
-        if roll < faults.drop_rate + faults.error_rate:
-            return self._error(ApiError(502, "Bad Gateway"))
-        if faults.delay_rate and self._rng.random() < faults.delay_rate:
-            self.errors["delayed"] += 1
-            await asyncio.sleep(faults.delay_seconds)
-        try:
-            params = await self._params(request)
-            result = await known[1](params)
-        except ApiError as err:
-            return self._error(err)
-        except Exception:
-            log.exception("emulator: %s failed", method)
-            return self._error(ApiError(500, "Internal Server Error"))
-        return web.json_response({"ok": True, "result": result})
-
-    def _error(self, err: ApiError) -> web.Response:
-        self.errors[str(err.code)] += 1
-        body: dict[str, Any] = {"ok": False, "error_code": err.code, "description": err.description}
-        if err.retry_after is not None:
-            body["parameters"] = {"retry_after": err.retry_after}
-        return web.json_response(body, status=err.code)
+        """`/bot<token>/<method>`."""
+        reply = await self.call_api(
+            request.match_info["token"], request.match_info["method"], lambda: self._params(request)
+        )
+        return _http_response(reply, request)
 
     async def handle_file(self, request: web.Request) -> web.StreamResponse:
         """`/file/bot<token>/<file_path>`: a download, as PTB's base_file_url expects."""
-        if request.match_info["token"] != self.token:
-            raise web.HTTPUnauthorized()
-        return self._file_response(request.match_info["file_id"])
-
-    def _file_response(self, file_id: str) -> web.Response:
-        entry = self.files.get(file_id)
-        if entry is None:
-            raise web.HTTPNotFound()
-        return web.Response(body=entry[0], content_type=entry[2] or "application/octet-stream")
-
-    # -- control API (JSON; errors are {"error": "..."} with 400 or 404)
-
-    async def c_user(self, body: dict[str, Any]) -> Any:
-        """{id, first_name?, username?, language_code?} -> User."""
-        user = self.add_user(
-            int(body["id"]),
-            str(body.get("first_name") or body["id"]),
-            body.get("username"),
-            body.get("language_code", "zh-hans"),
-        )
-        return user.as_api()
-
-    async def c_group(self, body: dict[str, Any]) -> Any:
-        """{id, title?, members?, type?, privacy?} -> Chat."""
-        chat = self.add_group(
-            int(body["id"]),
-            str(body.get("title") or "group"),
-            [int(m) for m in body.get("members") or []],
-            str(body.get("type") or "group"),
-            bool(body.get("privacy", True)),
-        )
-        return chat.as_api()
-
-    async def c_send(self, body: dict[str, Any]) -> Any:
-        """{user_id, text, chat_id?, reply_to?} -> Message."""
-        chat_id = body.get("chat_id")
-        reply_to = body.get("reply_to")
-        return self.user_message(
-            int(body["user_id"]),
-            str(body["text"]),
-            int(chat_id) if chat_id is not None else None,
-            int(reply_to) if reply_to is not None else None,
-        )
-
-    async def c_start(self, body: dict[str, Any]) -> Any:
-        """{user_id, payload?} -> the /start message."""
-        payload = body.get("payload")
-        text = f"/start {payload}" if payload else "/start"
-        return self.user_message(int(body["user_id"]), text)
-
-    async def c_press(self, body: dict[str, Any]) -> Any:
-        """{user_id, message_id, data? | text?, chat_id?} -> {callback_query_id}."""
-        user = self._user(int(body["user_id"]))
-        chat_id = int(body.get("chat_id") or user.id)
-        message = self._find(chat_id, int(body["message_id"]))
-        if message is None or not message.get("from_bot"):
-            raise ControlError(404, "no such bot message")
-        buttons = [
-            b for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row
-        ]
-        data = body.get("data")
-        if data is None and body.get("text") is not None:
-            data = next(
-                (b.get("callback_data") for b in buttons if b.get("text") == body["text"]), None
-            )
-        if data is None or all(b.get("callback_data") != data for b in buttons):
-            raise ControlError(404, "no such button")
-        qid = str(next(self._callback_ids) * 7919 + 100000)
-        query = {
-            "id": qid,
-            "from": user.as_api(),
-            "message": api_view(message),
-            "chat_instance": str(chat_id),
-            "data": data,
-        }
-        self.callback_queries[qid] = query
-        self._push_update("callback_query", query)
-        return {"callback_query_id": qid}
-
-    async def c_edit(self, body: dict[str, Any]) -> Any:
-        """{user_id, message_id, text, chat_id?} -> the edited Message."""
-        user = self._user(int(body["user_id"]))
-        chat_id = int(body.get("chat_id") or user.id)
-        message = self._find(chat_id, int(body["message_id"]))
-        if message is None or message.get("from_bot") or message["from"]["id"] != user.id:
-            raise ControlError(404, "no such user message")
-        text = str(body["text"])
-        message["text"] = text
-        _set_or_pop(message, "entities", self._user_entities(text) or None)
-        message["edit_date"] = int(time.time())
-        payload = api_view(message)
-        chat = self._chat(chat_id)
-        target = self._find(chat_id, int(message.get("reply_to_message", {}).get("message_id", 0)))
-        if self._bot_sees(chat, payload, target):
-            self._push_update("edited_message", payload)
-        return payload
-
-    async def c_block(self, body: dict[str, Any]) -> Any:
-        """{user_id} -> {ok}."""
-        self.block(int(body["user_id"]))
-        return {"ok": True}
-
-    async def c_unblock(self, body: dict[str, Any]) -> Any:
-        """{user_id} -> {ok}."""
-        self.unblock(int(body["user_id"]))
-        return {"ok": True}
-
-    async def c_chat(self, request: web.Request) -> web.StreamResponse:
-        """Every message of a chat in order (with `from_bot`); [] for an unknown chat."""
-        chat = self.chats.get(int(request.match_info["chat_id"]))
-        return web.json_response([dict(m) for m in chat.messages] if chat else [])
-
-    async def c_wait(self, request: web.Request) -> web.StreamResponse:
-        """?chat_id&count&timeout: long-poll until the chat has `count` bot messages."""
-        chat_id = int(request.query["chat_id"])
-        count = int(request.query.get("count", "1"))
-        deadline = time.monotonic() + float(request.query.get("timeout", "10"))
-
-        def bot_messages() -> list[dict[str, Any]]:
-            chat = self.chats.get(chat_id)
-            return [dict(m) for m in chat.messages if m.get("from_bot")] if chat else []
-
-        while len(bot_messages()) < count and time.monotonic() < deadline:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._msg_event().wait(), max(0.01, deadline - time.monotonic())
-                )
-        return web.json_response(bot_messages())
-
-    async def c_file(self, request: web.Request) -> web.StreamResponse:
-        """The bytes of a file the bot sent."""
-        return self._file_response(request.match_info["file_id"])
-
-    async def c_stats(self, request: web.Request) -> web.StreamResponse:
-        """{requests: {method: n}, errors: {code: n}, total}."""
-        return web.json_response(
-            {
-                "requests": dict(self.requests),
-                "errors": dict(self.errors),
-                "total": sum(self.requests.values()),
-            }
-        )
-
-    async def c_updates(self, request: web.Request) -> web.StreamResponse:
-        """The updates not yet confirmed by a getUpdates offset."""
-        return web.json_response(self.updates)
-
-    async def c_faults(self, body: dict[str, Any]) -> Any:
-        """Faults fields (missing ones take their defaults) -> the faults now."""
-        self.set_faults(Faults(**body))
-        return asdict(self.faults)
-
-    async def c_limits(self, body: dict[str, Any]) -> Any:
-        """Limits fields (missing ones keep their value) -> the limits now."""
-        self.set_limits(dataclasses.replace(self.limits, **body))
-        return asdict(self.limits)
-
-    async def c_reset(self, body: dict[str, Any]) -> Any:
-        """Forget everything (see `reset`)."""
-        self.reset()
-        return {"ok": True}
-
-    async def c_webhook(self, body: dict[str, Any]) -> Any:
-        """{url}: pretend a webhook is set ('' removes it)."""
-        self.webhook = str(body.get("url") or "")
-        return {"ok": True}
-
-    async def c_callback_answers(self, request: web.Request) -> web.StreamResponse:
-        """answerCallbackQuery calls, in order."""
-        return web.json_response(self.callback_answers)
-
-    async def c_commands(self, request: web.Request) -> web.StreamResponse:
-        """The command menus by '<scope>:<language_code>'."""
-        return web.json_response(self.commands)
-
-    def _control(self, handler: Callable[[dict[str, Any]], Awaitable[Any]]) -> ControlHandler:
-        """A POST handler taking a JSON object and answering JSON."""
-
-        async def wrapped(request: web.Request) -> web.StreamResponse:
-            try:
-                body = await request.json() if request.can_read_body else {}
-            except json.JSONDecodeError:
-                return web.json_response({"error": "the body is not JSON"}, status=400)
-            if not isinstance(body, dict):
-                return web.json_response({"error": "the body is not a JSON object"}, status=400)
-            try:
-                return web.json_response(await handler(body))
-            except ControlError as err:
-                return web.json_response({"error": err.message}, status=err.status)
-            except (KeyError, TypeError, ValueError) as err:
-                return web.json_response({"error": f"bad request: {err!r}"}, status=400)
-
-        return wrapped
+        reply = self.file_reply(request.match_info["token"], request.match_info["file_path"])
+        return _http_response(reply, request)
 
     def make_app(self) -> web.Application:
         """The aiohttp application: Bot API, file downloads, control API."""
         app = web.Application(client_max_size=FILE_LIMIT + 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self.handle_api)
-        app.router.add_get("/file/bot{token}/{file_id}", self.handle_file)
-        posts: dict[str, Callable[[dict[str, Any]], Awaitable[Any]]] = {
-            "users": self.c_user,
-            "groups": self.c_group,
-            "send": self.c_send,
-            "start": self.c_start,
-            "press": self.c_press,
-            "edit": self.c_edit,
-            "block": self.c_block,
-            "unblock": self.c_unblock,
-            "faults": self.c_faults,
-            "limits": self.c_limits,
-            "reset": self.c_reset,
-            "webhook": self.c_webhook,
-        }
-        for name, handler in posts.items():
-            app.router.add_post(f"/control/{name}", self._control(handler))
-        app.router.add_get("/control/chat/{chat_id}", self.c_chat)
-        app.router.add_get("/control/wait", self.c_wait)
-        app.router.add_get("/control/file/{file_id}", self.c_file)
-        app.router.add_get("/control/stats", self.c_stats)
-        app.router.add_get("/control/updates", self.c_updates)
-        app.router.add_get("/control/callback_answers", self.c_callback_answers)
-        app.router.add_get("/control/commands", self.c_commands)
+        app.router.add_get("/file/bot{token}/{file_path:.+}", self.handle_file)
+        ControlApi(self).add_routes(app)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        """Serve in the running event loop; returns the port (a free one for port 0)."""
+        """Serve over HTTP in the running event loop; returns the port (a free one for 0)."""
         self._new_update = asyncio.Event()
         self._message_event = asyncio.Event()
         self._runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False)
@@ -1218,157 +1288,55 @@ class Emulator:
         return port
 
     async def stop(self) -> None:
-        """Stop serving (pending long polls end)."""
+        """Stop: pending long polls end, the webhook pusher and requests still running on
+        the server's side are cancelled, the HTTP server (if started) closes."""
         self._generation += 1
         self._wake()
+        self._stop_pusher()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
 
 
-# -- MarkdownV2 (a strict subset: the markers, escapes and reserved characters)
-
-MD_RESERVED = frozenset("_*[]()~`>#+-=|{}.!")
-MD_NAMES = {
-    "*": ("bold", "Bold"),
-    "_": ("italic", "Italic"),
-    "__": ("underline", "Underline"),
-    "~": ("strikethrough", "Strikethrough"),
-    "||": ("spoiler", "Spoiler"),
-    "[": ("text_link", "TextUrl"),
-}
+async def _wait(event: asyncio.Event, seconds: float) -> None:
+    """Wait until `event` is set or `seconds` passed. (Not asyncio.wait_for: in Python 3.11
+    it swallows a cancellation that comes as the event is set, and starts waiting a loop
+    turn late.)"""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(max(0.01, seconds)):
+            await event.wait()
 
 
-def parse_markdown(text: str, *, legacy: bool = False) -> tuple[str, list[dict[str, Any]]]:
-    """Telegram's MarkdownV2 (or, with `legacy`, the old Markdown): the visible text and its
-    entities, or ParseError ("can't parse entities: ...") like Telegram's 400.
+def _ok(result: Any) -> Reply:
+    return Reply(200, json.dumps({"ok": True, "result": result}).encode())
 
-    Supported: *bold* _italic_ __underline__ ~strike~ ||spoiler|| [text](url) `code`
-    ```lang pre``` and > quotes at line starts; `\\` escapes any ASCII character, and in
-    MarkdownV2 every other reserved character must be escaped.
-    """
-    out: list[str] = []
-    entities: list[dict[str, Any]] = []
-    stack: list[tuple[str, int, int]] = []  # (marker, visible offset, byte offset)
-    offset = 0
-    i = 0
-    n = len(text)
-    quote: int | None = None
 
-    def at(pos: int) -> int:
-        return len(text[:pos].encode())
+def _http_response(reply: Reply, request: web.Request) -> web.StreamResponse:
+    if reply.drop:
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=502)
+    return web.Response(status=reply.status, body=reply.body, content_type=reply.content_type)
 
-    def emit(chunk: str) -> None:
-        nonlocal offset
-        out.append(chunk)
-        offset += utf16_len(chunk)
 
-    def entity(kind: str, start: int, **extra: Any) -> None:
-        if offset > start:
-            entities.append({"type": kind, "offset": start, "length": offset - start, **extra})
-
-    def fail(message: str) -> ParseError:
-        return ParseError(f"can't parse entities: {message}")
-
-    def code_until(opening: int, fence: str) -> tuple[str, int]:
-        """The escaped content from the opening fence at `opening` up to the closing one,
-        and the index after it."""
-        chunk: list[str] = []
-        pos = opening + len(fence)
-        while pos < n:
-            if text.startswith(fence, pos):
-                return "".join(chunk), pos + len(fence)
-            if text[pos] == "\\" and pos + 1 < n and text[pos + 1] in "`\\":
-                chunk.append(text[pos + 1])
-                pos += 2
-                continue
-            chunk.append(text[pos])
-            pos += 1
-        name = "Pre" if fence == "```" else "Code"
-        raise fail(f"Can't find end of {name} entity at byte offset {at(opening)}")
-
-    markers = ("*", "_") if legacy else ("__", "||", "*", "_", "~")
-    while i < n:
-        ch = text[i]
-        line_start = i == 0 or text[i - 1] == "\n"
-        if (
-            ch == "\\"
-            and i + 1 < n
-            and (text[i + 1] in "_*`[" if legacy else 1 <= ord(text[i + 1]) <= 126)
-        ):
-            emit(text[i + 1])
-            i += 2
+async def _multipart(request: web.Request) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    reader = await request.multipart()
+    async for part in reader:
+        if not isinstance(part, BodyPartReader):
             continue
-        if ch == ">" and line_start and not legacy:
-            if quote is None:
-                quote = offset
-            i += 1
-            continue
-        if ch == "\n" and quote is not None and not text.startswith(">", i + 1):
-            entity("blockquote", quote)
-            quote = None
-        if ch == "`":
-            start = offset
-            if text.startswith("```", i):
-                body, i = code_until(i, "```")
-                first, sep, rest = body.partition("\n")
-                language = (
-                    first.strip() if sep and first.strip() and " " not in first.strip() else ""
-                )
-                emit(rest if language else body)
-                if language:
-                    entity("pre", start, language=language)
-                else:
-                    entity("pre", start)
-            else:
-                body, i = code_until(i, "`")
-                emit(body)
-                entity("code", start)
-            continue
-        marker = next((m for m in markers if text.startswith(m, i)), None)
-        if marker is not None:
-            if stack and stack[-1][0] == marker:
-                _, start, _ = stack.pop()
-                entity(MD_NAMES[marker][0], start)
-            else:
-                stack.append((marker, offset, at(i)))
-            i += len(marker)
-            continue
-        if ch == "[":
-            stack.append(("[", offset, at(i)))
-            i += 1
-            continue
-        if ch == "]" and stack and stack[-1][0] == "[":
-            _, start, byte = stack.pop()
-            if not text.startswith("(", i + 1):
-                if legacy:
-                    emit("")  # legacy Markdown: "[text]" without a URL stays plain text
-                    i += 1
-                    continue
-                raise fail(f"Can't find end of a URL for TextUrl entity at byte offset {byte}")
-            url: list[str] = []
-            j = i + 2
-            while j < n and text[j] != ")":
-                if text[j] == "\\" and j + 1 < n and text[j + 1] in ")\\":
-                    j += 1
-                url.append(text[j])
-                j += 1
-            if j >= n:
-                raise fail(f"Can't find end of a URL at byte offset {at(i + 2)}")
-            entity("text_link", start, url="".join(url))
-            i = j + 1
-            continue
-        if not legacy and ch in MD_RESERVED:
-            raise fail(f"Character '{ch}' is reserved and must be escaped with the preceding '\\'")
-        emit(ch)
-        i += 1
-    if stack:
-        marker, _, byte = stack[-1]
-        raise fail(f"Can't find end of {MD_NAMES[marker][1]} entity at byte offset {byte}")
-    if quote is not None:
-        entity("blockquote", quote)
-    entities.sort(key=lambda e: (int(e["offset"]), -int(e["length"])))
-    return "".join(out), entities
+        name = part.name or ""
+        if part.filename:
+            data = await part.read()
+            mime = part.headers.get("Content-Type", "application/octet-stream")
+            params[name] = (bytes(data), part.filename, mime)
+        else:
+            params[name] = await part.text()
+    return params
 
 
 def _set_or_pop(message: dict[str, Any], key: str, value: Any) -> None:
@@ -1389,13 +1357,6 @@ def _int(value: Any, what: str) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise ApiError(400, f"Bad Request: invalid {what} specified") from None
-
-
-def _png_size(data: bytes) -> tuple[int, int]:
-    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
-        width, height = struct.unpack(">II", data[16:24])
-        return int(width), int(height)
-    return 0, 0
 
 
 def run(host: str = "127.0.0.1", port: int = 8081, token: str | None = None) -> None:
