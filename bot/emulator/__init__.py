@@ -1,14 +1,4 @@
-"""The local Bot API emulator (`duban emulator`) and its control client."""
-
-from bot.emulator.client import EmulatorClient, EmulatorError
-from bot.emulator.server import DEFAULT_TOKEN, Emulator, Faults, Limits, run
-
-__all__ = [
-    "DEFAULT_TOKEN",
-    "Emulator",
-    "EmulatorClient",
-    "EmulatorError",
-    "Faults",
-    "Limits",
-    "run",
-]
+"""The local Bot API emulator (`duban emulator`): `server.Emulator` (the Bot API and its
+rules), `client.EmulatorClient` (the control API, synchronously), `inprocess.InProcessRequest`
+(python-telegram-bot against the emulator in the same event loop), `thread.EmulatorThread`,
+`proxy.FlappingProxy`. Import them from their modules."""

@@ -32,8 +32,10 @@ def _imports(path: Path) -> set[str]:
 
         def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
             if node.module:
-                found.add(node.module)
-                found.update(f"{node.module}.{a.name}" for a in node.names)
+                subs = {f"{node.module}.{a.name}" for a in node.names}
+                found.update(subs)
+                if not subs & set(_modules()):  # `from pkg import submodule` imports the submodule
+                    found.add(node.module)
 
     Visitor().visit(ast.parse(path.read_text(encoding="utf-8")))
     return found
