@@ -1,8 +1,9 @@
 """The real bot in the test process: the PTB application, the engine and a real SQLite file,
-against the Bot API emulator, on a clock the test moves by hand.
+against the Bot API emulator in the same event loop (`InProcessRequest`: no HTTP, no
+thread), on a clock the test moves by hand.
 
 Nothing is scheduled: the test says when updates are fetched and handled (`pump`) and when
-the scheduler ticks (`tick`), so a test reads as the story it tells.
+the scheduler ticks (`tick`), so a test reads as the story it tells, in milliseconds.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from bot.app import Duban
 from bot.core.clock import FixedClock
 from bot.core.history import Record
 from bot.emulator.client import EmulatorClient
+from bot.emulator.inprocess import InProcessRequest
+from bot.emulator.model import Faults
+from bot.emulator.server import Emulator
 from bot.emulator.thread import EmulatorThread
 from bot.reload import apply, validate
 from bot.runtime import Runtime
@@ -42,15 +46,47 @@ TABLE = VALID.replace(
 ).replace("        name: 街道联络\n", "        name: 街道联络\n        telegram_id: 2003\n")
 
 
+class Users:
+    """The emulator's users, as the tests act through them (the same calls as the HTTP
+    control client, `EmulatorClient`, but in process)."""
+
+    def __init__(self, emu: Emulator) -> None:
+        self.emu = emu
+
+    def add_user(self, user_id: int, first_name: str) -> None:
+        self.emu.add_user(user_id, first_name)
+
+    def send(
+        self, user_id: int, text: str, reply_to: int | None = None, chat_id: int | None = None
+    ) -> dict[str, Any]:
+        return self.emu.user_message(user_id, text, chat_id, reply_to)
+
+    def press(self, user_id: int, message_id: int, data: str, chat_id: int | None = None) -> str:
+        return self.emu.press(user_id, message_id, data=data, chat_id=chat_id)
+
+    def edit(self, user_id: int, message_id: int, text: str) -> dict[str, Any]:
+        return self.emu.user_edit(user_id, message_id, text)
+
+    def bot_messages(self, chat_id: int) -> list[dict[str, Any]]:
+        return self.emu.bot_messages(chat_id)
+
+    def set_faults(self, **faults: Any) -> None:
+        self.emu.set_faults(Faults(**faults))
+
+    def file(self, file_id: str) -> bytes:
+        return self.emu.files[file_id].data
+
+    def stats(self) -> dict[str, Any]:
+        return self.emu.stats()
+
+
 class Harness:
     """One bot, one database, one emulator; the test drives the clock and the updates."""
 
-    def __init__(
-        self, tmp: Path, base: str, client: EmulatorClient, table: str, start: dt.datetime
-    ) -> None:
+    def __init__(self, tmp: Path, emu: Emulator, table: str, start: dt.datetime) -> None:
         self.tmp = tmp
-        self.base = base
-        self.client = client
+        self.emu = emu
+        self.client = Users(emu)
         self.config = tmp / "config" / "tasks.yaml"
         self.config.parent.mkdir(parents=True, exist_ok=True)
         self.config.write_text(table, encoding="utf-8")
@@ -63,7 +99,14 @@ class Harness:
         self.runtime = Runtime(
             self.config, self.db_path, self.clock, outcome.catalogue, outcome.version
         )
-        self.duban = Duban(self.runtime, TOKEN, base_url=base, tick_seconds=3600, watch=False)
+        self.duban = Duban(
+            self.runtime,
+            TOKEN,
+            tick_seconds=3600,
+            watch=False,
+            request=InProcessRequest(emu),
+            updates_request=InProcessRequest(emu),
+        )
         self.app = self.duban.app
         self._offset = 0
 
@@ -172,10 +215,10 @@ def emulator_http() -> Iterator[tuple[str, EmulatorClient]]:
     thread.stop()
 
 
-def users(client: EmulatorClient) -> None:
+def users(emu: Emulator) -> None:
     """The people of TABLE as emulator users."""
     for uid, name in NAMES.items():
-        client.add_user(uid, first_name=name)
+        emu.add_user(uid, name)
 
 
 #: `await make_bot(start, table=TABLE)` (fixture in tests/record/conftest.py).

@@ -7,25 +7,25 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from harness import TABLE, Harness, MakeBot, emulator_http, users
+from harness import TABLE, TOKEN, Harness, MakeBot, emulator_http, users
 
-from bot.emulator.client import EmulatorClient
+from bot.emulator.server import Emulator
 
 __all__ = ["emulator_http"]
 
 
 @pytest.fixture
-async def make_bot(
-    emulator_http: tuple[str, EmulatorClient], tmp_path: Path
-) -> AsyncIterator[MakeBot]:
-    """`await make_bot(start, table=TABLE)`: a started bot on a fresh database."""
+async def make_bot(tmp_path: Path) -> AsyncIterator[MakeBot]:
+    """`await make_bot(start, table=TABLE)`: a started bot on a fresh database, against an
+    emulator in the same event loop."""
     made: list[Harness] = []
+    emulators: list[Emulator] = []
 
     async def make(start: dt.datetime, table: str = TABLE) -> Harness:
-        base, client = emulator_http
-        client.reset()
-        users(client)
-        bot = Harness(tmp_path / f"bot{len(made)}", base, client, table, start)
+        emu = Emulator(TOKEN)
+        emulators.append(emu)
+        users(emu)
+        bot = Harness(tmp_path / f"bot{len(made)}", emu, table, start)
         await bot.start()
         made.append(bot)
         return bot
@@ -33,3 +33,5 @@ async def make_bot(
     yield make
     for bot in made:
         await bot.stop()
+    for emu in emulators:
+        await emu.stop()
