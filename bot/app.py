@@ -23,7 +23,7 @@ from telegram.ext import (
 )
 
 from bot.chat import admin, answers, buttons, onboarding, status
-from bot.chat.common import DubanContext, keyboard
+from bot.chat.common import DubanContext, answer_press, keyboard
 from bot.core.i18n import t
 from bot.core.protocol import ConfirmReload, ReloadAction, pack
 from bot.core.render import Button, Rendered
@@ -254,9 +254,9 @@ class Duban:
         rt = self.runtime
         held = self._held
         if held is None or not held.sha256.startswith(cb.sha):
-            await query.answer(t(rt.lang, "reload.nothing_held"), show_alert=True)
+            await answer_press(update, t(rt.lang, "reload.nothing_held"), alert=True)
             return
-        await query.answer()
+        await answer_press(update)
         if cb.action is ReloadAction.DISCARD:
             self._held = None
             text = t(rt.lang, "reload.discarded")

@@ -9,7 +9,15 @@ import logging
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.chat.common import DubanContext, deliver, identity, keyboard, refuse_role, refuse_stranger
+from bot.chat.common import (
+    DubanContext,
+    answer_press,
+    deliver,
+    identity,
+    keyboard,
+    refuse_role,
+    refuse_stranger,
+)
 from bot.chat.pages import page
 from bot.core.model import Role
 from bot.core.protocol import (
@@ -45,7 +53,7 @@ async def on_button(update: Update, context: DubanContext) -> None:
     cb = parse_callback(query.data)
     rt = context.runtime
     if cb is None or query.message is None:
-        await query.answer(rt.world().t("answer.expired_button"), show_alert=True)
+        await answer_press(update, rt.world().t("answer.expired_button"), alert=True)
         return
     if isinstance(cb, CONTACT_BUTTONS) and not who.has(Role.CONTACT):
         await refuse_role(update, context, (Role.CONTACT,))
@@ -111,11 +119,11 @@ async def _page(update: Update, context: DubanContext, who: Identity, cb: Page) 
     rt = context.runtime
     lines = view_lines(rt, cb.view, who)
     if lines is None:
-        await query.answer(rt.world().t("answer.expired_button"), show_alert=True)
+        await answer_press(update, rt.world().t("answer.expired_button"), alert=True)
         return
     pages = paginate(lines)
     rendered = page(cb.view, pages, min(max(cb.page, 0), len(pages) - 1), rt.lang)
-    await query.answer()
+    await answer_press(update)
     try:
         await query.edit_message_text(
             rendered.text, parse_mode="HTML", reply_markup=keyboard(rendered.buttons)

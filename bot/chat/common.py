@@ -81,14 +81,21 @@ async def reply(update: Update, rendered: Rendered | str) -> Message | None:
     )
 
 
+async def answer_press(update: Update, text: str | None = None, alert: bool = False) -> None:
+    """Answer a button press (stops the client's spinner); a press too old to answer, or a
+    forged one, is not worth failing for."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.answer(text or None, show_alert=alert)
+    except TelegramError as err:
+        log.info("could not answer a button press: %s", err)
+
+
 async def deliver(update: Update, context: DubanContext, outcome: Outcome) -> None:
     """Show the acting user what an operation decided; wake the sender if it queued messages."""
-    query = update.callback_query
-    if query is not None:
-        try:
-            await query.answer(outcome.toast or None, show_alert=outcome.alert)
-        except TelegramError as err:  # a query answered late is not worth failing for
-            log.info("could not answer a button press: %s", err)
+    await answer_press(update, outcome.toast, outcome.alert)
     if outcome.duplicate:
         return
     for edit in outcome.edits:
@@ -112,7 +119,7 @@ async def refuse_stranger(update: Update, context: DubanContext, who: Identity |
     """A polite answer saying whom to ask; nothing is read or changed."""
     runtime = context.runtime
     if update.callback_query:
-        await update.callback_query.answer(t(runtime.lang, "help.stranger"), show_alert=True)
+        await answer_press(update, t(runtime.lang, "help.stranger"), alert=True)
         return
     if private(update):
         await reply(update, stranger_text(runtime.world(), who.user_id if who else 0))
@@ -124,7 +131,7 @@ async def refuse_role(update: Update, context: DubanContext, roles: Sequence[Rol
     names = join(lang, (t(lang, f"role.{r.value}") for r in roles))
     text = t(lang, "access.denied", roles=names)
     if update.callback_query:
-        await update.callback_query.answer(text, show_alert=True)
+        await answer_press(update, text, alert=True)
     else:
         await reply(update, text)
 
