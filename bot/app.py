@@ -52,7 +52,7 @@ MENU = (
     "help",
 )
 #: A saved file is read only once its size and time stay the same this long.
-SETTLE_SECONDS = 1.0
+SETTLE_SECONDS = 3.0
 
 
 class Duban:
@@ -201,20 +201,20 @@ class Duban:
 
     # -- reload
 
-    async def reload(self, actor: str, *, explicit: bool, confirmed: bool = False) -> str:
+    async def reload(self, actor: str, *, explicit: bool, confirmed: bool = False) -> Rendered:
         """Validate tasks.yaml (off the loop) and apply it if good; tell the admins."""
         async with self._reload_lock:
             rt = self.runtime
             result = await asyncio.to_thread(validate, rt.config_path)
             if confirmed and (self._held is None or self._held.sha256 != result.sha256):
-                return t(rt.lang, "reload.nothing_held")
+                return Rendered(t(rt.lang, "reload.nothing_held"))
             outcome = await rt.write(
                 apply, result, rt.catalogue, rt.version, rt.record.copy(), rt.now(),
                 actor=actor, confirmed=confirmed,
             )  # fmt: skip
             return await self._after(outcome, explicit=explicit, file=result.file)
 
-    async def _after(self, outcome: Outcome, *, explicit: bool, file: str) -> str:
+    async def _after(self, outcome: Outcome, *, explicit: bool, file: str) -> Rendered:
         rt = self.runtime
         if outcome.applied and outcome.catalogue is not None:
             self._held = None
@@ -223,9 +223,9 @@ class Duban:
             text = outcome.report.render(rt.lang, outcome.version)
             await self.tell_admins(text)
             asyncio.get_running_loop().create_task(self.engine.tick())
-            return text
+            return Rendered(text)
         if outcome.unchanged:
-            return t(rt.lang, "reload.unchanged", version=rt.version)
+            return Rendered(t(rt.lang, "reload.unchanged", version=rt.version))
         if outcome.held:
             self._held = outcome
             text = held_text(outcome, rt.lang)
@@ -240,12 +240,13 @@ class Duban:
                     ),
                 ),
             )
-            await self.tell_admins(text, choice)
-            return text
+            if not explicit:  # an admin who asked gets it as the answer, with the buttons
+                await self.tell_admins(text, choice)
+            return Rendered(text, choice)
         text = failure_text(outcome, file, rt.lang)
         if not explicit:
             await self.tell_admins(text)
-        return text
+        return Rendered(text)
 
     async def confirm_reload(self, update: Update, who: Identity, cb: ConfirmReload) -> None:
         """确认应用 / 放弃 under a held table edit."""
@@ -261,7 +262,7 @@ class Duban:
             self._held = None
             text = t(rt.lang, "reload.discarded")
         else:
-            text = await self.reload(f"tg:{who.user_id}", explicit=True, confirmed=True)
+            text = (await self.reload(f"tg:{who.user_id}", explicit=True, confirmed=True)).text
         if query.message is not None:
             with contextlib.suppress(Exception):
                 await query.edit_message_reply_markup(reply_markup=keyboard(()))

@@ -30,8 +30,8 @@ async def contacts_command(update: Update, context: DubanContext, who: Identity)
 async def reload_command(update: Update, context: DubanContext, who: Identity) -> None:
     """/reload [confirm]: validate and apply config/tasks.yaml now."""
     confirm = [a.lower() for a in command_args(context)] in (["confirm"], ["确认"])
-    text = await context.duban.reload(f"tg:{who.user_id}", explicit=True, confirmed=confirm)
-    await reply(update, text)
+    rendered = await context.duban.reload(f"tg:{who.user_id}", explicit=True, confirmed=confirm)
+    await reply(update, rendered)
 
 
 @requires(Role.COORDINATOR, Role.ADMIN)
