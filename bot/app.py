@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -70,6 +70,7 @@ class Duban:
         request: Any = None,
         updates_request: Any = None,
         proxy: str | None = None,
+        pace: bool = True,
     ) -> None:
         self.runtime = runtime
         self.tick_seconds = tick_seconds
@@ -86,7 +87,7 @@ class Duban:
             .token(token)
             .context_types(ContextTypes(context=DubanContext))
             .defaults(Defaults(tzinfo=runtime.catalogue.tz))
-            .rate_limiter(AIORateLimiter(max_retries=3))
+            .rate_limiter(AIORateLimiter(max_retries=3) if pace else None)
             .post_init(self._post_init)
             .post_shutdown(self._post_shutdown)
             .concurrent_updates(False)
@@ -196,8 +197,8 @@ class Duban:
                     parse_mode="HTML",
                     reply_markup=markup(Rendered(text, buttons)),
                 )
-            except Exception:
-                log.exception("could not tell admin chat %s", chat)
+            except TelegramError as err:  # e.g. the admin never started the bot
+                log.warning("could not tell admin chat %s: %s", chat, err)
 
     # -- reload
 

@@ -2,13 +2,43 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
 import pytest
+from harness import TABLE, TOKEN, Harness, MakeBot, users
 from support import table
 
 from bot.core.model import Catalogue
+from bot.emulator.server import Emulator
 
 
 @pytest.fixture
 def cat() -> Catalogue:
     """The small valid table of the validation tests."""
     return table()
+
+
+@pytest.fixture
+async def make_bot(tmp_path: Path) -> AsyncIterator[MakeBot]:
+    """`await make_bot(start, table=TABLE, pace=True)`: a started bot on a fresh database,
+    against an emulator in the same event loop (`pace=False`: without python-telegram-bot's
+    rate limiter, for tests where Telegram's pacing is not the point)."""
+    made: list[Harness] = []
+    emulators: list[Emulator] = []
+
+    async def make(start: dt.datetime, table: str = TABLE, *, pace: bool = True) -> Harness:
+        emu = Emulator(TOKEN)
+        emulators.append(emu)
+        users(emu)
+        bot = Harness(tmp_path / f"bot{len(made)}", emu, table, start, pace=pace)
+        await bot.start()
+        made.append(bot)
+        return bot
+
+    yield make
+    for bot in made:
+        await bot.stop()
+    for emu in emulators:
+        await emu.stop()

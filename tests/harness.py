@@ -83,7 +83,9 @@ class Users:
 class Harness:
     """One bot, one database, one emulator; the test drives the clock and the updates."""
 
-    def __init__(self, tmp: Path, emu: Emulator, table: str, start: dt.datetime) -> None:
+    def __init__(
+        self, tmp: Path, emu: Emulator, table: str, start: dt.datetime, *, pace: bool = True
+    ) -> None:
         self.tmp = tmp
         self.emu = emu
         self.client = Users(emu)
@@ -106,6 +108,7 @@ class Harness:
             watch=False,
             request=InProcessRequest(emu),
             updates_request=InProcessRequest(emu),
+            pace=pace,
         )
         self.app = self.duban.app
         self._offset = 0

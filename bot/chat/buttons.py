@@ -55,6 +55,11 @@ async def on_button(update: Update, context: DubanContext) -> None:
     if cb is None or query.message is None:
         await answer_press(update, rt.world().t("answer.expired_button"), alert=True)
         return
+    if query.message.chat.id != who.user_id:
+        # Only the chat's own user presses buttons in a private chat; in a group, anyone in
+        # it could, and whatever the press shows would be shown to the whole group.
+        await answer_press(update, rt.world().t("access.private_only"), alert=True)
+        return
     if isinstance(cb, CONTACT_BUTTONS) and not who.has(Role.CONTACT):
         await refuse_role(update, context, (Role.CONTACT,))
         return
