@@ -87,7 +87,6 @@ class Duban:
             .token(token)
             .context_types(ContextTypes(context=DubanContext))
             .defaults(Defaults(tzinfo=runtime.catalogue.tz))
-            .rate_limiter(AIORateLimiter(max_retries=3) if pace else None)
             .post_init(self._post_init)
             .post_shutdown(self._post_shutdown)
             .concurrent_updates(False)
@@ -98,6 +97,8 @@ class Duban:
                 or RetryingRequest(connection_pool_size=2, read_timeout=20.0, proxy=proxy)
             )
         )
+        if pace:
+            builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
         if base_url:
             base = base_url.rstrip("/")
             builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
