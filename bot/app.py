@@ -97,8 +97,9 @@ class Duban:
                 or RetryingRequest(connection_pool_size=2, read_timeout=20.0, proxy=proxy)
             )
         )
-        if pace:
-            builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        if pace:  # PTB's builder types its limiter by what was set before: none here
+            limiter: Any = AIORateLimiter(max_retries=3)
+            builder = builder.rate_limiter(limiter)
         if base_url:
             base = base_url.rstrip("/")
             builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
