@@ -9,8 +9,10 @@ import datetime as dt
 import logging
 import signal
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
@@ -107,6 +109,7 @@ class Duban:
         assert isinstance(self.app, DubanApplication)
         self.app.inbox = self.inbox
         self.engine = Engine(runtime, self.app.bot)
+        self.app.before_stop.append(self.engine.stop)
         self.app.bot_data["duban"] = self
         for feature in (onboarding, answers, status, admin, buttons):
             for handler in feature.handlers():
@@ -273,6 +276,25 @@ class Duban:
             query.message.chat.id if query.message else who.user_id, text[:4000], parse_mode="HTML"
         )
 
+    def _serve(self, webhook: Webhook | None) -> None:
+        common: dict[str, Any] = {
+            "allowed_updates": Update.ALL_TYPES,
+            "drop_pending_updates": False,
+            "bootstrap_retries": -1,
+            "close_loop": False,
+        }
+        if webhook is None:
+            self.app.run_polling(poll_interval=0.0, timeout=10, **common)
+            return
+        self.app.run_webhook(
+            listen=webhook.host,
+            port=webhook.port,
+            url_path=webhook.path,
+            webhook_url=webhook.url,
+            secret_token=webhook.secret,
+            **common,
+        )
+
     async def _watch(self) -> None:
         """Watch the config directory (editors save by rename); reload each save once it
         has stopped changing, and report every rejected save."""
@@ -297,22 +319,17 @@ class Duban:
         except Exception:
             log.exception("the file watcher stopped")
 
-    def run(self) -> None:
-        """Poll Telegram until stopped (SIGINT/SIGTERM); pending updates are never dropped.
+    def run(self, webhook: Webhook | None = None) -> None:
+        """Take updates until stopped (SIGINT/SIGTERM): long polling, or with `webhook` a web
+        server Telegram posts to (python-telegram-bot's webhook runner, checking the secret
+        header). Pending updates are never dropped.
 
         No network or a rejected token is said in one line and tried again with backoff:
         the bot keeps trying rather than exiting (a token can be fixed while it waits)."""
         delay = 5.0
         while True:
             try:
-                self.app.run_polling(
-                    allowed_updates=Update.ALL_TYPES,
-                    drop_pending_updates=False,
-                    poll_interval=0.0,
-                    timeout=10,
-                    bootstrap_retries=-1,
-                    close_loop=False,
-                )
+                self._serve(webhook)
                 return
             except InvalidToken:
                 log.error(t(self.runtime.lang, "run.token_rejected", delay=int(delay)))
@@ -320,6 +337,22 @@ class Duban:
                 log.error(t(self.runtime.lang, "run.unreachable", error=err, delay=int(delay)))
             time.sleep(delay)
             delay = min(delay * 2, 600.0)
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """Webhook mode: Telegram posts updates to `url`; the bot listens on host:port (behind a
+    reverse proxy that terminates TLS) and accepts only requests with the secret header."""
+
+    url: str
+    host: str
+    port: int
+    secret: str
+
+    @property
+    def path(self) -> str:
+        """The URL's path, where the bot listens."""
+        return urlsplit(self.url).path.strip("/")
 
 
 async def settled(path: Path, quiet: float = SETTLE_SECONDS) -> tuple[int, int, str] | None:

@@ -73,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8081)
     p.add_argument("--token", default=None, help="the bot token it accepts")
+    p.add_argument(
+        "--allow-http-webhooks",
+        action="store_true",
+        help="accept http:// webhook URLs on this machine (Telegram requires https)",
+    )
 
     p = sub.add_parser("demo", parents=[common], help="演示 / the whole loop on the emulator")
     p.add_argument("--interactive", action="store_true", help="type as a contact or coordinator")
@@ -288,8 +293,12 @@ def cmd_emulator(args: argparse.Namespace) -> int:
     """Run the local Bot API server until interrupted."""
     from bot.emulator.server import run
 
-    kwargs = {"token": args.token} if args.token else {}
-    run(host=args.host, port=args.port, **kwargs)
+    run(
+        host=args.host,
+        port=args.port,
+        token=args.token,
+        allow_http_webhooks=args.allow_http_webhooks,
+    )
     return 0
 
 

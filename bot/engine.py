@@ -23,6 +23,7 @@ What happens when a send fails:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -126,12 +127,13 @@ class Engine:
         self._parallel = asyncio.Semaphore(PARALLEL)
         self._wakeups: set[asyncio.Task[int]] = set()
         self.ticks = 0
+        self.stopping = False
 
     # -- planning
 
     async def tick(self) -> int:
         """Put what is due now in the outbox, then send what is pending; messages sent."""
-        if self._tick_lock.locked():
+        if self._tick_lock.locked() or self.stopping:
             return 0
         async with self._tick_lock:
             self.ticks += 1
@@ -159,6 +161,16 @@ class Engine:
 
     # -- sending
 
+    async def stop(self, grace: float = 8.0) -> None:
+        """Stop sending: messages already handed to Telegram finish, the rest stay pending
+        (sent after the restart); waits at most `grace` seconds."""
+        self.stopping = True
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(grace):
+                async with self._tick_lock, self._flush_lock:
+                    pass  # the running tick and sends are done
+                await self.settle()
+
     def wake(self) -> None:
         """Send what is pending soon (after an operation queued messages)."""
         task = asyncio.get_running_loop().create_task(self.flush())
@@ -174,7 +186,7 @@ class Engine:
         """Send every pending message that may go now; how many went out."""
         sent = 0
         async with self._flush_lock:
-            while True:
+            while not self.stopping:
                 rows = self.runtime.reader.outbox_due(self.runtime.now())
                 rows = [r for r in rows if r.chat_id is not None]
                 if not rows:
@@ -189,11 +201,14 @@ class Engine:
                 if sum(results) == 0:
                     return sent
                 sent += sum(results)
+            return sent
 
     async def _drain(self, units: list[list[OutboxRow]]) -> int:
         async with self._parallel:
             sent = 0
             for unit in units:
+                if self.stopping:  # what is not handed to Telegram yet stays pending
+                    break
                 try:
                     sent += await self.send_unit(unit)
                 except Exception:  # one bad message must not stop the others

@@ -18,6 +18,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -68,6 +69,15 @@ class DubanApplication(Application[Any, Any, Any, Any, Any, Any]):
         self._waiting: OrderedDict[int, Update] = OrderedDict()  # update id -> update
         self._blocked: set[int] = set()  # users with updates waiting
         self._retry_task: asyncio.Task[None] | None = None
+        #: Awaited first when the application stops (the engine stops sending).
+        self.before_stop: list[Callable[[], Awaitable[None]]] = []
+
+    async def stop(self) -> None:
+        """Stop: the hooks first (in-flight sends finish), then python-telegram-bot's stop
+        (updates already taken in are handled, the rest wait in the inbox)."""
+        for hook in self.before_stop:
+            await hook()
+        await super().stop()
 
     async def resume_inbox(self, store: Store) -> int:
         """Queue the updates written down but not handled before the last stop."""

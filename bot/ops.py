@@ -68,6 +68,24 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         help="Bot API server, e.g. http://127.0.0.1:8081 for `duban emulator` "
         "(default: $DUBAN_BASE_URL, else Telegram)",
     )
+    p.add_argument(
+        "--webhook-url",
+        default=os.environ.get("DUBAN_WEBHOOK_URL"),
+        help="webhook mode: the HTTPS address Telegram posts updates to, e.g. "
+        "https://example.org/duban (default: $DUBAN_WEBHOOK_URL; without it: long polling)",
+    )
+    p.add_argument(
+        "--listen",
+        default=os.environ.get("DUBAN_LISTEN", "127.0.0.1:8443"),
+        help="webhook mode: HOST:PORT the bot listens on behind the reverse proxy "
+        "(default: $DUBAN_LISTEN or 127.0.0.1:8443)",
+    )
+    p.add_argument(
+        "--webhook-secret-file",
+        default=os.environ.get("DUBAN_WEBHOOK_SECRET_FILE"),
+        help="webhook mode: a file holding the secret Telegram sends in each request's header "
+        "(default: generated once and kept in the data directory)",
+    )
     p.add_argument("--clock-start", default=None, help="simulated clock start (ISO 8601)")
     p.add_argument("--clock-speed", type=float, default=1.0, help="simulated clock speed factor")
     p.add_argument("--tick", type=float, default=None, help="seconds between plan runs")
@@ -175,11 +193,40 @@ def cmd_run(args: argparse.Namespace) -> int:
         startup_errors=startup_errors,
         proxy=args.proxy,
     )
+    webhook = _webhook(args, db_path) if args.webhook_url else None
     try:
-        bot.run()
+        bot.run(webhook)
     finally:
         runtime.close()
     return 0
+
+
+SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def _webhook(args: argparse.Namespace, db_path: Path) -> Any:
+    """Webhook mode's address, listening place and secret (made once, kept 0600)."""
+    import secrets
+
+    from bot.app import Webhook
+
+    host, _, port = str(args.listen).rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise CliError("cli.bad_listen", value=args.listen)
+    path = (
+        Path(args.webhook_secret_file)
+        if args.webhook_secret_file
+        else db_path.with_name("webhook-secret")
+    )
+    if not path.exists() and not args.webhook_secret_file:
+        write_private(path, secrets.token_urlsafe(48).encode())
+    try:
+        secret = path.read_text("utf-8").strip()
+    except OSError as err:
+        raise CliError("cli.token_file_unreadable", path=path, detail=err) from None
+    if not SECRET.fullmatch(secret):
+        raise CliError("cli.bad_webhook_secret", path=path)
+    return Webhook(args.webhook_url, host, int(port), secret)
 
 
 def _token(args: argparse.Namespace) -> str | None:

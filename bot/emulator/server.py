@@ -1359,16 +1359,21 @@ def _int(value: Any, what: str) -> int:
         raise ApiError(400, f"Bad Request: invalid {what} specified") from None
 
 
-def run(host: str = "127.0.0.1", port: int = 8081, token: str | None = None) -> None:
+def run(
+    host: str = "127.0.0.1",
+    port: int = 8081,
+    token: str | None = None,
+    allow_http_webhooks: bool = False,
+) -> None:
     """`duban emulator`: serve until interrupted (logs where, at INFO)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     token = token or DEFAULT_TOKEN
 
     async def main() -> None:
-        emulator = Emulator(token)
+        emulator = Emulator(token, allow_http_webhooks=allow_http_webhooks)
         bound = await emulator.start(host, port)
         log.info("Bot API emulator on http://%s:%d (token %s)", host, bound, token)
-        log.info("  duban run --base-url http://%s:%d --token %s", host, bound, token)
+        log.info("  TELEGRAM_BOT_TOKEN=%s duban run --base-url http://%s:%d", token, host, bound)
         try:
             await asyncio.Event().wait()
         finally:

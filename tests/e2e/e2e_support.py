@@ -62,8 +62,11 @@ class Env:
 
         self.client.send = send  # type: ignore[method-assign]
 
-    def start_bot(self, clock_start: str, speed: float = 60.0, *extra: str) -> None:
-        """`duban run` against the emulator, on a simulated clock (Asia/Shanghai)."""
+    def start_bot(
+        self, clock_start: str, speed: float = 60.0, *extra: str, ready: str = "getUpdates"
+    ) -> None:
+        """`duban run` against the emulator, on a simulated clock (Asia/Shanghai); ready once
+        the bot called `ready` (getUpdates when polling, setWebhook in webhook mode)."""
         log = self.tmp / f"bot-{len(self.logs)}.log"
         self.logs.append(log)
         cmd = [
@@ -79,9 +82,7 @@ class Env:
                 cwd=ROOT,
                 env={**os.environ, "TELEGRAM_BOT_TOKEN": self.token},
             )
-        self.wait_until(
-            lambda: self.client.stats().get("requests", {}).get("getUpdates", 0) > 0, 30
-        )
+        self.wait_until(lambda: self.client.stats().get("requests", {}).get(ready, 0) > 0, 30)
 
     def stop_bot(self, sig: int = signal.SIGTERM) -> None:
         """Stop the bot process (SIGTERM lets it finish; SIGKILL is a crash)."""
@@ -136,7 +137,7 @@ class Env:
 
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[tuple[str, EmulatorClient]]:
-    thread = EmulatorThread(TOKEN)
+    thread = EmulatorThread(TOKEN, allow_http_webhooks=True)
     base = thread.start()
     yield base, EmulatorClient(base)
     thread.stop()
