@@ -11,6 +11,7 @@ from harness import TABLE, TOKEN, Harness, MakeBot, users
 from support import table
 
 from bot.core.model import Catalogue
+from bot.emulator.model import Limits
 from bot.emulator.server import Emulator
 
 
@@ -22,14 +23,15 @@ def cat() -> Catalogue:
 
 @pytest.fixture
 async def make_bot(tmp_path: Path) -> AsyncIterator[MakeBot]:
-    """`await make_bot(start, table=TABLE, pace=True)`: a started bot on a fresh database,
-    against an emulator in the same event loop (`pace=False`: without python-telegram-bot's
-    rate limiter, for tests where Telegram's pacing is not the point)."""
+    """`await make_bot(start, table=TABLE, pace=False)`: a started bot on a fresh database,
+    against an emulator in the same event loop. By default neither side paces (the emulator's
+    flood limits off, no rate limiter in the bot); `pace=True` turns both on, with real waits,
+    where Telegram's pacing is the point."""
     made: list[Harness] = []
     emulators: list[Emulator] = []
 
-    async def make(start: dt.datetime, table: str = TABLE, *, pace: bool = True) -> Harness:
-        emu = Emulator(TOKEN)
+    async def make(start: dt.datetime, table: str = TABLE, *, pace: bool = False) -> Harness:
+        emu = Emulator(TOKEN, limits=None if pace else Limits(enabled=False))
         emulators.append(emu)
         users(emu)
         bot = Harness(tmp_path / f"bot{len(made)}", emu, table, start, pace=pace)

@@ -5,11 +5,13 @@ application layer never touches Telegram, and no two modules import each other i
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@functools.cache
 def _modules() -> dict[str, Path]:
     out = {}
     for path in [*(ROOT / "bot").rglob("*.py"), *(ROOT / "storage").rglob("*.py")]:

@@ -9,6 +9,7 @@ import sqlite3
 import stat
 from pathlib import Path
 
+import pytest
 from harness import COORD, ECO, MakeBot
 from support import at
 
@@ -39,6 +40,7 @@ def test_the_database_wal_shm_and_inbox_are_private_even_if_they_were_not(tmp_pa
     assert mode(inbox) == 0o600
 
 
+@pytest.mark.slow
 async def test_a_locked_database_keeps_answers_and_status_answers(make_bot: MakeBot) -> None:
     bot = await make_bot(at("2023-06-01 10:00"))
     await bot.start_users(ECO, COORD)

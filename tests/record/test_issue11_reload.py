@@ -150,6 +150,7 @@ async def test_reload_confirm_by_command_and_discard(make_bot: MakeBot) -> None:
     assert len(bot.runtime.catalogue.tasks) == 2
 
 
+@pytest.mark.slow
 async def test_validation_does_not_hold_up_answers(make_bot: MakeBot) -> None:
     """While a large table is being validated, a coordinator's /status is answered first."""
     bot = await make_bot(at("2023-06-01 10:00"))
