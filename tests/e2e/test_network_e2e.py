@@ -81,3 +81,46 @@ def test_the_token_comes_from_a_file_not_the_command_line(env: Env) -> None:
         cwd=ROOT,
     )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_the_bot_reaches_telegram_through_an_http_proxy(env: Env) -> None:
+    """--proxy: every Bot API request goes through the proxy (as it must from mainland China)."""
+    import http.server
+    import threading
+    import urllib.request as ur
+
+    seen: list[str] = []
+
+    class Forward(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            seen.append(self.path.rsplit("/", 1)[-1])
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            headers = {"Content-Type": self.headers.get("Content-Type", "application/json")}
+            forwarded = ur.Request(self.path, data=body, headers=headers, method="POST")
+            try:
+                with ur.urlopen(forwarded, timeout=30) as r:
+                    status, data = r.status, r.read()
+            except ur.HTTPError as err:
+                status, data = err.code, err.read()
+                err.close()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Forward)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        env.client.send(2001, "/start")
+        env.start_bot("2025-11-03T10:00:00+08:00", 1, "--proxy",
+                      f"http://127.0.0.1:{proxy.server_address[1]}")  # fmt: skip
+        env.wait_text(2001, "绑定成功")
+        assert {"getMe", "getUpdates", "sendMessage"} <= set(seen)
+    finally:
+        env.stop_bot()
+        proxy.shutdown()
+        proxy.server_close()
