@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from bot.core.history import Record
-from bot.core.i18n import colon, paren, t
+from bot.core.i18n import colon, join, paren, t
 from bot.core.model import Catalogue, Indicator
 from bot.core.planner import Due, Kind
 from bot.core.protocol import (
@@ -151,7 +151,7 @@ def _reading(catalogue: Catalogue, record: Record, due: Due, lang: str) -> Rende
 def _escalation(catalogue: Catalogue, due: Due, lang: str) -> str:
     bureau = catalogue.bureau_name(due.bureau_id)
     contacts = (
-        "、".join(esc(c.name) for c in catalogue.bureau(due.bureau_id).contacts)
+        join(lang, (esc(c.name) for c in catalogue.bureau(due.bureau_id).contacts))
         if due.bureau_id and due.bureau_id in catalogue.bureau_ids
         else ""
     )

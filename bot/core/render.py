@@ -10,7 +10,7 @@ import datetime as dt
 import html
 from dataclasses import dataclass
 
-from bot.core.i18n import t
+from bot.core.i18n import join, t
 from bot.core.model import Catalogue, Deadline, SubTask, Task
 
 MAX_MESSAGE = 4096
@@ -79,7 +79,7 @@ def deadline_line(deadline: Deadline, now: dt.datetime, catalogue: Catalogue, la
 
 def bureau_names(catalogue: Catalogue, ids: tuple[str, ...], lang: str) -> str:
     """Bureau names joined with 、 (or 'none')."""
-    return "、".join(esc(catalogue.bureau(b).name) for b in ids) or t(lang, "word.none")
+    return join(lang, (esc(catalogue.bureau(b).name) for b in ids)) or t(lang, "word.none")
 
 
 def task_heading(task: Task, lang: str) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from bot.core.compose import fmt_value, status_buttons
 from bot.core.history import Record, StatusUpdate, UpdateKind
+from bot.core.i18n import paren
 from bot.core.model import Catalogue, Indicator, SubTask, Task
 from bot.core.parse import ReadingProblem, find_task, parse_progress, parse_reading
 from bot.core.protocol import Answer, Awaiting, Pending, PickTask, WhichTask, pack
@@ -123,7 +124,7 @@ def _status(
     if answer.kind is UpdateKind.DONE_CLAIMED:
         out.outbox = notices.claim(store, world, who, task, subtask, u)
         return out.reply(world.t("answer.claimed", number=task.number))
-    title = task.title + (f"（{subtask.text[:20]}）" if subtask else "")
+    title = task.title + (paren(world.lang, subtask.text[:20]) if subtask else "")
     return out.reply(world.t("answer.recorded", number=task.number, title=esc(title), status=name))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from bot.core.i18n import join
+from bot.core.i18n import join, paren
 from bot.core.model import Catalogue, Contact, Person, Role
 from bot.core.render import esc
 from bot.service.base import Identity, Outcome, World
@@ -80,11 +80,7 @@ def stranger_text(world: World, user_id: int) -> str:
     """A polite answer to someone the table does not know: whom to ask."""
     doc = world.catalogue.document
     admins = [p.name for p in world.catalogue.with_role(Role.ADMIN)]
-    names = (
-        ("（" + "、".join(admins) + "）" if world.lang == "zh" else " (" + ", ".join(admins) + ")")
-        if admins
-        else ""
-    )
+    names = paren(world.lang, join(world.lang, admins)) if admins else ""
     return world.t(
         "access.stranger", office=esc(doc.issuer or doc.title), admins=esc(names), user_id=user_id
     )
@@ -104,7 +100,7 @@ def _bad_code(store: Store, world: World, who: Identity) -> Outcome:
         return Outcome().reply(
             world.t("start.welcome_back", name=esc(who.name), roles=roles_text(world, who))
         )
-    admins = "、".join(p.name for p in world.catalogue.with_role(Role.ADMIN))
+    admins = join(world.lang, (p.name for p in world.catalogue.with_role(Role.ADMIN)))
     return Outcome().reply(world.t("start.bad_code", admins=esc(admins)))
 
 
