@@ -28,7 +28,12 @@ class WebSession:
 
 
 def add_login(
-    store: Store, token_hash: str, user_id: int, member_id: str, at: dt.datetime, valid: dt.timedelta
+    store: Store,
+    token_hash: str,
+    user_id: int,
+    member_id: str,
+    at: dt.datetime,
+    valid: dt.timedelta,
 ) -> None:
     """Store a new one-time login link (its hash), dropping long-expired ones."""
     with store.transaction():

@@ -16,19 +16,11 @@ from string import Template
 from bot.core.compose import fmt_value, target_text
 from bot.core.history import Reading, Record, StatusUpdate, UpdateKind
 from bot.core.i18n import colon, join, paren, semi
-from bot.core.model import Catalogue, Deadline, Indicator, Task
+from bot.core.model import Deadline, Indicator, Task
 from bot.core.status import ItemStatus, Light, indicator_status, reason_text
 from bot.service.base import World
 from bot.web import chart
 from bot.web.model import TASK_LIGHTS, BureauFigures, Event, Filters, Overview, TaskRow
-
-ICON = {
-    Light.RED: "🔴",
-    Light.YELLOW: "🟡",
-    Light.GREEN: "🟢",
-    Light.DONE: "⚪",
-    Light.NONE: "⚫",
-}
 
 
 def e(text: object) -> str:
@@ -56,8 +48,11 @@ def document(page: Page, lang: str, who: str = "", nav: bool = True) -> str:
     """The whole HTML document around a page's body."""
     links = ""
     if nav:
-        items = (("", "web.nav.overview"), ("indicators", "web.nav.indicators"))
-        items += (("bureaus", "web.nav.bureaus"),)
+        items = [
+            ("", "web.nav.overview"),
+            ("indicators", "web.nav.indicators"),
+            ("bureaus", "web.nav.bureaus"),
+        ]
         links = "".join(
             f'<a href="{page.root}{href}" data-nav="{href or "overview"}">{e(_t(lang, key))}</a>'
             for href, key in items
@@ -82,11 +77,11 @@ def _t(lang: str, key: str, **params: object) -> str:
 
 
 def light(lang: str, value: Light) -> str:
-    """The coloured dot with its name as a tooltip."""
+    """The coloured dot (drawn by CSS: no emoji font needed) with its name as a tooltip."""
     name = _t(lang, "web.light.none") if value is Light.NONE else _t(lang, f"light.{value.value}")
     return (
         f'<span class="light light-{value.value}" data-light="{value.value}" title="{e(name)}" '
-        f'aria-label="{e(name)}">{ICON[value]}</span>'
+        f'role="img" aria-label="{e(name)}"></span>'
     )
 
 
@@ -241,7 +236,7 @@ def _counts(world: World, ov: Overview) -> str:
         on = " on" if f.light == value.value else ""
         chips.append(
             f'<a class="chip{on}" href="./{f.query(light=value.value)}" '
-            f'data-count="{value.value}">{ICON[value]} '
+            f'data-count="{value.value}">{light(world.lang, value)} '
             f"{e(world.t(f'light.{value.value}'))} <b>{ov.counts.get(value, 0)}</b></a>"
         )
     chips.append(
@@ -262,7 +257,7 @@ def _filters(world: World, f: Filters) -> str:
     cat = world.catalogue
     bureaus = [("", world.t("web.filter.all_bureaus"))] + [(b.id, b.name) for b in cat.bureaus]
     lights = [("", world.t("web.filter.all_lights"))]
-    lights += [(x.value, f"{ICON[x]} {world.t(f'light.{x.value}')}") for x in TASK_LIGHTS]
+    lights += [(x.value, world.t(f"light.{x.value}")) for x in TASK_LIGHTS]
     sep = "、" if world.lang == "zh" else " "
     sections = [("", world.t("web.filter.all_sections"))]
     sections += [(s.id, f"{s.number}{sep}{s.title}") for s in cat.sections]
@@ -295,9 +290,7 @@ def _columns(world: World) -> str:
 def task_article(world: World, row: TaskRow, root: str = "./") -> str:
     """One task in the table's layout, its sub-items folded under it."""
     task, st = row.task, row.status
-    claim = (
-        f'<span class="claim">{e(world.t("web.claim_pending"))}</span>' if st.claim else ""
-    )
+    claim = f'<span class="claim">{e(world.t("web.claim_pending"))}</span>' if st.claim else ""
     subs = ""
     if row.subs:
         items = "".join(
@@ -356,12 +349,14 @@ def task_page(
         f"{e(world.t('render.task_heading', number=task.number, title=task.title))}</h1>",
         task_article(world, row, root="../"),
         _description(world, task),
-        f'<h2>{e(world.t("web.task.history"))}</h2>',
+        f"<h2>{e(world.t('web.task.history'))}</h2>",
         history_html(world, events),
     ]
     if indicators:
-        parts.append(f'<h2>{e(world.t("web.task.indicators"))}</h2>')
-        parts.append(f'<div class="indicators">{indicator_cards(world, record, indicators, readings)}</div>')
+        parts.append(f"<h2>{e(world.t('web.task.indicators'))}</h2>")
+        parts.append(
+            f'<div class="indicators">{indicator_cards(world, record, indicators, readings)}</div>'
+        )
     title = world.t("render.task_heading", number=task.number, title=task.title)
     return Page(title, "\n".join(parts), "task", root="../")
 
@@ -401,9 +396,7 @@ def _event_text(world: World, ev: Event) -> str:
         r = ev.reading
         name = cat.indicator(r.indicator_id).name if r.indicator_id in cat.indicator_ids else ""
         unit = cat.indicator(r.indicator_id).unit if name else ""
-        value = (
-            f"{fmt_value(r.value)} {unit}" if r.value is not None else world.t("web.no_value")
-        )
+        value = f"{fmt_value(r.value)} {unit}" if r.value is not None else world.t("web.no_value")
         text = e(world.t("web.event.reading", name=name or r.indicator_id, value=value))
         return text + (f'<span class="note">{e(r.note)}</span>' if r.note else "")
     u = ev.update
@@ -428,7 +421,7 @@ def _event_text(world: World, ev: Event) -> str:
 def indicators_page(world: World, record: Record, readings: dict[str, list[Reading]]) -> Page:
     """Every indicator with its chart."""
     inds = list(world.catalogue.indicators)
-    body = f'<h1>{e(world.t("web.nav.indicators"))}</h1>'
+    body = f"<h1>{e(world.t('web.nav.indicators'))}</h1>"
     if not inds:
         body += f'<p class="muted">{e(world.t("web.ind.none"))}</p>'
     body += f'<div class="indicators">{indicator_cards(world, record, inds, readings)}</div>'
@@ -444,27 +437,28 @@ def bureaus_page(world: World, figures: list[BureauFigures]) -> Page:
         name = world.catalogue.bureau_name(fig.bureau_id)
         cells = [
             f'<a href="./?bureau={e(fig.bureau_id)}">{e(name)}</a>',
-            _light_counts(fig.lead),
-            _light_counts(fig.cooperating),
+            _light_counts(world.lang, fig.lead),
+            _light_counts(world.lang, fig.cooperating),
             str(fig.overdue_lead),
             str(fig.unanswered),
             str(fig.claims),
             f"{fig.bound}/{fig.contacts}",
         ]
-        tds = "".join(f'<td data-label="{e(world.t(f"web.bureaus.{k}"))}">{c}</td>' for k, c in zip(keys, cells, strict=True))
+        tds = "".join(
+            f'<td data-label="{e(world.t(f"web.bureaus.{k}"))}">{c}</td>'
+            for k, c in zip(keys, cells, strict=True)
+        )
         rows.append(f'<tr data-bureau="{e(fig.bureau_id)}">{tds}</tr>')
     body = (
-        f'<h1>{e(world.t("web.nav.bureaus"))}</h1>'
+        f"<h1>{e(world.t('web.nav.bureaus'))}</h1>"
         f'<table class="bureaus"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
         f'<p class="muted">{e(world.t("web.bureaus.hint"))}</p>'
     )
     return Page(world.t("web.nav.bureaus"), body, "bureaus")
 
 
-def _light_counts(counts: dict[Light, int]) -> str:
-    parts = [
-        f'<span class="n n-{x.value}">{ICON[x]} {n}</span>' for x, n in counts.items() if n
-    ]
+def _light_counts(lang: str, counts: dict[Light, int]) -> str:
+    parts = [f'<span class="n">{light(lang, x)} {n}</span>' for x, n in counts.items() if n]
     return " ".join(parts) or "—"
 
 

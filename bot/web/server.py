@@ -55,6 +55,15 @@ def wallclock() -> dt.datetime:
 
 
 @dataclass(frozen=True)
+class WebOptions:
+    """`duban run --web-port PORT [--web-host HOST] [--web-base-url URL]`."""
+
+    port: int
+    host: str = "127.0.0.1"
+    base_url: str | None = None
+
+
+@dataclass(frozen=True)
 class Viewer:
     """Who is looking, and how they got in."""
 
@@ -96,6 +105,11 @@ class Dashboard:
             ]
         )
         self._runner: web.AppRunner | None = None
+
+    @classmethod
+    def of(cls, runtime: Runtime, token: str, options: WebOptions) -> Dashboard:
+        """The server `duban run`'s options ask for."""
+        return cls(runtime, token, port=options.port, host=options.host, base_url=options.base_url)
 
     # -- lifecycle
 
@@ -172,9 +186,7 @@ class Dashboard:
         who = ""
         if viewer is not None:
             roles = [_role(lang, r) for r in sorted(viewer.who.roles) if r in ALLOWED]
-            who = pages.who_html(
-                lang, viewer.who.name, roles, viewer.via == "link", page.root
-            )
+            who = pages.who_html(lang, viewer.who.name, roles, viewer.via == "link", page.root)
         text = pages.document(page, lang, who, nav=viewer is not None)
         response = web.Response(text=text, status=page.status, content_type="text/html")
         if page.status == 401:
@@ -201,7 +213,9 @@ class Dashboard:
         task = cat.task(task_id)
         from bot.core.status import task_status
 
-        row = model.task_row(cat, task, task_status(cat, task, rt.record, world.now, world.calendar))
+        row = model.task_row(
+            cat, task, task_status(cat, task, rt.record, world.now, world.calendar)
+        )
         indicators = [i for i in cat.indicators if i.task == task.id]
         readings = {i.id: rt.reader.readings(i.id) for i in indicators}
         events = model.timeline(
