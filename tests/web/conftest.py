@@ -14,10 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dash_support import NOW, PUBLIC, seed, shipped_table
+from dash_support import NOW, seed, shipped_table, start_web
 from harness import Harness, MakeBot
-
-from bot.web.server import Dashboard, WebOptions
 
 CHROMIUM = os.environ.get("DUBAN_CHROMIUM", "/usr/bin/chromium")
 
@@ -31,14 +29,6 @@ async def dash(make_bot: MakeBot) -> AsyncIterator[Harness]:
     await seed(bot)
     yield bot
     await bot.duban.stop_web()
-
-
-async def start_web(bot: Harness, base_url: str | None = PUBLIC) -> Dashboard:
-    """Give a harness bot its dashboard, as `duban run --web-port 0 --web-base-url` does."""
-    bot.duban.web = Dashboard.of(bot.runtime, bot.emu.token, WebOptions(0, "127.0.0.1", base_url))
-    await bot.duban.start_web()
-    assert bot.duban.web is not None
-    return bot.duban.web
 
 
 def chromium_path() -> str:

@@ -16,7 +16,7 @@ from harness import ADMIN, COORD, ECO, ECON, Harness
 from support import at
 
 from bot.core.history import UpdateKind
-from bot.web.server import Dashboard
+from bot.web.server import Dashboard, WebOptions
 from storage.repo import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,6 +74,14 @@ async def seed(bot: Harness) -> None:
                         ("2022-12-31", 48.0)):  # fmt: skip
         await rt.write(Store.add_reading, indicator_id="pm25", value=value, by="eco-1",
                        at=at(f"{when} 10:00"), bureau_id="eco")  # fmt: skip
+
+
+async def start_web(bot: Harness, base_url: str | None = PUBLIC) -> Dashboard:
+    """Give a harness bot its dashboard, as `duban run --web-port 0 --web-base-url` does."""
+    bot.duban.web = Dashboard.of(bot.runtime, bot.emu.token, WebOptions(0, "127.0.0.1", base_url))
+    await bot.duban.start_web()
+    assert bot.duban.web is not None
+    return bot.duban.web
 
 
 def local(web: Dashboard, url: str) -> str:
