@@ -130,15 +130,8 @@ def run_demo(args: argparse.Namespace) -> int:
         start = start.replace(tzinfo=cat.tz)
     speed = args.speed
     port = args.web_port or _free_port()
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    cmd = [
-        sys.executable, "-m", "bot", "run", "--config", str(args.config), "--db", str(data),
-        "--base-url", base, "--clock-start", start.isoformat(), "--clock-speed", str(speed),
-        "--no-watch", "--log-level", "WARNING", "--web-port", str(port),
-    ]  # fmt: skip
     log_path = data.with_suffix(".log")
-    with log_path.open("w", encoding="utf-8") as log_file:
-        bot = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, env=env)
+    bot = _start_bot(args, data, base, start, port, log_path)
     clock = Clock(start, speed)
     # The bot's clock starts when its process does; line ours up with its first poll.
     deadline = time.monotonic() + 60
@@ -163,6 +156,25 @@ def run_demo(args: argparse.Namespace) -> int:
             bot.kill()
         emulator.stop()
         print(f"\n演示数据库：{data}（日志：{log_path}）")
+
+
+def _start_bot(
+    args: argparse.Namespace,
+    data: Path,
+    base: str,
+    start: dt.datetime,
+    port: int,
+    log_path: Path,
+) -> subprocess.Popen[bytes]:
+    """`duban run` against the emulator on the simulated clock, with its dashboard on `port`."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    cmd = [
+        sys.executable, "-m", "bot", "run", "--config", str(args.config), "--db", str(data),
+        "--base-url", base, "--clock-start", start.isoformat(), "--clock-speed", str(args.speed),
+        "--no-watch", "--log-level", "WARNING", "--web-port", str(port),
+    ]  # fmt: skip
+    with log_path.open("w", encoding="utf-8") as log_file:
+        return subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, env=env)
 
 
 def _free_port() -> int:

@@ -343,7 +343,8 @@ def task_page(
     section = world.catalogue.section(task.section)
     parts = [
         f'<p class="back"><a href="../">← {e(world.t("web.task.back"))}</a></p>',
-        f'<p class="section">{e(section.number)} {e(section.title)}</p>',
+        f'<p class="section">{e(section.number)}{"、" if world.lang == "zh" else " "}'
+        f"{e(section.title)}</p>",
         f'<h1 data-task="{e(task.id)}" data-light="{row.status.light.value}">'
         f"{light(world.lang, row.status.light)} "
         f"{e(world.t('render.task_heading', number=task.number, title=task.title))}</h1>",
