@@ -24,7 +24,7 @@ from telegram.ext import (
     Defaults,
 )
 
-from bot.chat import admin, answers, buttons, onboarding, status
+from bot.chat import admin, answers, buttons, dashboard, onboarding, status
 from bot.chat.common import DubanContext, answer_press, keyboard
 from bot.core.i18n import t
 from bot.core.protocol import ConfirmReload, ReloadAction, pack
@@ -35,6 +35,7 @@ from bot.reload import Outcome, apply, failure_text, held_text, validate
 from bot.runtime import Runtime
 from bot.service.base import Identity
 from bot.transport import RetryingRequest
+from bot.web.server import Dashboard, WebOptions
 from storage.inbox import Inbox, inbox_path
 from storage.repo import Store
 
@@ -46,6 +47,7 @@ MENU = (
     "update",
     "report",
     "status",
+    "dashboard",
     "overdue",
     "export",
     "contacts",
@@ -73,8 +75,11 @@ class Duban:
         updates_request: Any = None,
         proxy: str | None = None,
         pace: bool = True,
+        web: WebOptions | None = None,
     ) -> None:
         self.runtime = runtime
+        #: The dashboard's web server (`duban run --web-port`), started with the bot.
+        self.web = Dashboard.of(runtime, token, web) if web is not None else None
         self.tick_seconds = tick_seconds
         self.watch = watch
         self.startup_errors = startup_errors or []
@@ -111,7 +116,7 @@ class Duban:
         self.engine = Engine(runtime, self.app.bot)
         self.app.before_stop.append(self.engine.stop)
         self.app.bot_data["duban"] = self
-        for feature in (onboarding, answers, status, admin, buttons):
+        for feature in (onboarding, answers, status, dashboard, admin, buttons):
             for handler in feature.handlers():
                 self.app.add_handler(handler)
         for handler in onboarding.fallback():  # last in group 0: only when nothing matched
@@ -151,6 +156,7 @@ class Duban:
             )
         if self.watch:
             self._watch_task = asyncio.create_task(self._watch())
+        await self.start_web()
         if self.startup_errors:
             await self.tell_admins("\n".join(self.startup_errors))
         log.info("duban started as @%s on table version %d", rt.bot_username, rt.version)
@@ -160,7 +166,24 @@ class Duban:
             self._watch_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch_task
+        await self.stop_web()
         await self.engine.settle()
+
+    async def start_web(self) -> None:
+        """Start the dashboard's web server, if there is one; a port already taken is said
+        in the log and the bot runs on without it."""
+        if self.web is None:
+            return
+        try:
+            await self.web.start()
+        except OSError as err:
+            log.error(t(self.runtime.lang, "run.web_failed", port=self.web.port, error=err))
+            self.web = None
+
+    async def stop_web(self) -> None:
+        """Stop the dashboard's web server."""
+        if self.web is not None:
+            await self.web.stop()
 
     async def publish_commands(self) -> None:
         """The command menu in Chinese (default) and English."""

@@ -87,6 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     p.add_argument("--days", type=float, default=5.8, help="simulated days to run")
     p.add_argument(
+        "--web-port", type=int, default=0, help="the dashboard's port (default: a free one)"
+    )
+    p.add_argument(
+        "--keep-open",
+        action="store_true",
+        help="keep the bot and its dashboard running after the script until Enter (the default "
+        "at a terminal)",
+    )
+    p.add_argument(
         "--start",
         "--clock-start",
         dest="start",

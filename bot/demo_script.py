@@ -15,10 +15,14 @@ The terminal shows the conversation as it unfolds; the database stays for inspec
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import html
 import itertools
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -45,9 +49,38 @@ class Clock:
 
 def _first_line(text: str, width: int = 60) -> str:
     line = text.strip().splitlines()[0] if text.strip() else ""
-    for tag in ("<b>", "</b>", "<code>", "</code>", "<i>", "</i>"):
-        line = line.replace(tag, "")
-    return line[:width]
+    return _plain(line)[:width]
+
+
+def _plain(text: str) -> str:
+    """A message's HTML as the chat shows it."""
+    return html.unescape(re.sub(r"</?(b|i|u|s|code|pre|a)(\s[^>]*)?>", "", text))
+
+
+def _whole(message: dict[str, Any]) -> str:
+    """A whole message as the chat shows it: its text or caption, the file it carries (a
+    chart, a workbook) and its buttons, numbered as `press N` counts them."""
+    parts = []
+    document = message.get("document")
+    if document:
+        parts.append(f"📎 {document.get('file_name') or '文件'}")
+    if message.get("photo"):
+        parts.append("🖼 图片 / picture")
+    text = _plain(message.get("text") or message.get("caption") or "")
+    if text:
+        parts.append(text)
+    labels = [b.get("text", "") for row in _keyboard(message) for b in row]
+    if labels:
+        parts.append("  ".join(f"[{i}] {label}" for i, label in enumerate(labels, 1)))
+    body = "\n".join(parts)
+    return body.replace("\n", "\n    ")
+
+
+def _keyboard(message: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    rows: list[list[dict[str, Any]]] = (message.get("reply_markup") or {}).get(
+        "inline_keyboard", []
+    )
+    return rows
 
 
 def _members(cat: Catalogue) -> list[tuple[str, str, str]]:
@@ -96,15 +129,9 @@ def run_demo(args: argparse.Namespace) -> int:
     if start.tzinfo is None:
         start = start.replace(tzinfo=cat.tz)
     speed = args.speed
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    cmd = [
-        sys.executable, "-m", "bot", "run", "--config", str(args.config), "--db", str(data),
-        "--base-url", base, "--clock-start", start.isoformat(), "--clock-speed", str(speed),
-        "--no-watch", "--log-level", "WARNING",
-    ]  # fmt: skip
+    port = args.web_port or _free_port()
     log_path = data.with_suffix(".log")
-    with log_path.open("w", encoding="utf-8") as log_file:
-        bot = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, env=env)
+    bot = _start_bot(args, data, base, start, port, log_path)
     clock = Clock(start, speed)
     # The bot's clock starts when its process does; line ours up with its first poll.
     deadline = time.monotonic() + 60
@@ -114,9 +141,13 @@ def run_demo(args: argparse.Namespace) -> int:
         time.sleep(0.05)
     clock.t0 = time.monotonic() - 1.0
     print(f"督办 duban 演示：{cat.document.title}")
-    print(f"本地 Bot API 模拟服务器 {base}，模拟时钟从 {start:%Y-%m-%d %H:%M} 起，{speed:g} 倍速\n")
+    print(f"本地 Bot API 模拟服务器 {base}，模拟时钟从 {start:%Y-%m-%d %H:%M} 起，{speed:g} 倍速")
+    print(f"分工表看板 dashboard：http://127.0.0.1:{port}/app/（演示结束时给出登录链接）\n")
     try:
-        return _script(client, cat, clock, members, ids, codes, names, args, bot)
+        code = _script(client, cat, clock, members, ids, codes, names, args, bot)
+        if code == 0:
+            _dashboard(client, cat, ids, port, keep=_keep_open(args))
+        return code
     finally:
         bot.send_signal(signal.SIGTERM)
         try:
@@ -125,6 +156,63 @@ def run_demo(args: argparse.Namespace) -> int:
             bot.kill()
         emulator.stop()
         print(f"\n演示数据库：{data}（日志：{log_path}）")
+
+
+def _start_bot(
+    args: argparse.Namespace,
+    data: Path,
+    base: str,
+    start: dt.datetime,
+    port: int,
+    log_path: Path,
+) -> subprocess.Popen[bytes]:
+    """`duban run` against the emulator on the simulated clock, with its dashboard on `port`."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    cmd = [
+        sys.executable, "-m", "bot", "run", "--config", str(args.config), "--db", str(data),
+        "--base-url", base, "--clock-start", start.isoformat(), "--clock-speed", str(args.speed),
+        "--no-watch", "--log-level", "WARNING", "--web-port", str(port),
+    ]  # fmt: skip
+    with log_path.open("w", encoding="utf-8") as log_file:
+        return subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, env=env)
+
+
+def _free_port() -> int:
+    """A port nobody listens on now (the dashboard's, for this demo)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _keep_open(args: argparse.Namespace) -> bool:
+    """Keep the bot (and so the dashboard) running after the script: asked for, or a person
+    at a terminal who can press Enter."""
+    return bool(args.keep_open) or (sys.stdin.isatty() and sys.stdout.isatty())
+
+
+def _dashboard(client: Any, cat: Catalogue, ids: dict[str, int], port: int, keep: bool) -> None:
+    """The coordinator asks for /dashboard; print the address and the one-time login link
+    the bot answered with; with `keep`, wait (the page works) until Enter or end of input."""
+    coordinator = next((ids[p.id] for p in cat.people if Role.COORDINATOR in p.roles), None)
+    if coordinator is None:
+        return
+    before = len(client.bot_messages(coordinator))
+    client.send(coordinator, "/dashboard")
+    got = client.wait_for(coordinator, before + 1, timeout=20)
+    text = (got[-1].get("text") or "") if len(got) > before else ""
+    link = re.search(r"http://\S+/app/login\?t=[\w-]+", text)
+    print(f"\n分工表看板 dashboard：http://127.0.0.1:{port}/app/")
+    if link:
+        print(f"一次性登录链接 one-time login link（10 分钟内有效，只能使用一次）：{link.group(0)}")
+        print("（在 Telegram 中督办员发送 /dashboard 即可获得新链接 / /dashboard gives a new one）")
+    if not keep:
+        return
+    print(
+        "看板运行中，按回车结束演示 / the dashboard is up: press Enter to end the demo", flush=True
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.stdin.readline()
 
 
 def _script(
@@ -175,7 +263,7 @@ def _script(
         time.sleep(0.2)
     for user in ids.values():
         for m in new_messages(user):
-            print(f"[{clock.now():%m-%d %H:%M}] 🤖 → {names[user]}：{_first_line(m['text'] or '')}")
+            print(f"[{clock.now():%m-%d %H:%M}] 🤖 → {names[user]}：{_whole(m)}")
 
     # 2. the simulated days go by; contacts answer what arrives
     end = clock.start + dt.timedelta(days=args.days)
@@ -187,7 +275,7 @@ def _script(
             user = ids[mid]
             for m in new_messages(user):
                 text = m.get("text") or m.get("caption") or ""
-                print(f"[{clock.now():%m-%d %H:%M}] 🤖 → {names[user]}：{_first_line(text)}")
+                print(f"[{clock.now():%m-%d %H:%M}] 🤖 → {names[user]}：{_whole(m)}")
                 _answer(client, cat, user, mid, m, text, actions, plan_for, say, coordinator)
         time.sleep(0.15)
 
@@ -271,10 +359,42 @@ INTERACTIVE_HELP = """
   as ID          以某人身份操作（如 as eco-1、as coord-1）/ act as a member
   TEXT 或 /CMD   以当前身份发送 / send as the current member
   reply TEXT     回复机器人最近一条消息 / reply to the bot's latest message
-  press N        点击最近一条消息的第 N 个按钮 / press button N of the latest message
+  press N        点击最近一条带按钮消息的第 N 个按钮 / press button N of the latest message
+                 with buttons (the message is named before the press)
   who            列出可用身份 / list members
   quit           结束 / end
+每条命令前先显示上次以来收到的全部消息 / before each prompt, every message that arrived since
+the last command is shown. 模拟时钟继续走 / the simulated clock keeps running.
 """
+
+
+def _show_new(
+    client: Any, clock: Clock, names: dict[int, str], seen: dict[int, int], user: int
+) -> None:
+    """Print every message the bot sent this user since the last look."""
+    msgs = client.bot_messages(user)
+    for m in msgs[seen.get(user, 0) :]:
+        print(f"[{clock.now():%m-%d %H:%M}] 🤖 → {names[user]}：{_whole(m)}")
+    seen[user] = len(msgs)
+
+
+def _press(client: Any, user: int, msgs: list[dict[str, Any]], arg: str) -> bool:
+    """`press N`: button N of the latest message with buttons, saying which message it is."""
+    target = next((m for m in reversed(msgs) if _keyboard(m)), None)
+    buttons = [b for row in _keyboard(target) for b in row] if target else []
+    try:
+        button = buttons[int(arg) - 1]
+    except (ValueError, IndexError):
+        print("没有这个按钮 / no such button")
+        return False
+    assert target is not None
+    about = _first_line(target.get("text") or target.get("caption") or "", 40)
+    print(f"→ 点击「{button.get('text', '')}」，消息：{about} / pressing it under that message")
+    if "callback_data" not in button:
+        print("（此按钮在 Telegram 中打开网页 / this button opens a web page in Telegram）")
+        return False
+    client.press(user, target["message_id"], data=button["callback_data"])
+    return True
 
 
 def _interactive(
@@ -289,11 +409,12 @@ def _interactive(
     print(INTERACTIVE_HELP)
     current = next(iter(ids))
     while True:
+        user = ids[current]
+        _show_new(client, clock, names, seen, user)
         try:
             line = input(f"{current}> ").strip()
         except EOFError:
             return
-        user = ids[current]
         if not line:
             continue
         if line in ("quit", "exit", "q"):
@@ -311,29 +432,11 @@ def _interactive(
             continue
         latest = client.bot_messages(user)
         before = len(latest)
-        if line.startswith("press ") and latest:
-            buttons = [
-                b
-                for row in (latest[-1].get("reply_markup") or {}).get("inline_keyboard", [])
-                for b in row
-            ]
-            try:
-                button = buttons[int(line[6:]) - 1]
-            except (ValueError, IndexError):
-                print("没有这个按钮 / no such button")
+        if line.startswith("press "):
+            if not _press(client, user, latest, line[6:].strip()):
                 continue
-            client.press(user, latest[-1]["message_id"], data=button["callback_data"])
         elif line.startswith("reply ") and latest:
             client.send(user, line[6:], reply_to=latest[-1]["message_id"])
         else:
             client.send(user, line)
-        got = client.wait_for(user, before + 1, timeout=10)
-        for m in got[before:]:
-            text = (m.get("text") or m.get("caption") or "").replace("<b>", "").replace("</b>", "")
-            print(f"[{clock.now():%m-%d %H:%M}] 🤖 → {names[user]}：\n{text}")
-            buttons = [
-                b for row in (m.get("reply_markup") or {}).get("inline_keyboard", []) for b in row
-            ]
-            if buttons:
-                print("  " + "  ".join(f"[{i}] {b['text']}" for i, b in enumerate(buttons, 1)))
-        seen[user] = len(client.bot_messages(user))
+        client.wait_for(user, before + 1, timeout=3 if line.startswith("press ") else 10)

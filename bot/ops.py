@@ -91,7 +91,30 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--tick", type=float, default=None, help="seconds between plan runs")
     p.add_argument("--no-watch", action="store_true", help="do not watch tasks.yaml for edits")
     p.add_argument("--log-level", default=os.environ.get("DUBAN_LOG_LEVEL", "INFO"))
+    _add_web_options(p)
     _add_tool_parsers(sub, common)
+
+
+def _add_web_options(p: argparse.ArgumentParser) -> None:
+    """The dashboard: off unless a port is given."""
+    port = os.environ.get("DUBAN_WEB_PORT")
+    p.add_argument(
+        "--web-port",
+        type=int,
+        default=int(port) if port and port.isdigit() else None,
+        help="serve the dashboard (/app) on this port (default: $DUBAN_WEB_PORT, else off)",
+    )
+    p.add_argument(
+        "--web-host",
+        default=os.environ.get("DUBAN_WEB_HOST", "127.0.0.1"),
+        help="the address the dashboard listens on (default 127.0.0.1; 0.0.0.0 in a container)",
+    )
+    p.add_argument(
+        "--web-base-url",
+        default=os.environ.get("DUBAN_WEB_BASE_URL"),
+        help="the dashboard's public address behind a reverse proxy, e.g. "
+        "https://duban.example.org (HTTPS lets Telegram open it as a Mini App)",
+    )
 
 
 def _add_tool_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -169,6 +192,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import Duban
     from bot.runtime import Runtime
 
+    web = _web_options(args)
     token = _token(args)
     if not token:
         print(t(cli_lang(args), "cli.no_token"), file=sys.stderr)
@@ -177,6 +201,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.clikit import default_db
 
     db_path = Path(args.db or default_db())
+    webhook = _webhook(args, db_path) if args.webhook_url else None
     started = _startup(args, db_path)
     if started is None:
         return 1
@@ -192,8 +217,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         watch=not args.no_watch,
         startup_errors=startup_errors,
         proxy=args.proxy,
+        web=web,
     )
-    webhook = _webhook(args, db_path) if args.webhook_url else None
     try:
         bot.run(webhook)
     finally:
@@ -227,6 +252,22 @@ def _webhook(args: argparse.Namespace, db_path: Path) -> Any:
     if not SECRET.fullmatch(secret):
         raise CliError("cli.bad_webhook_secret", path=path)
     return Webhook(args.webhook_url, host, int(port), secret)
+
+
+def _web_options(args: argparse.Namespace) -> Any:
+    """The dashboard's options, or None when it is off."""
+    from bot.web.server import WebOptions
+
+    if args.web_port is None:
+        if args.web_base_url:
+            raise CliError("cli.web_base_without_port")
+        return None
+    if not 0 <= args.web_port <= 65535:
+        raise CliError("cli.web_port_invalid", port=args.web_port)
+    base = args.web_base_url
+    if base and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", base):
+        raise CliError("cli.web_base_invalid", url=base)
+    return WebOptions(args.web_port, args.web_host, base)
 
 
 def _token(args: argparse.Namespace) -> str | None:

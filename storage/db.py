@@ -359,3 +359,35 @@ def migrate(db: sqlite_utils.Database, stop_before: str | None = None) -> list[s
         raise RuntimeError(f"the database has migrations this duban does not know: {unknown}")
     MIGRATIONS.apply(db, stop_before=stop_before)
     return [m.name for m in MIGRATIONS.applied(db)]
+
+
+WEB_SESSIONS_SCHEMA = """
+    -- One-time dashboard login links (valid 10 minutes, single use) and the sessions they
+    -- open: only the SHA-256 of each token is kept, so a copy of the database lets no one in.
+    CREATE TABLE web_logins (
+        token_hash TEXT PRIMARY KEY,
+        telegram_user_id INTEGER NOT NULL,
+        member_id TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT
+    );
+    CREATE TABLE web_sessions (
+        token_hash TEXT PRIMARY KEY,
+        telegram_user_id INTEGER NOT NULL,
+        member_id TEXT NOT NULL,
+        via TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        ended_at TEXT
+    );
+    CREATE INDEX web_logins_expires ON web_logins (expires_at);
+    CREATE INDEX web_sessions_expires ON web_sessions (expires_at);
+"""
+
+
+@MIGRATIONS(name="005_web_sessions")
+def _web_sessions(db: sqlite_utils.Database) -> None:
+    """The dashboard's login links and sessions (hashes of the tokens only)."""
+    for statement in _statements(WEB_SESSIONS_SCHEMA):
+        db.execute(statement)

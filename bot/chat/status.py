@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot.chat.common import DubanContext, command_args, reply, requires
+from bot.chat.dashboard import send_overview
 from bot.chat.pages import send_pages
 from bot.core.model import Role
 from bot.core.parse import find_task
@@ -49,10 +50,8 @@ async def status_command(update: Update, context: DubanContext, who: Identity) -
     """/status [TASK | BUREAU | archived | chart]."""
     rt = context.runtime
     args = command_args(context)
-    if not args:
-        await send_pages(
-            update, context, views.overview_lines(rt.world(), rt.record, rt.reader), "all"
-        )
+    if not args:  # the first page carries the 打开看板 button when the dashboard is on
+        await send_overview(update, context, views.overview_lines(rt.world(), rt.record, rt.reader))
         return
     arg = " ".join(args)[:200]
     if arg.lower() in ("archived", "归档", "已归档"):
