@@ -26,6 +26,7 @@ from telegram.ext import (
 
 from bot.chat import admin, answers, buttons, dashboard, onboarding, status
 from bot.chat.common import DubanContext, answer_press, keyboard
+from bot.core.clock import SimulatedClock
 from bot.core.i18n import t
 from bot.core.protocol import ConfirmReload, ReloadAction, pack
 from bot.core.render import Button, Rendered
@@ -154,6 +155,9 @@ class Duban:
             loop.add_signal_handler(
                 signal.SIGHUP, lambda: asyncio.ensure_future(self.reload("SIGHUP", explicit=False))
             )
+            if isinstance(rt.clock, SimulatedClock):  # a rehearsal: `duban demo --interactive`
+                loop.add_signal_handler(signal.SIGUSR1, rt.clock.pause)
+                loop.add_signal_handler(signal.SIGUSR2, rt.clock.resume)
         if self.watch:
             self._watch_task = asyncio.create_task(self._watch())
         await self.start_web()

@@ -30,21 +30,34 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.catalogue import load_catalogue
+from bot.core.clock import SimulatedClock
 from bot.core.model import Catalogue, Role
 
 TOKEN = "123456:DUBAN-LOCAL-EMULATOR"
 
 
 class Clock:
-    """The bot's simulated clock, as the demo sees it (same start and speed)."""
+    """The bot's simulated clock, as the demo sees it (same start and speed), paused and
+    resumed together with the bot's (SIGUSR1 / SIGUSR2 to the bot process)."""
 
     def __init__(self, start: dt.datetime, speed: float) -> None:
-        self.start = start
-        self.speed = speed
-        self.t0 = time.monotonic()
+        self.inner = SimulatedClock(start, speed)
+        self.bot: subprocess.Popen[bytes] | None = None
 
     def now(self) -> dt.datetime:
-        return self.start + dt.timedelta(seconds=(time.monotonic() - self.t0) * self.speed)
+        return self.inner.now().astimezone(self.inner.start.tzinfo)
+
+    def pause(self) -> None:
+        """Stop both clocks while a person types."""
+        if self.bot is not None and self.bot.poll() is None:
+            self.bot.send_signal(signal.SIGUSR1)
+        self.inner.pause()
+
+    def resume(self) -> None:
+        """Let both clocks run on."""
+        if self.bot is not None and self.bot.poll() is None:
+            self.bot.send_signal(signal.SIGUSR2)
+        self.inner.resume()
 
 
 def _first_line(text: str, width: int = 60) -> str:
@@ -133,13 +146,14 @@ def run_demo(args: argparse.Namespace) -> int:
     log_path = data.with_suffix(".log")
     bot = _start_bot(args, data, base, start, port, log_path)
     clock = Clock(start, speed)
+    clock.bot = bot
     # The bot's clock starts when its process does; line ours up with its first poll.
     deadline = time.monotonic() + 60
     while client.stats()["requests"].get("getUpdates", 0) == 0 and time.monotonic() < deadline:
         if bot.poll() is not None:
             break
         time.sleep(0.05)
-    clock.t0 = time.monotonic() - 1.0
+    clock.inner.started_ago(1.0)
     print(f"督办 duban 演示：{cat.document.title}")
     print(f"本地 Bot API 模拟服务器 {base}，模拟时钟从 {start:%Y-%m-%d %H:%M} 起，{speed:g} 倍速")
     print(f"分工表看板 dashboard：http://127.0.0.1:{port}/app/（演示结束时给出登录链接）\n")
@@ -266,7 +280,7 @@ def _script(
             print(f"[{clock.now():%m-%d %H:%M}] 🤖 → {names[user]}：{_whole(m)}")
 
     # 2. the simulated days go by; contacts answer what arrives
-    end = clock.start + dt.timedelta(days=args.days)
+    end = clock.inner.start + dt.timedelta(days=args.days)
     while clock.now() < end:
         if bot.poll() is not None:
             print("机器人进程意外退出，请查看日志", file=sys.stderr)
@@ -411,10 +425,13 @@ def _interactive(
     while True:
         user = ids[current]
         _show_new(client, clock, names, seen, user)
+        clock.pause()  # the simulated clock waits while a person types
         try:
             line = input(f"{current}> ").strip()
         except EOFError:
             return
+        finally:
+            clock.resume()
         if not line:
             continue
         if line in ("quit", "exit", "q"):

@@ -49,10 +49,27 @@ class SimulatedClock:
         self.speed = speed
         self._monotonic = monotonic
         self._t0 = monotonic()
+        self._paused_at: float | None = None
 
     def now(self) -> dt.datetime:
         """The simulated instant, in UTC."""
-        return self.start + dt.timedelta(seconds=(self._monotonic() - self._t0) * self.speed)
+        running = (self._paused_at or self._monotonic()) - self._t0
+        return self.start + dt.timedelta(seconds=running * self.speed)
+
+    def started_ago(self, seconds: float) -> None:
+        """Line the clock up with another that started `seconds` (real time) ago."""
+        self._t0 = self._monotonic() - seconds
+
+    def pause(self) -> None:
+        """Stop the clock (a rehearsal waits while someone types)."""
+        if self._paused_at is None:
+            self._paused_at = self._monotonic()
+
+    def resume(self) -> None:
+        """Let the clock run on from where it stopped."""
+        if self._paused_at is not None:
+            self._t0 += self._monotonic() - self._paused_at
+            self._paused_at = None
 
     def real_seconds(self, simulated: float) -> float:
         """Real seconds that `simulated` seconds take."""

@@ -49,3 +49,19 @@ def test_unpublished_year_falls_back_to_statutory_days_weekdays_plus_config() ->
 def test_config_overrides_a_known_year_too() -> None:
     cal = WorkCalendar(CalendarOverrides(holidays=frozenset({D("2026-03-02")})))
     assert not cal.is_workday(D("2026-03-02"))
+
+
+def test_a_simulated_clock_pauses_and_resumes() -> None:
+    """`duban demo --interactive` stops the rehearsal's clock while a person types."""
+    import datetime as dt
+
+    from bot.core.clock import SimulatedClock
+
+    ticks = iter([0.0, 10.0, 10.0, 20.0, 30.0])  # the real seconds each call reads
+    start = dt.datetime(2025, 12, 1, 9, 0, tzinfo=dt.UTC)
+    clock = SimulatedClock(start, speed=60, monotonic=lambda: next(ticks))
+    assert clock.now() == start + dt.timedelta(minutes=10)  # 10 real s at 60x
+    clock.pause()  # at 10 s
+    assert clock.now() == start + dt.timedelta(minutes=10)  # paused: still 10 min
+    clock.resume()  # at 20 s: 10 s were paused
+    assert clock.now() == start + dt.timedelta(minutes=20)  # at 30 s: 20 running seconds

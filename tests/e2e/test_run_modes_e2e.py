@@ -83,3 +83,26 @@ def test_sigterm_during_a_fan_out_loses_nothing_and_sends_nothing_twice(env: Env
     env.start_bot("2025-12-01T09:05:00+08:00", 1, "--tick", "0.3")
     env.wait_until(lambda: all(n >= 1 for n in reminders(env).values()), 90)
     assert set(reminders(env).values()) == {1}
+
+
+def test_a_rehearsals_clock_pauses_on_sigusr1_and_resumes_on_sigusr2(env: Env) -> None:
+    """What `duban demo --interactive` does while a person types."""
+    from e2e_support import COORD
+
+    env.client.send(COORD, "/start")
+    env.start_bot("2025-11-03T10:00:00+08:00", 3600, "--tick", "5")
+
+    def now_shown() -> str:
+        env.client.send(COORD, "/status")
+        text = env.wait_text(COORD, "分工表总览")["text"]
+        return text.split("截至 ")[1][:16]
+
+    assert env.proc is not None
+    env.proc.send_signal(signal.SIGUSR1)
+    time.sleep(0.5)
+    paused = now_shown()
+    time.sleep(2)  # two hours of simulated time, had it run
+    assert now_shown() == paused
+    env.proc.send_signal(signal.SIGUSR2)
+    time.sleep(1.5)
+    assert now_shown() > paused
