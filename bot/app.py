@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -22,7 +22,7 @@ from telegram.ext import (
     Defaults,
 )
 
-from bot.chat import admin, answers, buttons, onboarding, status
+from bot.chat import admin, answers, buttons, menus, onboarding, status, workflow
 from bot.chat.common import DubanContext, answer_press, keyboard
 from bot.core.i18n import t
 from bot.core.protocol import ConfirmReload, ReloadAction, pack
@@ -38,19 +38,8 @@ from storage.repo import Store
 
 log = logging.getLogger(__name__)
 
-#: The command menu, in the order shown (published with setMyCommands in zh and en).
-MENU = (
-    "mytasks",
-    "update",
-    "report",
-    "status",
-    "overdue",
-    "export",
-    "contacts",
-    "reload",
-    "whoami",
-    "help",
-)
+#: Every command of the menus (published by role with setMyCommands: bot/chat/menus.py).
+MENU = menus.ALL
 #: A saved file is read only once its size and time stay the same this long.
 SETTLE_SECONDS = 3.0
 
@@ -108,7 +97,7 @@ class Duban:
         self.app.inbox = self.inbox
         self.engine = Engine(runtime, self.app.bot)
         self.app.bot_data["duban"] = self
-        for feature in (onboarding, answers, status, admin, buttons):
+        for feature in (onboarding, answers, status, admin, workflow, buttons):
             for handler in feature.handlers():
                 self.app.add_handler(handler)
         for handler in onboarding.fallback():  # last in group 0: only when nothing matched
@@ -160,14 +149,9 @@ class Duban:
         await self.engine.settle()
 
     async def publish_commands(self) -> None:
-        """The command menu in Chinese (default) and English."""
-        for lang in ("zh", "en"):
-            commands = [BotCommand(c, t(lang, f"cmd.{c}")) for c in MENU]
-            await self.app.bot.set_my_commands(
-                commands, scope=BotCommandScopeDefault(), language_code=lang
-            )
-        default = [BotCommand(c, t(self.runtime.lang, f"cmd.{c}")) for c in MENU]
-        await self.app.bot.set_my_commands(default)
+        """The default menu (what anyone may use), then each bound member's menu by role."""
+        await menus.publish_default(self.app.bot)
+        await menus.publish_all(self.app.bot, self.runtime)
 
     async def _tick_job(self, context: DubanContext) -> None:
         await self.heartbeat()
@@ -185,6 +169,7 @@ class Duban:
         rt = self.runtime
         member = rt.identify(user_id).member_id
         await rt.write(Store.outbox_adopt, member, user_id)
+        await menus.publish_member(self.app.bot, rt, user_id)
         self.engine.wake()
 
     # -- telling admins
@@ -225,6 +210,7 @@ class Duban:
             assert outcome.report is not None
             text = outcome.report.render(rt.lang, outcome.version)
             await self.tell_admins(text)
+            await menus.publish_all(self.app.bot, rt)
             asyncio.get_running_loop().create_task(self.engine.tick())
             return Rendered(text)
         if outcome.unchanged:

@@ -275,3 +275,68 @@ EN: dict[str, str] = {
     "help.unknown_command": "There is no such command. Send /help to see what you can do.",
     "start.too_many_codes": "Too many invite codes tried; try again in an hour or ask an admin.",
 }
+
+# -- issue #13: the office's own workflow (menus, lookup, 延期申请, 佐证材料, leave, ranking) --
+
+ZH.update(
+    {
+        "help.contact": "<b>联络员</b>\n/mytasks 本单位未办结的任务\n/update 主动报告进展（可加任务序号，如 /update 7）\n/report 报告指标数据：不带参数时按按钮选择指标，或 /report PM2.5 47\n/extend 申请延期，如 /extend 7 2026年6月底 资金下达推迟\n/leave 请假，如 /leave 12月1日 12月10日（/leave 取消 提前销假）\n/deputy 指定本单位的代收人\n/whoami 我的身份\n\n收到提醒时：点按钮反馈；或回复提醒消息写明情况，可写“进度60%”；选“已完成”即申请办结，由督办员确认，可随后发送照片或文件作为佐证材料；点“申请延期”写明新时限和理由。",
+        "help.coordinator": "<b>督办员</b>\n/status 分工表总览（红黄绿灯），可按章节和单位下钻\n/status 7 任务 7 的详情、延期、佐证材料和最近记录\n/status 蓝天 · /status 生态 按名称查找任务或单位\n/status 生态环境局 某单位的任务、请假情况和回复率\n/status archived 已归档的任务\n/status chart 状态图表\n/overdue 逾期任务\n/contacts 联系人绑定、请假情况\n/export 导出 Excel 分工表\n/whoami 我的身份\n\n收到“申请办结”时点“确认办结”或“退回”；收到“延期申请”时点“批准”或“驳回”。",
+        "help.admin": "<b>管理员</b>\n/contacts 联系人绑定、请假和送达情况\n/invite 联系人编号 生成邀请链接\n/reload 重新加载分工表",
+        "help.symbols": "<b>图例</b>\n🔴 逾期或遇到困难　🟡 需关注（临近时限、存在风险、提醒未回复）　🟢 正常推进　⚪ 已办结　⚫ 指标尚无数据\n📈 指标　📨 申请办结　🔔 催办　⏳ 延期申请　📅 经批准延期　📎 佐证材料　🏖 请假　👥 代收\n✅ 已绑定　⬜ 未绑定　🚫 无法送达",
+        "cmd.extend": "申请延期",
+        "cmd.leave": "请假",
+        "cmd.deputy": "指定代收人",
+        "cmd.invite": "生成邀请链接",
+        "cmd.leaves": "请假情况",
+        # lookup
+        "lookup.choose": "「{value}」对应多项，请选择：",
+        "lookup.none": "找不到任务或单位「{value}」。{hint}",
+        "lookup.did_you_mean": "是否要找：{names}？",
+        "lookup.sections": "按章节：",
+        "status.drill": "\n按下方按钮查看某一章节或单位。",
+        "status.section_header": "<b>{number}、{title}</b>（{count} 项任务）",
+        "button.section": "{number}、{title}",
+        # /report by buttons
+        "report.pick": "请选择要报告的指标：",
+        "report.ask": "请回复「{name}」的最新数值（单位：{unit}），例如 {example}；暂无数据请写明原因。",
+        "report.which": "「{value}」对应多项指标：{names}。请写得更具体，或发送 /report 按按钮选择。",
+        "report.none_mine": "本单位没有需要报告的指标。",
+        # /invite
+        "contacts.invite_hint": "\n管理员发送 <code>/invite 联系人编号</code> 生成邀请链接。",
+        "invite.usage": "用法：/invite 联系人编号，例如 /invite {example}",
+        "invite.unknown": "找不到联系人或人员「{value}」。{hint}",
+        "invite.link": "邀请 {member}：\n{link}\n\n请把链接发给对方，点开后按“开始”即可绑定（14 天内有效，只能使用一次）。也可以让对方向机器人发送 <code>/start {code}</code>。",
+        "invite.bound_warning": "⚠️ {member}已绑定 Telegram 账号 {user_id}：使用此链接的人将取代该账号。",
+    }
+)
+
+EN.update(
+    {
+        "help.contact": '<b>Bureau contact</b>\n/mytasks your bureau\'s open tasks\n/update report progress (optionally a task number: /update 7)\n/report an indicator reading: without arguments pick it by button, or /report PM2.5 47\n/extend ask for more time, e.g. /extend 7 2026-06-30 funds arrive late\n/leave leave, e.g. /leave 12月1日 12月10日 (/leave cancel ends it early)\n/deputy name your bureau\'s deputy\n/whoami who you are\n\nOn a reminder: press a button, or reply with details ("60%" records progress); "Done" claims completion, which a coordinator confirms (photos or files sent next are its evidence); "Ask for more time" asks for a new deadline with a reason.',
+        "help.coordinator": "<b>Coordinator</b>\n/status the whole table (traffic lights), with buttons by section and bureau\n/status 7 task 7 with extensions, evidence and recent history\n/status 蓝天 · /status 生态 find a task or a bureau by name\n/status 生态环境局 one bureau's tasks, leave and answer rates\n/status archived archived tasks\n/status chart the status chart\n/overdue overdue tasks\n/contacts who is registered, who is on leave\n/export the table as Excel\n/whoami who you are\n\nOn a completion claim press Confirm or Send back; on an extension request Approve or Refuse.",
+        "help.admin": "<b>Admin</b>\n/contacts who is registered, on leave, unreachable\n/invite MEMBER an invite link\n/reload reload the table",
+        "help.symbols": "<b>Symbols</b>\n🔴 overdue or blocked  🟡 attention (due soon, at risk, unanswered)  🟢 on track  ⚪ closed  ⚫ indicator with no data yet\n📈 indicator  📨 completion claim  🔔 follow-up  ⏳ extension request  📅 approved extension  📎 evidence  🏖 on leave  👥 received for a colleague\n✅ registered  ⬜ not registered  🚫 unreachable",
+        "cmd.extend": "ask for more time",
+        "cmd.leave": "leave",
+        "cmd.deputy": "name a deputy",
+        "cmd.invite": "an invite link",
+        "cmd.leaves": "who is on leave",
+        "lookup.choose": '"{value}" matches several; choose:',
+        "lookup.none": 'No task or bureau "{value}". {hint}',
+        "lookup.did_you_mean": "Did you mean: {names}?",
+        "lookup.sections": "By section:",
+        "status.drill": "\nThe buttons below open a section or a bureau.",
+        "status.section_header": "<b>{number}. {title}</b> ({count} tasks)",
+        "button.section": "{number}. {title}",
+        "report.pick": "Which indicator?",
+        "report.ask": 'Reply with the latest value of "{name}" (unit: {unit}), e.g. {example}; if there is no figure yet, say why.',
+        "report.which": '"{value}" matches several indicators: {names}. Be more specific, or send /report and pick one.',
+        "report.none_mine": "Your bureau has no indicators to report.",
+        "contacts.invite_hint": "\nAdmins send <code>/invite CONTACT_ID</code> for an invite link.",
+        "invite.usage": "Usage: /invite MEMBER, e.g. /invite {example}",
+        "invite.unknown": 'No contact or person "{value}". {hint}',
+        "invite.link": "Invite for {member}:\n{link}\n\nSend them the link; opening it and pressing Start binds them (valid 14 days, once). They can also send the bot <code>/start {code}</code>.",
+        "invite.bound_warning": "⚠️ {member} is bound to Telegram account {user_id}: whoever uses this link replaces that account.",
+    }
+)

@@ -452,6 +452,27 @@ def reading_problem(world: World, ind: Indicator, text: str, problem: ReadingPro
     return world.t("reading.not_number", text=shown, example=example_value(ind))
 
 
+def ask_reading(
+    store: Store, world: World, who: Identity, *, ind: Indicator, update_id: int
+) -> Outcome:
+    """/report's indicator button (or /report NAME without a value): the next text is the
+    reading."""
+    with store.transaction():
+        if not store.mark_processed(update_id, world.now):
+            return Outcome(duplicate=True)
+        if ind.owner != who.bureau_id:
+            owner = world.catalogue.bureau_name(ind.owner)
+            text = world.t("indicator.not_yours", name=esc(ind.name), bureau=esc(owner))
+            return Outcome(toast=text, alert=True).reply(text)
+        store.set_pending(who.user_id, Pending(Awaiting.READING, world.now, indicator_id=ind.id))
+        from bot.core.compose import example_value
+
+        text = world.t(
+            "report.ask", name=esc(ind.name), unit=esc(ind.unit), example=example_value(ind)
+        )
+        return Outcome(toast="").reply(text)
+
+
 def report(
     store: Store, world: World, who: Identity, *, ind: Indicator, value: str, update_id: int
 ) -> Outcome:

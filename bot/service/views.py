@@ -100,7 +100,7 @@ def overview_lines(world: World, record: Record, reader: Store) -> list[str]:
         lines.extend(_row(world, by_task[x.id], x) for x in tasks)
     lines += _indicator_lines(world, record)
     lines += _delivery_lines(world, reader)
-    lines.append(world.t("status.hint"))
+    lines.append(world.t("status.hint") + world.t("status.drill"))
     return lines
 
 
@@ -160,7 +160,28 @@ def task_lines(world: World, record: Record, reader: Store, task: Task) -> list[
     return lines
 
 
-def bureau_lines(world: World, record: Record, bureau_id: str) -> list[str]:
+def section_lines(world: World, record: Record, section_id: str) -> list[str]:
+    """A section's tasks with lights, red first."""
+    cat = world.catalogue
+    section = next(s for s in cat.sections if s.id == section_id)
+    tasks = [x for x in cat.tasks if x.section == section_id]
+    sts = {x.id: task_status(cat, x, record, world.now, world.calendar) for x in tasks}
+    tasks.sort(key=lambda x: (sts[x.id].light.rank, x.number))
+    lines = [
+        world.t(
+            "status.section_header",
+            number=esc(section.number),
+            title=esc(section.title),
+            count=len(tasks),
+        )
+    ]
+    lines += [_row(world, sts[x.id], x) for x in tasks]
+    return lines
+
+
+def bureau_lines(
+    world: World, record: Record, bureau_id: str, reader: Store | None = None
+) -> list[str]:
     """A bureau's tasks with lights, red first."""
     cat = world.catalogue
     tasks = list(cat.tasks_of(bureau_id))
@@ -271,7 +292,7 @@ def contacts_lines(world: World, reader: Store) -> list[str]:
         rows.append(
             world.t(
                 "contacts.row",
-                icon="✅" if mid in bound else "⬜",
+                icon="🚫" if mid in unreachable else "✅" if mid in bound else "⬜",
                 name=f"{esc(name)} <code>{esc(mid)}</code>",
                 where=esc(where),
                 extra=join(lang, extra),
