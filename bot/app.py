@@ -197,7 +197,7 @@ class Duban:
             if confirmed and (self._held is None or self._held.sha256 != result.sha256):
                 return Rendered(t(rt.lang, "reload.nothing_held"))
             outcome = await rt.write(
-                apply, result, rt.catalogue, rt.version, rt.record.copy(), rt.now(),
+                apply, result, rt.base, rt.version, rt.record.copy(), rt.now(),
                 actor=actor, confirmed=confirmed,
             )  # fmt: skip
             return await self._after(outcome, explicit=explicit, file=result.file)

@@ -39,6 +39,7 @@ from bot.core.clock import Clock, SimulatedClock, SystemClock
 from bot.core.diff import diff_catalogues
 from bot.core.i18n import join, t
 from bot.core.model import Catalogue, Role
+from bot.core.workflow import with_extensions
 from bot.logsafe import configure as configure_logging
 from storage.repo import Store
 
@@ -289,6 +290,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     else:
         with read_store(args, missing_key="cli.db_missing_preview") as store:
             record = store.record()
+            catalogue = with_extensions(catalogue, store.extensions())  # approved 延期
     items = upcoming(catalogue, start - dt.timedelta(microseconds=1), record, end)
     if bureau_id:
         items = [d for d in items if d.bureau_id == bureau_id]
@@ -551,6 +553,7 @@ def cmd_chart(args: argparse.Namespace) -> int:
     out = output_file(args.out, f"duban-chart-{now.astimezone(catalogue.tz):%Y%m%d}.png")
     with read_store(args) as store:
         history = store.history().as_of(now)
+        catalogue = with_extensions(catalogue, store.extensions(as_of=now))
     write_private(out, render_chart(catalogue, history, now, lang=lang))
     print(t(lang, "cli.exported", path=out))
     return 0
@@ -570,6 +573,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     day = (as_of or now).astimezone(catalogue.tz)
     out = output_file(args.out, f"duban-{day:%Y%m%d}.xlsx")
     with read_store(args) as store:
+        catalogue = with_extensions(catalogue, store.extensions(as_of=as_of or now))
         data = build_workbook(
             catalogue,
             store.history(),
@@ -577,6 +581,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             archived=store.entities("task", archived=True),
             lang=lang,
             as_of=as_of,
+            extensions=store.extensions(as_of=as_of),
+            evidence=store.evidence(as_of=as_of),
         )
     write_private(out, data)
     print(t(lang, "cli.exported", path=out))

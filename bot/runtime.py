@@ -18,7 +18,8 @@ from bot.core.clock import Clock
 from bot.core.history import Record
 from bot.core.model import Catalogue, Role
 from bot.core.workdays import WorkCalendar
-from bot.service.base import Identity, World
+from bot.core.workflow import with_extensions
+from bot.service.base import Identity, Outcome, World
 from bot.service.members import chats, identify
 from storage.repo import Store
 from storage.writer import Writer
@@ -41,11 +42,13 @@ class Runtime:
         self.config_path = config_path
         self.db_path = db_path
         self.clock = clock
-        self.catalogue = catalogue
+        self.base = catalogue  # the YAML's table
+        self.catalogue = catalogue  # the table in force: the YAML with approved extensions
         self.version = version
         self.calendar = WorkCalendar(catalogue.calendar)
         self.writer = Writer(db_path)
         self.reader = Store.open(db_path)
+        self.refresh_extensions()
         self.record: Record = self.reader.record()
         self.bot_username = self.reader.get_meta("bot_username") or "duban_bot"
         self.started_at = dt.datetime.now(dt.UTC)
@@ -66,9 +69,12 @@ class Runtime:
         """Run a write (an operation of the application layer) on the writer thread; the
         in-memory state follows what it committed."""
         try:
-            return await self.writer(fn, *args, **kwargs)
+            result = await self.writer(fn, *args, **kwargs)
         finally:
             self.sync()
+        if isinstance(result, Outcome) and result.catalogue_changed:
+            self.refresh_extensions()
+        return result
 
     def sync(self) -> None:
         """Apply the committed state changes to the in-memory record."""
@@ -85,10 +91,16 @@ class Runtime:
 
     def apply(self, catalogue: Catalogue, version: int) -> None:
         """Switch to a new table: the planner, the schedule and the commands see it at once."""
-        self.catalogue = catalogue
+        self.base = catalogue
         self.version = version
         self.calendar = WorkCalendar(catalogue.calendar)
+        self.refresh_extensions()
         self.refresh_bindings()
+
+    def refresh_extensions(self) -> None:
+        """The table in force: the YAML's with the approved extensions as deadlines (after
+        an approval, and when a reload closed some)."""
+        self.catalogue = with_extensions(self.base, self.reader.extensions())
 
     @property
     def lang(self) -> str:

@@ -38,7 +38,7 @@ from bot.core.protocol import (
     parse_callback,
 )
 from bot.core.render import Rendered, paginate
-from bot.service import answers, claims
+from bot.service import answers, claims, extensions
 from bot.service.base import Edit, Identity, Outcome
 
 log = logging.getLogger(__name__)
@@ -132,6 +132,12 @@ async def _operate(update: Update, context: DubanContext, who: Identity, cb: obj
                 return Outcome(toast=world.t("answer.expired_button"), alert=True)
             ind = rt.catalogue.indicator(indicator_id)
             return await rt.write(answers.ask_reading, world, who, ind=ind, update_id=uid)
+        case AskExtension():
+            return await rt.write(extensions.ask, world, rt.record, who, chat_id=chat,
+                                  message_id=message, update_id=uid)  # fmt: skip
+        case HandleExtension(action, request_id):
+            return await rt.write(extensions.decide, world, who, action=action,
+                                  request_id=request_id, pressed=pressed, update_id=uid)  # fmt: skip
         case HandleClaim(action, claim_id):
             return await rt.write(claims.handle_claim, world, rt.record, who, action=action,
                                   claim_id=claim_id, pressed=pressed, update_id=uid)  # fmt: skip

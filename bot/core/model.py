@@ -36,6 +36,12 @@ class Deadline:
     kind: DeadlineKind
     due: dt.date | None
     milestone: str = ""
+    original: str = ""  # an approved extension's deadline: the YAML's wording (`text` shows both)
+
+    @property
+    def yaml_text(self) -> str:
+        """The deadline as the table words it (before any approved extension)."""
+        return self.original or self.text
 
     def due_at(self, tz: ZoneInfo) -> dt.datetime | None:
         """The instant the deadline passes: the end of the due day in `tz`."""

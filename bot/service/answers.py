@@ -13,13 +13,14 @@ from collections.abc import Sequence
 
 from bot.core.compose import fmt_value, status_buttons
 from bot.core.history import Record, StatusUpdate, UpdateKind
-from bot.core.model import Catalogue, Indicator, SubTask, Task
+from bot.core.model import Catalogue, Indicator, Task
 from bot.core.parse import ReadingProblem, find_task, parse_progress, parse_reading
 from bot.core.protocol import Answer, Awaiting, Pending, PickTask, WhichTask, pack
 from bot.core.render import Button, Rendered, esc, task_card
 from bot.core.status import task_status
 from bot.service import notices
 from bot.service.base import Edit, Identity, Outcome, World
+from bot.service.items import may_report
 from storage.repo import OutboxRow, Store
 
 #: Texts kept at most while the bot asks which task they belong to.
@@ -29,20 +30,6 @@ MAX_KEPT = 20
 def status_name(world: World, kind: UpdateKind) -> str:
     """正常推进 / 存在风险 / ... / 已办结."""
     return world.t("update.confirmed" if kind is UpdateKind.CLOSED else f"update.{kind.value}")
-
-
-def item_label(world: World, task: Task, sub: SubTask | None) -> str:
-    """任务 2「打好蓝天保卫战」, or with the sub-item named."""
-    if sub is None:
-        return world.t("msg.claim_item_task", number=task.number, title=esc(task.title))
-    return world.t(
-        "msg.claim_item_sub", number=task.number, title=esc(task.title), sub=esc(sub.text[:30])
-    )
-
-
-def may_report(catalogue: Catalogue, who: Identity, task: Task) -> bool:
-    """A contact reports on the tasks of their own bureau only."""
-    return who.bureau_id is not None and who.bureau_id in catalogue.bureaus_of(task)
 
 
 def open_tasks(catalogue: Catalogue, record: Record, who: Identity) -> list[Task]:
@@ -321,6 +308,8 @@ def text_message(
             from bot.service.claims import return_claim
 
             return return_claim(store, world, record, who, pending.claim_id, text)
+        if pending is not None and pending.kind in (Awaiting.REFUSE_REASON, Awaiting.EXTENSION):
+            return _workflow_text(store, world, record, who, pending, text)
         if who.contact is not None and reply_to is not None:
             rows = store.outbox_by_message(chat_id, reply_to)
             if rows:
@@ -328,6 +317,28 @@ def text_message(
         if who.contact is None:
             return Outcome().reply(world.t("help.coordinator"))
         return _free_text(store, world, record, who, text, message_id, pending)
+
+
+def _workflow_text(
+    store: Store, world: World, record: Record, who: Identity, pending: Pending, text: str
+) -> Outcome:
+    """The reason of a 驳回, or the new deadline and reason of an extension request."""
+    from bot.service import extensions
+
+    if pending.kind is Awaiting.REFUSE_REASON and pending.claim_id:
+        return extensions.refuse(store, world, who, pending.claim_id, text)
+    cat = world.catalogue
+    if pending.task_id not in cat.task_ids:
+        store.clear_pending(who.user_id)
+        return Outcome().reply(world.t("answer.expired_button"))
+    task = cat.task(pending.task_id or "")
+    sub = task.subtask(pending.subtask_id) if pending.subtask_id else None
+    date = pending.extra.get("date")
+    body = f"{date} {text}" if date else text
+    return extensions.request(
+        store, world, record, who, task=task, sub=sub, text=body, update_id=None,
+        message_key=pending.message_key,
+    )  # fmt: skip
 
 
 def _reply_to_prompt(

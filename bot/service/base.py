@@ -108,6 +108,7 @@ class Outcome:
     outbox: bool = False  # new messages in the outbox: wake the sender
     duplicate: bool = False  # the update was handled before: nothing happened
     replan: bool = False  # the plan may have changed (an answer, a closure)
+    catalogue_changed: bool = False  # an approved or closed extension: a new effective table
 
     def reply(self, text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> Outcome:
         """Add a reply in the user's chat; returns self."""

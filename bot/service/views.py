@@ -20,6 +20,7 @@ from bot.core.status import (
     table_status,
     task_status,
 )
+from bot.core.workflow import Extension
 from bot.service.answers import open_tasks, status_name
 from bot.service.base import Identity, World
 from storage.repo import Store
@@ -152,6 +153,7 @@ def task_lines(world: World, record: Record, reader: Store, task: Task) -> list[
     for ind_id in ids:
         ind = cat.indicator(ind_id)
         lines.append(f"📈 {esc(ind.name)}{colon(lang)}{latest_text(cat, record, ind, lang)}")
+    lines += extension_lines(world, reader.extensions(task_id=task.id))
     lines.append(world.t("status.recent"))
     updates = reader.updates(task.id, last=HISTORY_ROWS)
     if not updates:
@@ -177,6 +179,40 @@ def section_lines(world: World, record: Record, section_id: str) -> list[str]:
     ]
     lines += [_row(world, sts[x.id], x) for x in tasks]
     return lines
+
+
+def extension_lines(world: World, extensions: list[Extension]) -> list[str]:
+    """A task's extension requests: waiting, approved, refused, closed (newest last)."""
+    if not extensions:
+        return []
+    cat = world.catalogue
+    lines = [world.t("ext.section")]
+    for e in extensions:
+        if e.task_id in cat.task_ids and e.subtask_id:
+            sub = cat.task(e.task_id).subtask(e.subtask_id)
+            item = esc(sub.text[:30]) if sub else esc(e.subtask_id)
+        else:
+            item = world.t("ext.task_item", number=_number(world, e.task_id))
+        who = esc(cat.member_name(e.decided_by or e.requested_by))
+        when = world.time(e.decided_at or e.requested_at)
+        lines.append(
+            world.t(
+                f"ext.row_{e.state.value}",
+                item=item,
+                new=esc(e.new_text),
+                old=esc(e.old_text),
+                who=who,
+                time=when,
+                reason=esc(e.reason[:200]),
+                note=esc(e.note[:200]),
+            )
+        )
+    return lines
+
+
+def _number(world: World, task_id: str) -> str:
+    cat = world.catalogue
+    return str(cat.task(task_id).number) if task_id in cat.task_ids else task_id
 
 
 def bureau_lines(
