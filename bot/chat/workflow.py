@@ -8,13 +8,22 @@ its outcome.
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler
+from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
-from bot.chat.common import DubanContext, command_args, deliver, reply, requires
+from bot.chat.common import (
+    DubanContext,
+    command_args,
+    deliver,
+    identity,
+    private,
+    refuse_stranger,
+    reply,
+    requires,
+)
 from bot.core.model import Role
 from bot.core.parse import find_task
 from bot.core.render import esc
-from bot.service import answers, extensions, members
+from bot.service import answers, evidence, extensions, members
 from bot.service.base import Identity
 
 
@@ -58,9 +67,57 @@ async def extend_command(update: Update, context: DubanContext, who: Identity) -
     await deliver(update, context, outcome)
 
 
+async def file_message(update: Update, context: DubanContext) -> None:
+    """A photo or document from a contact: evidence (佐证材料) of the item it belongs to."""
+    message = update.message
+    if message is None or not private(update):
+        return  # a group may hold people the table does not know: no files taken there
+    who = identity(update, context)
+    if who is None or not who.known:
+        await refuse_stranger(update, context, who)
+        return
+    rt = context.runtime
+    world = rt.world()
+    if not who.has(Role.CONTACT):
+        await reply(update, world.t("evidence.contacts_only"))
+        return
+    if message.photo:
+        photo = message.photo[-1]  # the largest size
+        stamp = f"{world.now.astimezone(world.catalogue.tz):%Y%m%d-%H%M%S}"
+        name, kind = f"photo-{stamp}.jpg", "photo"
+        mime: str | None = "image/jpeg"
+        file_id, unique, size = photo.file_id, photo.file_unique_id, photo.file_size
+    elif message.document:
+        doc = message.document
+        name, mime, kind = doc.file_name or "document", doc.mime_type, "document"
+        file_id, unique, size = doc.file_id, doc.file_unique_id, doc.file_size
+    else:
+        return
+    if size is not None and size > evidence.MAX_BYTES:
+        await reply(update, world.t("evidence.too_big", size=evidence.size_text(size)))
+        return
+    tg_file = await context.bot.get_file(file_id)
+    data = bytes(await tg_file.download_as_bytearray())
+    target = message.reply_to_message
+    upload = evidence.Upload(
+        data=data, file_name=name, mime_type=mime, file_id=file_id, file_unique_id=unique,
+        kind=kind, chat_id=message.chat.id, message_id=message.message_id,
+        reply_to=target.message_id if target is not None else None,
+        caption=message.caption or "",
+    )  # fmt: skip
+    outcome = await rt.write(
+        evidence.receive, world, rt.record, who, upload=upload, data_dir=rt.db_path.parent,
+        update_id=update.update_id,
+    )  # fmt: skip
+    await deliver(update, context, outcome)
+
+
 def handlers() -> list[BaseHandler[Update, DubanContext, None]]:
     """This feature's handlers."""
     return [
         CommandHandler("invite", invite_command),
         CommandHandler("extend", extend_command),
+        MessageHandler(
+            filters.UpdateType.MESSAGE & (filters.PHOTO | filters.Document.ALL), file_message
+        ),
     ]

@@ -143,6 +143,15 @@ def stale_extensions(catalogue: Catalogue, extensions: Iterable[Extension]) -> l
     return out
 
 
+def requires_evidence(catalogue: Catalogue, task: Task, sub: SubTask | None) -> bool:
+    """Whether a completion claim asks for evidence: `require_evidence_for_done`, by default
+    on for items with a milestone (a date)."""
+    wanted = catalogue.policy.for_task(task.policy).require_evidence_for_done
+    if wanted is not None:
+        return wanted
+    return item_deadline(task, sub).due is not None
+
+
 # -- leave and deputies ----------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from bot.core.parse import ReadingProblem, find_task, parse_progress, parse_read
 from bot.core.protocol import Answer, Awaiting, Pending, PickTask, WhichTask, pack
 from bot.core.render import Button, Rendered, esc, task_card
 from bot.core.status import task_status
+from bot.core.workflow import requires_evidence
 from bot.service import notices
 from bot.service.base import Edit, Identity, Outcome, World
 from bot.service.items import may_report
@@ -109,7 +110,14 @@ def _status(
         )
     if answer.kind is UpdateKind.DONE_CLAIMED:
         out.outbox = notices.claim(store, world, who, task, subtask, u)
-        return out.reply(world.t("answer.claimed", number=task.number))
+        out.reply(world.t("answer.claimed", number=task.number))
+        if requires_evidence(world.catalogue, task, subtask):
+            store.set_pending(
+                who.user_id,
+                Pending(Awaiting.EVIDENCE, world.now, task.id, sub, message_key=key, claim_id=u.id),
+            )
+            out.reply(world.t("evidence.ask"))
+        return out
     title = task.title + (f"（{subtask.text[:20]}）" if subtask else "")
     return out.reply(world.t("answer.recorded", number=task.number, title=esc(title), status=name))
 
@@ -393,7 +401,8 @@ def _free_text(
             return _file(store, world, who, picked, pending)
         tasks = [cat.task(i) for i in pending.candidates if i in cat.task_ids]
         return _keep(store, world, who, text, message_id, tasks, pending)
-    if pending is not None and pending.kind is Awaiting.NOTE and pending.task_id in cat.task_ids:
+    notes = (Awaiting.NOTE, Awaiting.EVIDENCE)
+    if pending is not None and pending.kind in notes and pending.task_id in cat.task_ids:
         task = cat.task(pending.task_id or "")
         return _note(store, world, who, task, text, sub=pending.subtask_id,
                      key=pending.message_key, message_id=message_id)  # fmt: skip

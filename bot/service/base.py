@@ -109,6 +109,8 @@ class Outcome:
     duplicate: bool = False  # the update was handled before: nothing happened
     replan: bool = False  # the plan may have changed (an answer, a closure)
     catalogue_changed: bool = False  # an approved or closed extension: a new effective table
+    #: files to show others by Telegram file id: (chat, "photo" | "document", file id, caption)
+    files: list[tuple[int, str, str, str]] = field(default_factory=list)
 
     def reply(self, text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> Outcome:
         """Add a reply in the user's chat; returns self."""

@@ -20,7 +20,7 @@ from bot.core.status import (
     table_status,
     task_status,
 )
-from bot.core.workflow import Extension
+from bot.core.workflow import Evidence, Extension
 from bot.service.answers import open_tasks, status_name
 from bot.service.base import Identity, World
 from storage.repo import Store
@@ -154,6 +154,7 @@ def task_lines(world: World, record: Record, reader: Store, task: Task) -> list[
         ind = cat.indicator(ind_id)
         lines.append(f"📈 {esc(ind.name)}{colon(lang)}{latest_text(cat, record, ind, lang)}")
     lines += extension_lines(world, reader.extensions(task_id=task.id))
+    lines += evidence_lines(world, task, reader.evidence(task.id))
     lines.append(world.t("status.recent"))
     updates = reader.updates(task.id, last=HISTORY_ROWS)
     if not updates:
@@ -207,6 +208,26 @@ def extension_lines(world: World, extensions: list[Extension]) -> list[str]:
                 note=esc(e.note[:200]),
             )
         )
+    return lines
+
+
+def evidence_lines(world: World, task: Task, evidence: list[Evidence]) -> list[str]:
+    """A task's evidence (佐证材料), oldest first."""
+    from bot.service.evidence import size_text
+
+    if not evidence:
+        return []
+    lines = [world.t("evidence.section")]
+    for e in evidence:
+        sub = task.subtask(e.subtask_id) if e.subtask_id else None
+        item = f"{esc(sub.text[:20])}{colon(world.lang)}" if sub else ""
+        lines.append(
+            world.t(
+                "evidence.row", item=item, name=esc(e.file_name), size=size_text(e.size),
+                who=esc(world.catalogue.member_name(e.by)), time=world.time(e.at),
+                sha=e.sha256[:12],
+            )
+        )  # fmt: skip
     return lines
 
 
