@@ -18,7 +18,7 @@ from bot.core.clock import Clock
 from bot.core.history import Record
 from bot.core.model import Catalogue, Role
 from bot.core.workdays import WorkCalendar
-from bot.core.workflow import with_extensions
+from bot.core.workflow import Leave, with_extensions
 from bot.service.base import Identity, Outcome, World
 from bot.service.members import chats, identify
 from storage.repo import Store
@@ -48,7 +48,9 @@ class Runtime:
         self.calendar = WorkCalendar(catalogue.calendar)
         self.writer = Writer(db_path)
         self.reader = Store.open(db_path)
-        self.refresh_extensions()
+        self.leaves: Mapping[str, tuple[Leave, ...]] = MappingProxyType({})
+        self.deputies: Mapping[str, str | None] = MappingProxyType({})
+        self.refresh_workflow()
         self.record: Record = self.reader.record()
         self.bot_username = self.reader.get_meta("bot_username") or "duban_bot"
         self.started_at = dt.datetime.now(dt.UTC)
@@ -73,7 +75,7 @@ class Runtime:
         finally:
             self.sync()
         if isinstance(result, Outcome) and result.catalogue_changed:
-            self.refresh_extensions()
+            self.refresh_workflow()
         return result
 
     def sync(self) -> None:
@@ -94,13 +96,19 @@ class Runtime:
         self.base = catalogue
         self.version = version
         self.calendar = WorkCalendar(catalogue.calendar)
-        self.refresh_extensions()
+        self.refresh_workflow()
         self.refresh_bindings()
 
-    def refresh_extensions(self) -> None:
-        """The table in force: the YAML's with the approved extensions as deadlines (after
-        an approval, and when a reload closed some)."""
+    def refresh_workflow(self) -> None:
+        """The table in force (the YAML's with the approved extensions as deadlines), who is
+        on leave and the deputies chosen in chat (after an operation changed them, a reload)."""
         self.catalogue = with_extensions(self.base, self.reader.extensions())
+        leaves: dict[str, list[Leave]] = {}
+        for lv in self.reader.leaves():
+            if lv.cancelled_at is None:
+                leaves.setdefault(lv.member_id, []).append(lv)
+        self.leaves = MappingProxyType({k: tuple(v) for k, v in leaves.items()})
+        self.deputies = MappingProxyType(self.reader.deputies())
 
     @property
     def lang(self) -> str:
@@ -113,7 +121,10 @@ class Runtime:
 
     def world(self, now: dt.datetime | None = None) -> World:
         """What an operation sees now (an immutable snapshot, safe on another thread)."""
-        return World(self.catalogue, now or self.now(), self.calendar, self._chats)
+        return World(
+            self.catalogue, now or self.now(), self.calendar, self._chats, self.leaves,
+            self.deputies,
+        )  # fmt: skip
 
     # -- people
 

@@ -38,7 +38,7 @@ from bot.core.protocol import (
     parse_callback,
 )
 from bot.core.render import Rendered, paginate
-from bot.service import answers, claims, extensions
+from bot.service import answers, claims, extensions, leave
 from bot.service.base import Edit, Identity, Outcome
 
 log = logging.getLogger(__name__)
@@ -138,6 +138,9 @@ async def _operate(update: Update, context: DubanContext, who: Identity, cb: obj
         case HandleExtension(action, request_id):
             return await rt.write(extensions.decide, world, who, action=action,
                                   request_id=request_id, pressed=pressed, update_id=uid)  # fmt: skip
+        case PickDeputy(contact_id):
+            return await rt.write(leave.set_deputy, world, who, deputy_id=contact_id,
+                                  update_id=uid)  # fmt: skip
         case HandleClaim(action, claim_id):
             return await rt.write(claims.handle_claim, world, rt.record, who, action=action,
                                   claim_id=claim_id, pressed=pressed, update_id=uid)  # fmt: skip

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 EVERYONE = ("start", "help", "whoami")
 #: Each role's commands, in the order shown.
 BY_ROLE: dict[Role, tuple[str, ...]] = {
-    Role.CONTACT: ("mytasks", "update", "report"),
+    Role.CONTACT: ("mytasks", "update", "report", "extend", "leave", "deputy"),
     Role.COORDINATOR: ("status", "overdue", "contacts", "export"),
     Role.ADMIN: ("status", "contacts", "invite", "reload", "export"),
 }

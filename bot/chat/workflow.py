@@ -20,10 +20,12 @@ from bot.chat.common import (
     reply,
     requires,
 )
+from bot.core.i18n import join
 from bot.core.model import Role
 from bot.core.parse import find_task
-from bot.core.render import esc
-from bot.service import answers, evidence, extensions, members
+from bot.core.protocol import PickDeputy, pack
+from bot.core.render import Button, Rendered, esc
+from bot.service import answers, evidence, extensions, leave, members
 from bot.service.base import Identity
 
 
@@ -112,11 +114,55 @@ async def file_message(update: Update, context: DubanContext) -> None:
     await deliver(update, context, outcome)
 
 
+@requires(Role.CONTACT)
+async def leave_command(update: Update, context: DubanContext, who: Identity) -> None:
+    """/leave 开始 结束 (or /leave 取消): a contact's leave."""
+    rt = context.runtime
+    world = rt.world()
+    args = command_args(context)
+    if args and args[0].lower() in ("取消", "销假", "cancel", "back"):
+        outcome = await rt.write(leave.end_leave, world, who, update_id=update.update_id)
+    elif len(args) == 2:
+        outcome = await rt.write(
+            leave.set_leave, world, who, start=args[0], end=args[1], update_id=update.update_id
+        )
+    else:
+        mine = [lv for lv in world.leaves.get(who.member_id, ()) if lv.cancelled_at is None]
+        text = world.t("leave.usage")
+        if mine:
+            spans = join(world.lang, (f"{lv.start}–{lv.end}" for lv in mine))
+            text = world.t("leave.current", leaves=spans) + "\n" + text
+        await reply(update, text)
+        return
+    await deliver(update, context, outcome)
+
+
+@requires(Role.CONTACT)
+async def deputy_command(update: Update, context: DubanContext, who: Identity) -> None:
+    """/deputy: choose the colleague who receives your reminders while you are on leave."""
+    rt = context.runtime
+    world = rt.world()
+    bureau = rt.catalogue.bureau(who.bureau_id or "")
+    others = [c for c in bureau.contacts if c.id != who.member_id]
+    if not others:
+        await reply(update, world.t("deputy.alone"))
+        return
+    rows = [(Button(c.name[:30], pack(PickDeputy(c.id))),) for c in others[:40]]
+    rows.append((Button(world.t("deputy.nobody"), pack(PickDeputy("-"))),))
+    text = world.t("deputy.pick")
+    current = leave.deputy_of(world, who.member_id)
+    if current is not None:
+        text += "\n" + world.t("deputy.current", name=esc(current.name))
+    await reply(update, Rendered(text, tuple(rows)))
+
+
 def handlers() -> list[BaseHandler[Update, DubanContext, None]]:
     """This feature's handlers."""
     return [
         CommandHandler("invite", invite_command),
         CommandHandler("extend", extend_command),
+        CommandHandler("leave", leave_command),
+        CommandHandler("deputy", deputy_command),
         MessageHandler(
             filters.UpdateType.MESSAGE & (filters.PHOTO | filters.Document.ALL), file_message
         ),

@@ -138,7 +138,9 @@ def answer_reminder(
         if not store.mark_processed(update_id, world.now):
             return Outcome(duplicate=True)
         rows = store.outbox_by_message(chat_id, message_id)
-        row = rows[0] if len(rows) == 1 else None
+        # one item (a deputy's message may carry the same item for a colleague on leave)
+        one = len({(r.task_id, r.subtask_id, r.indicator_id) for r in rows}) == 1
+        row = next((r for r in rows if r.recipient == who.member_id), rows[0]) if one else None
         if row is None or row.task_id is None or row.indicator_id is not None:
             return Outcome(toast=world.t("answer.expired_button"), alert=True)
         if row.task_id not in world.catalogue.task_ids:

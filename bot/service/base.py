@@ -17,6 +17,7 @@ from bot.core.i18n import t
 from bot.core.model import Catalogue, Contact, Person, Role
 from bot.core.render import Button, Rendered, esc, fmt_time
 from bot.core.workdays import WorkCalendar
+from bot.core.workflow import Leave
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class World:
     now: dt.datetime
     calendar: WorkCalendar
     chats: Mapping[str, int] = field(default_factory=dict)  # member id -> private chat
+    leaves: Mapping[str, tuple[Leave, ...]] = field(default_factory=dict)  # member -> leaves
+    deputies: Mapping[str, str | None] = field(default_factory=dict)  # chosen in chat
 
     @property
     def lang(self) -> str:

@@ -23,6 +23,7 @@ from bot.core.status import (
 from bot.core.workflow import Evidence, Extension
 from bot.service.answers import open_tasks, status_name
 from bot.service.base import Identity, World
+from bot.service.leave import leave_lines
 from storage.repo import Store
 
 HISTORY_ROWS = 10
@@ -250,6 +251,9 @@ def bureau_lines(
     for x in tasks:
         role = world.t("word.lead") if x.lead == bureau_id else world.t("word.cooperating")
         lines.append(_row(world, sts[x.id], x) + paren(world.lang, role))
+    away = leave_lines(world, cat.bureau(bureau_id).contacts)
+    if away:
+        lines += [world.t("leave.section"), *away]
     return lines
 
 
@@ -356,8 +360,10 @@ def contacts_lines(world: World, reader: Store) -> list[str]:
             )
         )
     n_bound = sum(1 for m in members if m[0] in bound)
+    away = leave_lines(world, cat.contacts())
     return [
         world.t("contacts.header", bound=n_bound, total=len(members)),
         *rows,
+        *([world.t("leave.section"), *away] if away else []),
         world.t("contacts.invite_hint"),
     ]
