@@ -127,6 +127,8 @@ def _add_tool_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("export", parents=[common], help="导出 Excel / export the table")
     p.add_argument("--out", default=None)
     p.add_argument("--as-of", default=None, help="the table as it stood on this date")
+    p.add_argument("--from", dest="start", default=None, help="回复率排行: the period's first day")
+    p.add_argument("--to", dest="end", default=None, help="回复率排行: the period's last day")
 
 
 def _store(args: argparse.Namespace) -> Store:
@@ -540,6 +542,23 @@ def _as_of(text: str | None, option: str, catalogue: Catalogue) -> dt.datetime |
     return end_of_day(when.date(), catalogue.tz) if whole_day else when
 
 
+def _period(
+    args: argparse.Namespace, catalogue: Catalogue, end: dt.datetime
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """export --from/--to: the period of the answer ranking (both days whole)."""
+    if not args.start and not args.end:
+        return None
+    start = (
+        parse_when(args.start, "--from", catalogue.tz)[0]
+        if args.start
+        else dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
+    )
+    last = _as_of(args.end, "--to", catalogue) or end
+    if last < start:
+        raise CliError("cli.reversed_range", start=args.start, end=args.end)
+    return start, last
+
+
 @command("chart")
 def cmd_chart(args: argparse.Namespace) -> int:
     """Write the status chart as a PNG file (mode 0600)."""
@@ -583,6 +602,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             as_of=as_of,
             extensions=store.extensions(as_of=as_of),
             evidence=store.evidence(as_of=as_of),
+            period=_period(args, catalogue, as_of or now),
         )
     write_private(out, data)
     print(t(lang, "cli.exported", path=out))

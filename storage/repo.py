@@ -673,6 +673,26 @@ class Store:
         """Every update, reading and outbox message (exports, --as-of, rebuilds)."""
         return state.load_history(self.db)
 
+    def history_since(self, since: dt.datetime) -> History:
+        """The updates, readings and messages of a period up to now (the answer ranking):
+        indexed reads, not the whole history."""
+        stamp = ts(since)
+        updates = [
+            to_update(r)
+            for r in self._rows("SELECT * FROM status_updates WHERE recorded_at >= ?", [stamp])
+        ]
+        readings = [
+            to_reading(r)
+            for r in self._rows("SELECT * FROM readings WHERE recorded_at >= ?", [stamp])
+        ]
+        sent = [
+            to_sent(r)
+            for r in self._rows(
+                "SELECT * FROM outbox WHERE state IN ('sent', 'unknown') AND sent_at >= ?", [stamp]
+            )
+        ]
+        return History(updates, readings, sent)
+
     def record(self) -> Record:
         """The current state, from the state tables."""
         return state.load_record(self.db)

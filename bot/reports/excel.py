@@ -21,6 +21,7 @@ from bot.core.compose import fmt_value, target_text
 from bot.core.history import History, Record, StatusUpdate, UpdateKind
 from bot.core.i18n import paren, t
 from bot.core.model import Catalogue, Deadline, SubTask, Task
+from bot.core.ranking import BureauFigures, figures
 from bot.core.status import ItemStatus, Light, indicator_status, table_status
 from bot.core.workdays import WorkCalendar
 from bot.core.workflow import Evidence, Extension
@@ -140,7 +141,7 @@ def build_workbook(
     as_of: dt.datetime | None = None,
     extensions: Sequence[Extension] = (),
     evidence: Sequence[Evidence] = (),
-    ranking: Sequence[Sequence[Any]] | None = None,
+    period: tuple[dt.datetime, dt.datetime] | None = None,
 ) -> bytes:
     """The .xlsx file as bytes (with the sheets of extensions, evidence and the answer
     ranking when given)."""
@@ -164,7 +165,9 @@ def build_workbook(
     _archived_sheet(
         book.create_sheet(t(lang, "xlsx.sheet.archived")), catalogue, hist, archived, lang
     )
-    _workflow_sheets(book, catalogue, extensions, evidence, ranking, lang)
+    start, end = period or (dt.datetime(1990, 1, 1, tzinfo=dt.UTC), when)
+    ranked = figures(catalogue, hist, start, end, calendar, statuses.values())
+    _workflow_sheets(book, catalogue, extensions, evidence, ranking_rows(catalogue, ranked), lang)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -402,6 +405,20 @@ def _item(catalogue: Catalogue, task_id: str, subtask_id: str | None) -> tuple[A
     task = catalogue.task(task_id) if task_id in catalogue.task_ids else None
     sub = task.subtask(subtask_id) if task and subtask_id else None
     return (task.number if task else task_id, task.title if task else "", sub.text if sub else "")
+
+
+def ranking_rows(catalogue: Catalogue, ranked: Sequence[BureauFigures]) -> list[list[Any]]:
+    """The 回复率排行 sheet's rows (rank, bureau, sent, answered, within a working day, rate,
+    median hours, follow-ups, escalations, overdue items)."""
+    return [
+        [
+            n, catalogue.bureau_name(f.bureau_id), f.sent, f.answered, f.within_day,
+            f"{f.rate:.0%}" if f.rate is not None else "",
+            round(f.median_hours, 1) if f.median_hours is not None else "",
+            f.followups, f.escalations, f.overdue,
+        ]
+        for n, f in enumerate(ranked, 1)
+    ]  # fmt: skip
 
 
 def _workflow_sheets(

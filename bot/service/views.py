@@ -4,10 +4,13 @@ items, archived tasks, a bureau's open tasks, the contacts. Read-only: the curre
 
 from __future__ import annotations
 
+import datetime as dt
+
 from bot.core.compose import fmt_value, latest_text, target_text
 from bot.core.history import Record, StatusUpdate
 from bot.core.i18n import colon, join, paren, semi
 from bot.core.model import Task
+from bot.core.ranking import BureauFigures, figures
 from bot.core.render import deadline_line, esc, task_card
 from bot.core.status import (
     ItemStatus,
@@ -254,7 +257,37 @@ def bureau_lines(
     away = leave_lines(world, cat.bureau(bureau_id).contacts)
     if away:
         lines += [world.t("leave.section"), *away]
+    if reader is not None:
+        lines += answer_lines(world, record, reader, bureau_id)
     return lines
+
+
+#: The period of the answer figures in /status BUREAU.
+RANKING_DAYS = 30
+
+
+def answer_lines(world: World, record: Record, reader: Store, bureau_id: str) -> list[str]:
+    """回复情况: the bureau's answer figures over the last 30 days and its rank."""
+    start = world.now - dt.timedelta(days=RANKING_DAYS)
+    statuses = table_status(world.catalogue, record, world.now, world.calendar)
+    ranked = figures(
+        world.catalogue, reader.history_since(start), start, world.now, world.calendar, statuses
+    )
+    for n, f in enumerate(ranked, 1):
+        if f.bureau_id == bureau_id:
+            return [world.t("rank.section", days=RANKING_DAYS), figures_text(world, f),
+                    world.t("rank.place", rank=n, total=len(ranked))]  # fmt: skip
+    return []
+
+
+def figures_text(world: World, f: BureauFigures) -> str:
+    """发出提醒 12 条，已回复 10 条（83%）…"""
+    return world.t(
+        "rank.figures", sent=f.sent, answered=f.answered,
+        rate=f"{f.rate:.0%}" if f.rate is not None else "—", within=f.within_day,
+        median=f"{f.median_hours:.1f}" if f.median_hours is not None else "—",
+        followups=f.followups, escalations=f.escalations, overdue=f.overdue,
+    )  # fmt: skip
 
 
 def overdue_lines(world: World, record: Record) -> list[str]:
