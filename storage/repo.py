@@ -284,6 +284,15 @@ class Store:
         rows = self._rows("SELECT value FROM meta WHERE key = ?", [key])
         return rows[0]["value"] if rows else None
 
+    def meta_like(self, prefix: str) -> dict[str, str]:
+        """Stored settings whose key starts with `prefix`."""
+        return {
+            r["key"]: r["value"]
+            for r in self._rows(
+                "SELECT key, value FROM meta WHERE substr(key, 1, ?) = ?", [len(prefix), prefix]
+            )
+        }
+
     def set_meta(self, key: str, value: str) -> None:
         """Store a setting."""
         with self.transaction():

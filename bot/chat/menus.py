@@ -80,8 +80,12 @@ async def publish_member(bot: Bot, rt: Runtime, user_id: int, *, force: bool = F
 
 
 async def publish_all(bot: Bot, rt: Runtime) -> int:
-    """Every bound member's menu (at start and after a reload); how many were sent."""
+    """Every bound member's menu (at start and after a reload), and the menu of anyone who
+    had one and is no longer bound (a contact the table removed) taken away; how many were
+    sent."""
+    users = {b.telegram_user_id for b in rt.reader.bindings()}
+    users |= {int(k.split(":", 1)[1]) for k in rt.reader.meta_like("menu:")}
     sent = 0
-    for binding in rt.reader.bindings():
-        sent += await publish_member(bot, rt, binding.telegram_user_id)
+    for user_id in sorted(users):
+        sent += await publish_member(bot, rt, user_id)
     return sent

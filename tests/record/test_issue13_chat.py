@@ -147,3 +147,48 @@ async def test_help_explains_every_symbol_used(make_bot: MakeBot) -> None:
         assert light.icon in text
     for symbol in ("📈", "📨", "🔔", "⏳", "📅", "📎", "🏖", "👥", "✅", "⬜", "🚫"):
         assert symbol in text
+
+
+async def test_a_removed_contact_loses_the_menu(make_bot: MakeBot) -> None:
+    bot = await make_bot(at("2024-11-29 08:00"))
+    await bot.start_users(ECON)
+    assert "report" in menu(bot, f"chat/{ECON}:")
+    removed = TABLE.replace(
+        "      - id: econ-1\n        name: 李联络\n        telegram_id: 2002\n", ""
+    )
+    bot.config.write_text(removed)
+    await bot.duban.reload("test", explicit=True)
+    assert f"chat/{ECON}:" not in bot.emu.commands
+
+
+async def test_forged_workflow_buttons_change_nothing(make_bot: MakeBot) -> None:
+    from test_issue11_access import forge
+
+    bot = await make_bot(at("2024-11-29 08:00"))
+    await bot.start_users(ECO, ECON, COORD)
+    await bot.say(ECO, "/extend 2 2026年6月底 资金下达推迟")
+    notice = bot.last(COORD, "延期申请")
+    mine = bot.last(ECO, "已提交延期申请")
+    before = (
+        bot.rows("SELECT count(*) FROM extension_events")[0][0],
+        bot.rows("SELECT count(*) FROM deputies")[0][0],
+    )
+    for user, data in (
+        (ECO, "x:ok:1"),  # a contact approving their own request
+        (ECON, "x:no:1"),
+        (ECON, "dp:eco-1"),  # another bureau's contact as deputy
+        (ECON, "i:pm25"),  # another bureau's indicator
+        (ECO, "v:ct"),  # a coordinator's view
+        (ECO, "v:b.econ"),
+        (ECO, "x:ok:999999"),
+        (COORD, "dp:eco-1"),  # coordinators have no deputies
+    ):
+        forge(bot, user, mine if user != COORD else notice, data)
+    await bot.pump()
+    after = (
+        bot.rows("SELECT count(*) FROM extension_events")[0][0],
+        bot.rows("SELECT count(*) FROM deputies")[0][0],
+    )
+    assert after == before == (0, 0)
+    assert bot.rows("SELECT telegram_user_id FROM pending_input WHERE kind = 'reading'") == []
+    assert not any("李联络" in t and "经济发展局" in t for t in bot.texts(ECO))
