@@ -128,3 +128,38 @@ def test_indicators_by_chinese_name() -> None:
     assert [i.id for i in find_indicators(cat, "PM25")] == ["pm25"]
     assert [i.id for i in find_indicators(cat, "规上能耗")] == ["energy"]  # in order, apart
     assert find_indicators(cat, "水质") == ()
+
+
+def test_a_deputy_must_be_another_contact_of_the_bureau() -> None:
+    from bot.core.catalogue import parse_catalogue, render_problem
+
+    bad = VALID.replace(
+        "        name: 张联络\n        telegram_id: 2001\n",
+        "        name: 张联络\n        telegram_id: 2001\n        deputy: econ-1\n",
+    )
+    result = parse_catalogue(bad, "tasks.yaml")
+    (problem,) = [p for p in result.errors if p.code == "bad_deputy"]
+    text = render_problem(problem, "zh")
+    assert "bureaus[0].contacts[0].deputy" in text and "「econ-1」" in text
+    assert problem.line is not None
+    good = VALID.replace(
+        "        name: 张联络\n        telegram_id: 2001\n",
+        "        name: 张联络\n        telegram_id: 2001\n        deputy: eco-2\n"
+        "      - id: eco-2\n        name: 王副联络\n",
+    )
+    assert table(good).contact("eco-1").deputy == "eco-2"
+
+
+def test_require_evidence_for_done_policy() -> None:
+    from bot.core.workflow import requires_evidence
+
+    cat = table()
+    t01, t02 = cat.task("t01"), cat.task("t02")
+    assert requires_evidence(cat, t02, None)  # a date
+    assert requires_evidence(cat, t01, None)  # 持续推进 with a 2025年底 milestone
+    off = table(
+        VALID.replace(
+            "  checkin: monthly\n", "  checkin: monthly\n  require_evidence_for_done: false\n"
+        )
+    )
+    assert not requires_evidence(off, off.task("t02"), None)
