@@ -25,6 +25,8 @@ from storage.repo import Store
 from storage.writer import Writer
 
 P = ParamSpec("P")
+#: How long after its end a leave is still kept in memory (see `refresh_workflow`).
+LEAVE_MEMORY_DAYS = 90
 R = TypeVar("R")
 
 
@@ -104,8 +106,11 @@ class Runtime:
         on leave and the deputies chosen in chat (after an operation changed them, a reload)."""
         self.catalogue = with_extensions(self.base, self.reader.extensions())
         leaves: dict[str, list[Leave]] = {}
+        # leaves that ended long ago no longer change anything (follow-ups of older prompts
+        # are long sent): kept out so that the engine's hook has its fast path
+        recent = (self.now() - dt.timedelta(days=LEAVE_MEMORY_DAYS)).date()
         for lv in self.reader.leaves():
-            if lv.cancelled_at is None:
+            if lv.cancelled_at is None and lv.end >= recent:
                 leaves.setdefault(lv.member_id, []).append(lv)
         self.leaves = MappingProxyType({k: tuple(v) for k, v in leaves.items()})
         self.deputies = MappingProxyType(self.reader.deputies())

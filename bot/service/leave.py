@@ -95,6 +95,9 @@ def route(world: World, record: Record, due: Sequence[Due]) -> tuple[list[Due], 
     """The engine's hook: the items that go now and where; an item of a contact on leave goes
     to the deputy (unless the deputy gets the same item anyway) or waits."""
     routing = Routing()
+    if not world.leaves:  # nobody on leave or back lately: everything goes as planned
+        routing.chat = {d.key: world.chats[d.recipient] for d in due}
+        return list(due), routing
     out: list[Due] = []
     today = _day(world)
     own = {(d.recipient, d.kind, d.task_id, d.subtask_id, d.indicator_id): d.key for d in due}
