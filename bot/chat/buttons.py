@@ -30,6 +30,7 @@ from bot.core.protocol import (
     Page,
     PickDeputy,
     PickIndicator,
+    PickLeave,
     PickStatus,
     PickTask,
     ReadingAction,
@@ -52,6 +53,7 @@ CONTACT_BUTTONS = (
     PickIndicator,
     AskExtension,
     PickDeputy,
+    PickLeave,
 )
 COORDINATOR_BUTTONS = (HandleClaim, HandleExtension)
 
@@ -138,6 +140,8 @@ async def _operate(update: Update, context: DubanContext, who: Identity, cb: obj
         case HandleExtension(action, request_id):
             return await rt.write(extensions.decide, world, who, action=action,
                                   request_id=request_id, pressed=pressed, update_id=uid)  # fmt: skip
+        case PickLeave(days):
+            return await rt.write(leave.pick_leave, world, who, days=days, update_id=uid)
         case PickDeputy(contact_id):
             return await rt.write(leave.set_deputy, world, who, deputy_id=contact_id,
                                   update_id=uid)  # fmt: skip

@@ -132,7 +132,7 @@ async def leave_command(update: Update, context: DubanContext, who: Identity) ->
         if mine:
             spans = join(world.lang, (f"{lv.start}–{lv.end}" for lv in mine))
             text = world.t("leave.current", leaves=spans) + "\n" + text
-        await reply(update, text)
+        await reply(update, Rendered(text, leave.leave_buttons(world, who)))
         return
     await deliver(update, context, outcome)
 

@@ -163,6 +163,13 @@ class PickDeputy:
     contact_id: str
 
 
+@dataclass(frozen=True)
+class PickLeave:
+    """`lv:<days>`: /leave's buttons: on leave from today for that many days (0: back now)."""
+
+    days: int
+
+
 Callback = (
     AnswerReminder
     | PickTask
@@ -177,6 +184,7 @@ Callback = (
     | AskExtension
     | HandleExtension
     | PickDeputy
+    | PickLeave
 )
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -193,6 +201,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"e:"), "e"),
     (re.compile(r"x:(ok|no):([1-9][0-9]{0,17})"), "x"),
     (re.compile(rf"dp:({_ID}|-)"), "dp"),
+    (re.compile(r"lv:(0|[1-9][0-9]{0,2})"), "lv"),
 )
 
 
@@ -225,6 +234,8 @@ def pack(cb: Callback) -> str:
             data = f"x:{action.value}:{request_id}"
         case PickDeputy(contact_id):
             data = f"dp:{contact_id}"
+        case PickLeave(days):
+            data = f"lv:{days}"
     if not 1 <= len(data.encode("utf-8")) <= MAX_CALLBACK_BYTES or parse_callback(data) != cb:
         raise ValueError(f"cannot pack {cb!r}")
     return data
@@ -270,6 +281,8 @@ def _parse_more(code: str, g: tuple[str, ...]) -> Callback | None:
         return HandleExtension(ExtensionAction(g[0]), int(g[1]))
     if code == "dp":
         return PickDeputy(g[0])
+    if code == "lv":
+        return PickLeave(int(g[0]))
     return None
 
 

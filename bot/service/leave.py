@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 from bot.core.history import Record
 from bot.core.model import Contact
 from bot.core.planner import Due, Kind
-from bot.core.render import Rendered, esc
+from bot.core.protocol import PickLeave, pack
+from bot.core.render import Button, Rendered, esc
 from bot.core.workdays import WorkCalendar
 from bot.core.workflow import Leave, parse_day
 from bot.service.base import Identity, Outcome, World
@@ -178,6 +179,35 @@ def add_workdays_present(
 
 
 # -- the chat's operations --------------------------------------------------------------------
+
+
+#: /leave's buttons: leave from today for this many days.
+LEAVE_BUTTONS = (3, 7, 14)
+
+
+def leave_buttons(world: World, who: Identity) -> tuple[tuple[Button, ...], ...]:
+    """今天起 3 天 / 1 周 / 2 周, and 销假 while on leave."""
+    row = tuple(
+        Button(world.t("leave.button_days", days=n), pack(PickLeave(n))) for n in LEAVE_BUTTONS
+    )
+    if any(lv.end >= _day(world) for lv in world.leaves.get(who.member_id, ())):
+        return (row, (Button(world.t("leave.button_back"), pack(PickLeave(0))),))
+    return (row,)
+
+
+def pick_leave(store: Store, world: World, who: Identity, *, days: int, update_id: int) -> Outcome:
+    """/leave's buttons: from today for `days` days, or back now (0)."""
+    if days == 0:
+        return end_leave(store, world, who, update_id=update_id)
+    if days not in LEAVE_BUTTONS:
+        return Outcome(toast=world.t("answer.expired_button"), alert=True)
+    today = _day(world)
+    last = today + dt.timedelta(days=days - 1)
+    out = set_leave(
+        store, world, who, start=today.isoformat(), end=last.isoformat(), update_id=update_id
+    )
+    out.toast = ""
+    return out
 
 
 def set_leave(

@@ -16,6 +16,7 @@ from bot.core.protocol import (
     HandleExtension,
     PickDeputy,
     PickIndicator,
+    PickLeave,
     Show,
     pack,
     parse_callback,
@@ -42,6 +43,8 @@ from bot.core.workflow import (
         HandleExtension(ExtensionAction.REFUSE, 1),
         PickDeputy("eco-2"),
         PickDeputy("-"),
+        PickLeave(0),
+        PickLeave(14),
     ],
 )
 def test_new_callbacks_round_trip(cb: object) -> None:
@@ -49,7 +52,20 @@ def test_new_callbacks_round_trip(cb: object) -> None:
 
 
 @pytest.mark.parametrize(
-    "data", ["v:", "v:B.eco", "i:", "e:x", "x:ok:0", "x:maybe:1", "dp:", "dp:--"]
+    "data",
+    [
+        "v:",
+        "v:B.eco",
+        "i:",
+        "e:x",
+        "x:ok:0",
+        "x:maybe:1",
+        "dp:",
+        "dp:--",
+        "lv:",
+        "lv:01",
+        "lv:1000",
+    ],
 )
 def test_malformed_new_callbacks_are_unknown(data: str) -> None:
     assert parse_callback(data) is None

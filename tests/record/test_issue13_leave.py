@@ -104,3 +104,19 @@ async def test_leave_can_end_early(make_bot: MakeBot) -> None:
     assert bot.last(ECO, "节点提醒", "加强移动源排放控制")
     await bot.say(ECO, "/leave 12月6日 12月1日")
     assert "结束日期早于开始日期" in bot.texts(ECO)[-1]
+
+
+async def test_leave_by_buttons(make_bot: MakeBot) -> None:
+    bot = await make_bot(at("2024-11-27 10:00"))
+    await bot.start_users(ECO, COORD)
+    await bot.say(ECO, "/leave")
+    offer = bot.last(ECO, "用法：/leave")
+    assert buttons(offer) == ["lv:3", "lv:7", "lv:14"]
+    await bot.press(ECO, offer, "lv:7")
+    assert "2024-11-27 至 2024-12-03" in bot.texts(ECO)[-1]
+    assert bot.rows("SELECT start, end FROM leaves") == [("2024-11-27", "2024-12-03")]
+    await bot.say(ECO, "/leave")
+    offer = bot.last(ECO, "已登记的请假")
+    assert buttons(offer) == ["lv:3", "lv:7", "lv:14", "lv:0"]
+    await bot.press(ECO, offer, "lv:0")
+    assert "已销假" in bot.texts(ECO)[-1]
