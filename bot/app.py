@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -24,7 +24,7 @@ from telegram.ext import (
     Defaults,
 )
 
-from bot.chat import admin, answers, buttons, dashboard, onboarding, status
+from bot.chat import admin, answers, buttons, dashboard, menus, onboarding, status, workflow
 from bot.chat.common import DubanContext, answer_press, keyboard
 from bot.core.clock import SimulatedClock
 from bot.core.i18n import t
@@ -42,20 +42,8 @@ from storage.repo import Store
 
 log = logging.getLogger(__name__)
 
-#: The command menu, in the order shown (published with setMyCommands in zh and en).
-MENU = (
-    "mytasks",
-    "update",
-    "report",
-    "status",
-    "dashboard",
-    "overdue",
-    "export",
-    "contacts",
-    "reload",
-    "whoami",
-    "help",
-)
+#: Every command of the menus (published by role with setMyCommands: bot/chat/menus.py).
+MENU = menus.ALL
 #: A saved file is read only once its size and time stay the same this long.
 SETTLE_SECONDS = 3.0
 
@@ -117,7 +105,7 @@ class Duban:
         self.engine = Engine(runtime, self.app.bot)
         self.app.before_stop.append(self.engine.stop)
         self.app.bot_data["duban"] = self
-        for feature in (onboarding, answers, status, dashboard, admin, buttons):
+        for feature in (onboarding, answers, status, dashboard, admin, workflow, buttons):
             for handler in feature.handlers():
                 self.app.add_handler(handler)
         for handler in onboarding.fallback():  # last in group 0: only when nothing matched
@@ -190,14 +178,9 @@ class Duban:
             await self.web.stop()
 
     async def publish_commands(self) -> None:
-        """The command menu in Chinese (default) and English."""
-        for lang in ("zh", "en"):
-            commands = [BotCommand(c, t(lang, f"cmd.{c}")) for c in MENU]
-            await self.app.bot.set_my_commands(
-                commands, scope=BotCommandScopeDefault(), language_code=lang
-            )
-        default = [BotCommand(c, t(self.runtime.lang, f"cmd.{c}")) for c in MENU]
-        await self.app.bot.set_my_commands(default)
+        """The default menu (what anyone may use), then each bound member's menu by role."""
+        await menus.publish_default(self.app.bot)
+        await menus.publish_all(self.app.bot, self.runtime)
 
     async def _tick_job(self, context: DubanContext) -> None:
         await self.heartbeat()
@@ -215,6 +198,7 @@ class Duban:
         rt = self.runtime
         member = rt.identify(user_id).member_id
         await rt.write(Store.outbox_adopt, member, user_id)
+        await menus.publish_member(self.app.bot, rt, user_id)
         self.engine.wake()
 
     # -- telling admins
@@ -242,7 +226,7 @@ class Duban:
             if confirmed and (self._held is None or self._held.sha256 != result.sha256):
                 return Rendered(t(rt.lang, "reload.nothing_held"))
             outcome = await rt.write(
-                apply, result, rt.catalogue, rt.version, rt.record.copy(), rt.now(),
+                apply, result, rt.base, rt.version, rt.record.copy(), rt.now(),
                 actor=actor, confirmed=confirmed,
             )  # fmt: skip
             return await self._after(outcome, explicit=explicit, file=result.file)
@@ -255,6 +239,7 @@ class Duban:
             assert outcome.report is not None
             text = outcome.report.render(rt.lang, outcome.version)
             await self.tell_admins(text)
+            await menus.publish_all(self.app.bot, rt)
             asyncio.get_running_loop().create_task(self.engine.tick())
             return Rendered(text)
         if outcome.unchanged:

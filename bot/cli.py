@@ -233,7 +233,42 @@ def cmd_check(args: argparse.Namespace) -> int:
             else ""
         )
     )
+    print_extensions(args, c, lang)
     return 0
+
+
+def print_extensions(args: argparse.Namespace, catalogue: Catalogue, lang: str) -> None:
+    """The approved extensions in the database (when there is one): the deadlines in force
+    that the YAML does not show."""
+    from bot.clikit import db_path
+    from storage.readonly import open_readonly
+    from storage.repo import Store
+
+    path = db_path(args)
+    if not path.is_file():
+        return
+    try:
+        store = Store(open_readonly(path))
+    except Exception:  # not a duban database: check is about the table
+        return
+    try:
+        active = [e for e in store.extensions() if e.active]
+    finally:
+        store.close()
+    if not active:
+        return
+    print(t(lang, "check.extensions", count=len(active)))
+    for e in active:
+        task = catalogue.task(e.task_id) if e.task_id in catalogue.task_ids else None
+        sub = task.subtask(e.subtask_id) if task and e.subtask_id else None
+        print(
+            t(
+                lang, "check.extension_row", number=task.number if task else e.task_id,
+                sub=paren(lang, sub.text[:20]) if sub else "", old=e.old_text, new=e.new_text,
+                who=catalogue.member_name(e.decided_by or ""),
+                date=(e.decided_at or e.requested_at).astimezone(catalogue.tz).date().isoformat(),
+            )
+        )  # fmt: skip
 
 
 def format_task(catalogue: Catalogue, task: Task, lang: str, indent: str = "  ") -> list[str]:

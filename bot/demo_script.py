@@ -42,10 +42,11 @@ class Clock:
 
     def __init__(self, start: dt.datetime, speed: float) -> None:
         self.inner = SimulatedClock(start, speed)
+        self.tz = start.tzinfo  # the office's zone: the transcript shows its times
         self.bot: subprocess.Popen[bytes] | None = None
 
     def now(self) -> dt.datetime:
-        return self.inner.now().astimezone(self.inner.start.tzinfo)
+        return self.inner.now().astimezone(self.tz)
 
     def pause(self) -> None:
         """Stop both clocks while a person types."""

@@ -36,7 +36,7 @@ from bot.core.compose import BUNDLE_AT, compose, compose_bundle
 from bot.core.history import Record
 from bot.core.planner import Due, Kind, plan
 from bot.core.render import Rendered
-from bot.service import notices
+from bot.service import leave, notices
 from bot.service.base import World
 from bot.transport import reached_server
 from storage.repo import NewMessage, OutboxRow, Store
@@ -94,17 +94,18 @@ def _message(
 def compose_messages(world: World, record: Record, due: Sequence[Due]) -> list[NewMessage]:
     """What the due items look like as outbox messages (digests are composed elsewhere)."""
     out: list[NewMessage] = []
-    queues: dict[str, list[Due]] = {}
+    queues: dict[int, list[Due]] = {}
+    due, routing = leave.route(world, record, due)  # leave and deputies (bot/service/leave.py)
     for d in due:
         if d.kind is not Kind.DIGEST:
-            queues.setdefault(d.recipient, []).append(d)
-    for recipient, items in queues.items():
-        chat = world.chats[recipient]
+            queues.setdefault(routing.chat[d.key], []).append(d)
+    for chat, items in queues.items():
         foldable = [d for d in items if d.kind is not Kind.ESCALATION]
-        if len(foldable) >= BUNDLE_AT:
+        if len(foldable) >= BUNDLE_AT or (chat in routing.fold and len(foldable) > 1):
             for chunk in compose_bundle(world.catalogue, foldable, world.lang):
                 batch = chunk.items[0].key
-                out += [_message(world, d, chat, chunk.rendered, batch) for d in chunk.items]
+                rendered = routing.marked([d.key for d in chunk.items], chunk.rendered)
+                out += [_message(world, d, chat, rendered, batch) for d in chunk.items]
             items = [d for d in items if d not in foldable]
         for d in items:
             try:
@@ -112,8 +113,8 @@ def compose_messages(world: World, record: Record, due: Sequence[Due]) -> list[N
             except Exception:  # a bug of ours: one bad item must not stop the others
                 log.exception("composing %s failed", d.key)
                 continue
-            out.append(_message(world, d, chat, rendered))
-    return out
+            out.append(_message(world, d, chat, routing.marked([d.key], rendered)))
+    return routing.finish(out)
 
 
 class Engine:

@@ -39,6 +39,7 @@ from bot.core.clock import Clock, SimulatedClock, SystemClock
 from bot.core.diff import diff_catalogues
 from bot.core.i18n import join, t
 from bot.core.model import Catalogue, Role
+from bot.core.workflow import with_extensions
 from bot.logsafe import configure as configure_logging
 from storage.repo import Store
 
@@ -167,6 +168,8 @@ def _add_tool_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("export", parents=[common], help="导出 Excel / export the table")
     p.add_argument("--out", default=None)
     p.add_argument("--as-of", default=None, help="the table as it stood on this date")
+    p.add_argument("--from", dest="start", default=None, help="回复率排行: the period's first day")
+    p.add_argument("--to", dest="end", default=None, help="回复率排行: the period's last day")
 
 
 def _store(args: argparse.Namespace) -> Store:
@@ -377,6 +380,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     else:
         with read_store(args, missing_key="cli.db_missing_preview") as store:
             record = store.record()
+            catalogue = with_extensions(catalogue, store.extensions())  # approved 延期
     items = upcoming(catalogue, start - dt.timedelta(microseconds=1), record, end)
     if bureau_id:
         items = [d for d in items if d.bureau_id == bureau_id]
@@ -626,6 +630,23 @@ def _as_of(text: str | None, option: str, catalogue: Catalogue) -> dt.datetime |
     return end_of_day(when.date(), catalogue.tz) if whole_day else when
 
 
+def _period(
+    args: argparse.Namespace, catalogue: Catalogue, end: dt.datetime
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """export --from/--to: the period of the answer ranking (both days whole)."""
+    if not args.start and not args.end:
+        return None
+    start = (
+        parse_when(args.start, "--from", catalogue.tz)[0]
+        if args.start
+        else dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
+    )
+    last = _as_of(args.end, "--to", catalogue) or end
+    if last < start:
+        raise CliError("cli.reversed_range", start=args.start, end=args.end)
+    return start, last
+
+
 @command("chart")
 def cmd_chart(args: argparse.Namespace) -> int:
     """Write the status chart as a PNG file (mode 0600)."""
@@ -639,6 +660,7 @@ def cmd_chart(args: argparse.Namespace) -> int:
     out = output_file(args.out, f"duban-chart-{now.astimezone(catalogue.tz):%Y%m%d}.png")
     with read_store(args) as store:
         history = store.history().as_of(now)
+        catalogue = with_extensions(catalogue, store.extensions(as_of=now))
     write_private(out, render_chart(catalogue, history, now, lang=lang))
     print(t(lang, "cli.exported", path=out))
     return 0
@@ -658,6 +680,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     day = (as_of or now).astimezone(catalogue.tz)
     out = output_file(args.out, f"duban-{day:%Y%m%d}.xlsx")
     with read_store(args) as store:
+        catalogue = with_extensions(catalogue, store.extensions(as_of=as_of or now))
         data = build_workbook(
             catalogue,
             store.history(),
@@ -665,6 +688,9 @@ def cmd_export(args: argparse.Namespace) -> int:
             archived=store.entities("task", archived=True),
             lang=lang,
             as_of=as_of,
+            extensions=store.extensions(as_of=as_of),
+            evidence=store.evidence(as_of=as_of),
+            period=_period(args, catalogue, as_of or now),
         )
     write_private(out, data)
     print(t(lang, "cli.exported", path=out))

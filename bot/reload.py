@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from bot.core.catalogue import LoadResult, load_catalogue, parse_catalogue, render_problem
-from bot.core.diff import ChangeReport, diff_catalogues
+from bot.core.diff import Change, ChangeReport, diff_catalogues
 from bot.core.history import Record
 from bot.core.i18n import t
 from bot.core.model import Catalogue
 from bot.core.render import esc
+from bot.core.workflow import ExtensionState, item_deadline, stale_extensions
 from bot.service.members import revoke_stale
 from storage.repo import Store
 
@@ -158,6 +159,7 @@ def apply(
             summary=report.summary(),
             at=now,
         )
+        report = close_stale_extensions(store, new, report, now, actor)
         archived, restored = store.sync_entities(entities_of(new), new_version, now)
         revoked = [b.member_id for b in revoke_stale(store, new, now)]
         store.audit(
@@ -166,6 +168,36 @@ def apply(
         )  # fmt: skip
     log.info("table version %d applied (%d changes)", new_version, len(report.changes))
     return Outcome(True, new_version, new, report, sha256=result.sha256, revoked=revoked)
+
+
+def close_stale_extensions(
+    store: Store, new: Catalogue, report: ChangeReport, now: dt.datetime, actor: str
+) -> ChangeReport:
+    """The admin edited the deadline of an item with an approved extension (or removed the
+    item): the edit wins, the extension is closed, and the change report says so."""
+    closed = stale_extensions(new, store.extensions())
+    changes = []
+    for ext in closed:
+        gone = ext.task_id not in new.task_ids
+        task = None if gone else new.task(ext.task_id)
+        sub = task.subtask(ext.subtask_id) if task and ext.subtask_id else None
+        now_text = "" if task is None else item_deadline(task, sub).text
+        note = t(new.language, "ext.closed_note", old=ext.old_text, new=now_text or "—")
+        store.decide_extension(ext.id, ExtensionState.CLOSED, actor, now, note)
+        changes.append(
+            Change(
+                "extension_closed",
+                {
+                    "number": task.number if task else ext.task_id,
+                    "extended": ext.new_text,
+                    "old": ext.old_text,
+                    "new": now_text or "—",
+                },
+            )
+        )
+    if not changes:
+        return report
+    return replace(report, changes=(*report.changes, *changes))
 
 
 def failure_text(outcome: Outcome, file: str, lang: str, limit: int = 15) -> str:

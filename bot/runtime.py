@@ -18,12 +18,15 @@ from bot.core.clock import Clock
 from bot.core.history import Record
 from bot.core.model import Catalogue, Role
 from bot.core.workdays import WorkCalendar
-from bot.service.base import Identity, World
+from bot.core.workflow import Leave, with_extensions
+from bot.service.base import Identity, Outcome, World
 from bot.service.members import chats, identify
 from storage.repo import Store
 from storage.writer import Writer
 
 P = ParamSpec("P")
+#: How long after its end a leave is still kept in memory (see `refresh_workflow`).
+LEAVE_MEMORY_DAYS = 90
 R = TypeVar("R")
 
 
@@ -41,11 +44,15 @@ class Runtime:
         self.config_path = config_path
         self.db_path = db_path
         self.clock = clock
-        self.catalogue = catalogue
+        self.base = catalogue  # the YAML's table
+        self.catalogue = catalogue  # the table in force: the YAML with approved extensions
         self.version = version
         self.calendar = WorkCalendar(catalogue.calendar)
         self.writer = Writer(db_path)
         self.reader = Store.open(db_path)
+        self.leaves: Mapping[str, tuple[Leave, ...]] = MappingProxyType({})
+        self.deputies: Mapping[str, str | None] = MappingProxyType({})
+        self.refresh_workflow()
         self.record: Record = self.reader.record()
         self.bot_username = self.reader.get_meta("bot_username") or "duban_bot"
         self.started_at = dt.datetime.now(dt.UTC)
@@ -66,9 +73,12 @@ class Runtime:
         """Run a write (an operation of the application layer) on the writer thread; the
         in-memory state follows what it committed."""
         try:
-            return await self.writer(fn, *args, **kwargs)
+            result = await self.writer(fn, *args, **kwargs)
         finally:
             self.sync()
+        if isinstance(result, Outcome) and result.catalogue_changed:
+            self.refresh_workflow()
+        return result
 
     def sync(self) -> None:
         """Apply the committed state changes to the in-memory record."""
@@ -85,10 +95,25 @@ class Runtime:
 
     def apply(self, catalogue: Catalogue, version: int) -> None:
         """Switch to a new table: the planner, the schedule and the commands see it at once."""
-        self.catalogue = catalogue
+        self.base = catalogue
         self.version = version
         self.calendar = WorkCalendar(catalogue.calendar)
+        self.refresh_workflow()
         self.refresh_bindings()
+
+    def refresh_workflow(self) -> None:
+        """The table in force (the YAML's with the approved extensions as deadlines), who is
+        on leave and the deputies chosen in chat (after an operation changed them, a reload)."""
+        self.catalogue = with_extensions(self.base, self.reader.extensions())
+        leaves: dict[str, list[Leave]] = {}
+        # leaves that ended long ago no longer change anything (follow-ups of older prompts
+        # are long sent): kept out so that the engine's hook has its fast path
+        recent = (self.now() - dt.timedelta(days=LEAVE_MEMORY_DAYS)).date()
+        for lv in self.reader.leaves():
+            if lv.cancelled_at is None and lv.end >= recent:
+                leaves.setdefault(lv.member_id, []).append(lv)
+        self.leaves = MappingProxyType({k: tuple(v) for k, v in leaves.items()})
+        self.deputies = MappingProxyType(self.reader.deputies())
 
     @property
     def lang(self) -> str:
@@ -101,7 +126,10 @@ class Runtime:
 
     def world(self, now: dt.datetime | None = None) -> World:
         """What an operation sees now (an immutable snapshot, safe on another thread)."""
-        return World(self.catalogue, now or self.now(), self.calendar, self._chats)
+        return World(
+            self.catalogue, now or self.now(), self.calendar, self._chats, self.leaves,
+            self.deputies,
+        )  # fmt: skip
 
     # -- people
 

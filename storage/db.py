@@ -391,3 +391,90 @@ def _web_sessions(db: sqlite_utils.Database) -> None:
     """The dashboard's login links and sessions (hashes of the tokens only)."""
     for statement in _statements(WEB_SESSIONS_SCHEMA):
         db.execute(statement)
+
+
+WORKFLOW_SCHEMA = """
+    -- 延期申请: the request (append-only) and each decision on it (append-only)
+    CREATE TABLE extensions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        task_id TEXT NOT NULL,
+        subtask_id TEXT,
+        requested_by TEXT NOT NULL,
+        bureau_id TEXT,
+        requested_at TEXT NOT NULL,
+        old_text TEXT NOT NULL,
+        new_text TEXT NOT NULL,
+        new_due TEXT NOT NULL,
+        reason TEXT NOT NULL CHECK (reason != ''),
+        telegram_user_id INTEGER
+    );
+    CREATE INDEX extensions_item ON extensions (task_id, subtask_id);
+    CREATE TRIGGER extensions_no_update BEFORE UPDATE ON extensions
+        BEGIN SELECT RAISE(ABORT, 'extensions is append-only'); END;
+    CREATE TRIGGER extensions_no_delete BEFORE DELETE ON extensions
+        BEGIN SELECT RAISE(ABORT, 'extensions is append-only'); END;
+    CREATE TABLE extension_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        extension_id INTEGER NOT NULL REFERENCES extensions (id),
+        kind TEXT NOT NULL CHECK (kind IN ('approved', 'refused', 'closed')),
+        by_member TEXT NOT NULL,
+        at TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX extension_events_ext ON extension_events (extension_id, id);
+    CREATE TRIGGER extension_events_no_update BEFORE UPDATE ON extension_events
+        BEGIN SELECT RAISE(ABORT, 'extension_events is append-only'); END;
+    CREATE TRIGGER extension_events_no_delete BEFORE DELETE ON extension_events
+        BEGIN SELECT RAISE(ABORT, 'extension_events is append-only'); END;
+
+    -- 佐证材料: photos and documents recorded as evidence of an item (append-only)
+    CREATE TABLE evidence (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        task_id TEXT NOT NULL,
+        subtask_id TEXT,
+        claim_id INTEGER,
+        by_member TEXT NOT NULL,
+        bureau_id TEXT,
+        at TEXT NOT NULL,
+        file_name TEXT NOT NULL,
+        mime_type TEXT,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        telegram_file_id TEXT NOT NULL,
+        telegram_file_unique_id TEXT,
+        path TEXT NOT NULL,
+        telegram_user_id INTEGER,
+        telegram_message_id INTEGER
+    );
+    CREATE INDEX evidence_item ON evidence (task_id, subtask_id);
+    CREATE TRIGGER evidence_no_update BEFORE UPDATE ON evidence
+        BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER evidence_no_delete BEFORE DELETE ON evidence
+        BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+
+    -- 请假: a contact's leave, both days included (cancelled_at: ended early)
+    CREATE TABLE leaves (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        member_id TEXT NOT NULL,
+        start TEXT NOT NULL,
+        end TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        by_member TEXT NOT NULL,
+        cancelled_at TEXT,
+        CHECK (start <= end)
+    );
+    CREATE INDEX leaves_member ON leaves (member_id, end);
+    -- 代收人 chosen in chat (the YAML's deputy: is the default)
+    CREATE TABLE deputies (
+        member_id TEXT PRIMARY KEY,
+        deputy_id TEXT,
+        set_at TEXT NOT NULL
+    );
+"""
+
+
+@MIGRATIONS(name="006_workflow")
+def _workflow(db: sqlite_utils.Database) -> None:
+    """Extension requests and decisions, evidence, leave, deputies chosen in chat (#13)."""
+    for statement in _statements(WORKFLOW_SCHEMA):
+        db.execute(statement)

@@ -32,6 +32,7 @@ from bot.core.history import (
     UpdateKind,
 )
 from bot.core.protocol import Awaiting, Pending
+from bot.core.workflow import Evidence, Extension, ExtensionState, Leave
 from storage import state
 from storage.db import open_db
 from storage.state import parse_ts, to_reading, to_sent, to_update, ts
@@ -155,6 +156,41 @@ def _outbox(row: dict[str, Any]) -> OutboxRow:
     )
 
 
+def _extension(row: dict[str, Any], event: dict[str, Any] | None) -> Extension:
+    return Extension(
+        id=row["id"],
+        task_id=row["task_id"],
+        subtask_id=row["subtask_id"],
+        requested_by=row["requested_by"],
+        bureau_id=row["bureau_id"],
+        requested_at=parse_ts(row["requested_at"]),
+        old_text=row["old_text"],
+        new_text=row["new_text"],
+        new_due=dt.date.fromisoformat(row["new_due"]),
+        reason=row["reason"],
+        state=ExtensionState(event["kind"]) if event else ExtensionState.REQUESTED,
+        decided_by=event["by_member"] if event else None,
+        decided_at=parse_ts(event["at"]) if event else None,
+        note=event["note"] if event else "",
+    )
+
+
+def _evidence(row: dict[str, Any]) -> Evidence:
+    return Evidence(
+        id=row["id"],
+        task_id=row["task_id"],
+        subtask_id=row["subtask_id"],
+        by=row["by_member"],
+        at=parse_ts(row["at"]),
+        file_name=row["file_name"],
+        size=row["size"],
+        sha256=row["sha256"],
+        telegram_file_id=row["telegram_file_id"],
+        path=row["path"],
+        claim_id=row["claim_id"],
+    )
+
+
 def _pending(row: dict[str, Any]) -> Pending:
     data = json.loads(row["data"])
     return Pending(
@@ -247,6 +283,15 @@ class Store:
         """A stored setting."""
         rows = self._rows("SELECT value FROM meta WHERE key = ?", [key])
         return rows[0]["value"] if rows else None
+
+    def meta_like(self, prefix: str) -> dict[str, str]:
+        """Stored settings whose key starts with `prefix`."""
+        return {
+            r["key"]: r["value"]
+            for r in self._rows(
+                "SELECT key, value FROM meta WHERE substr(key, 1, ?) = ?", [len(prefix), prefix]
+            )
+        }
 
     def set_meta(self, key: str, value: str) -> None:
         """Store a setting."""
@@ -637,6 +682,26 @@ class Store:
         """Every update, reading and outbox message (exports, --as-of, rebuilds)."""
         return state.load_history(self.db)
 
+    def history_since(self, since: dt.datetime) -> History:
+        """The updates, readings and messages of a period up to now (the answer ranking):
+        indexed reads, not the whole history."""
+        stamp = ts(since)
+        updates = [
+            to_update(r)
+            for r in self._rows("SELECT * FROM status_updates WHERE recorded_at >= ?", [stamp])
+        ]
+        readings = [
+            to_reading(r)
+            for r in self._rows("SELECT * FROM readings WHERE recorded_at >= ?", [stamp])
+        ]
+        sent = [
+            to_sent(r)
+            for r in self._rows(
+                "SELECT * FROM outbox WHERE state IN ('sent', 'unknown') AND sent_at >= ?", [stamp]
+            )
+        ]
+        return History(updates, readings, sent)
+
     def record(self) -> Record:
         """The current state, from the state tables."""
         return state.load_record(self.db)
@@ -818,6 +883,184 @@ class Store:
     def audit_log(self, limit: int = 100) -> list[dict[str, Any]]:
         """The latest audit entries, newest first."""
         return self._rows("SELECT * FROM audit ORDER BY id DESC LIMIT ?", [limit])
+
+    # -- extension requests (延期申请), append-only with their decisions
+
+    def add_extension(
+        self,
+        *,
+        task_id: str,
+        subtask_id: str | None,
+        by: str,
+        bureau_id: str | None,
+        at: dt.datetime,
+        old_text: str,
+        new_text: str,
+        new_due: dt.date,
+        reason: str,
+        telegram_user_id: int | None = None,
+    ) -> Extension:
+        """Record an extension request."""
+        with self.transaction():
+            cur = self.db.execute(
+                "INSERT INTO extensions (task_id, subtask_id, requested_by, bureau_id, "
+                "requested_at, old_text, new_text, new_due, reason, telegram_user_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    task_id, subtask_id, by, bureau_id, ts(at), old_text, new_text,
+                    new_due.isoformat(), reason, telegram_user_id,
+                ],
+            )  # fmt: skip
+        assert cur.lastrowid is not None
+        ext = self.extension(cur.lastrowid)
+        assert ext is not None
+        return ext
+
+    def decide_extension(
+        self, extension_id: int, kind: ExtensionState, by: str, at: dt.datetime, note: str = ""
+    ) -> None:
+        """Approve, refuse or close an extension (a new event; the request stays)."""
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO extension_events (extension_id, kind, by_member, at, note) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [extension_id, kind.value, by, ts(at), note],
+            )
+
+    def extensions(
+        self, *, as_of: dt.datetime | None = None, task_id: str | None = None
+    ) -> list[Extension]:
+        """Every extension request with its latest decision (as it stood at `as_of`); none
+        in a database of a duban before them (read-only commands do not migrate)."""
+        if not self.db["extensions"].exists():
+            return []
+        sql, params = "SELECT * FROM extensions WHERE 1 = 1", []
+        if as_of is not None:
+            sql += " AND requested_at <= ?"
+            params.append(ts(as_of))
+        if task_id is not None:
+            sql += " AND task_id = ?"
+            params.append(task_id)
+        events: dict[int, dict[str, Any]] = {}
+        esql, eparams = "SELECT * FROM extension_events", []
+        if as_of is not None:
+            esql += " WHERE at <= ?"
+            eparams.append(ts(as_of))
+        for e in self._rows(esql + " ORDER BY id", eparams):
+            events[e["extension_id"]] = e
+        return [
+            _extension(r, events.get(r["id"])) for r in self._rows(sql + " ORDER BY id", params)
+        ]
+
+    def extension(self, extension_id: int) -> Extension | None:
+        """One extension request with its latest decision."""
+        rows = self._rows("SELECT * FROM extensions WHERE id = ?", [extension_id])
+        if not rows:
+            return None
+        ev = self._rows(
+            "SELECT * FROM extension_events WHERE extension_id = ? ORDER BY id DESC LIMIT 1",
+            [extension_id],
+        )
+        return _extension(rows[0], ev[0] if ev else None)
+
+    def extension_history(self) -> list[dict[str, Any]]:
+        """Requests and decisions, in time order (the export's sheet)."""
+        return self._rows(
+            "SELECT e.id AS id, 'requested' AS kind, e.requested_by AS by_member, "
+            "e.requested_at AS at, e.reason AS note FROM extensions e "
+            "UNION ALL SELECT v.extension_id, v.kind, v.by_member, v.at, v.note "
+            "FROM extension_events v ORDER BY at, id"
+        )
+
+    # -- evidence (佐证材料), append-only
+
+    def add_evidence(self, **fields: Any) -> Evidence:
+        """Record a file kept as evidence of an item."""
+        with self.transaction():
+            cols = list(fields)
+            values = [ts(v) if isinstance(v, dt.datetime) else v for v in fields.values()]
+            cur = self.db.execute(
+                f"INSERT INTO evidence ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                values,
+            )
+        assert cur.lastrowid is not None
+        rows = self._rows("SELECT * FROM evidence WHERE id = ?", [cur.lastrowid])
+        return _evidence(rows[0])
+
+    def evidence(
+        self,
+        task_id: str | None = None,
+        *,
+        claim_id: int | None = None,
+        as_of: dt.datetime | None = None,
+    ) -> list[Evidence]:
+        """Evidence in recorded order (of a task; of a claim; recorded by `as_of`)."""
+        if not self.db["evidence"].exists():
+            return []
+        sql, params = "SELECT * FROM evidence WHERE 1 = 1", list[object]()
+        if task_id is not None:
+            sql += " AND task_id = ?"
+            params.append(task_id)
+        if claim_id is not None:
+            sql += " AND claim_id = ?"
+            params.append(claim_id)
+        if as_of is not None:
+            sql += " AND at <= ?"
+            params.append(ts(as_of))
+        return [_evidence(r) for r in self._rows(sql + " ORDER BY id", params)]
+
+    # -- leave and deputies
+
+    def add_leave(
+        self, member_id: str, start: dt.date, end: dt.date, at: dt.datetime, by: str
+    ) -> Leave:
+        """Record a leave (both days included)."""
+        with self.transaction():
+            cur = self.db.execute(
+                "INSERT INTO leaves (member_id, start, end, created_at, by_member) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [member_id, start.isoformat(), end.isoformat(), ts(at), by],
+            )
+        assert cur.lastrowid is not None
+        return Leave(cur.lastrowid, member_id, start, end, at)
+
+    def cancel_leaves(self, member_id: str, at: dt.datetime) -> int:
+        """End a member's current and future leaves (back early); how many."""
+        day = at.date().isoformat()
+        with self.transaction():
+            cur = self.db.execute(
+                "UPDATE leaves SET cancelled_at = ? WHERE member_id = ? AND end >= ? "
+                "AND cancelled_at IS NULL",
+                [ts(at), member_id, day],
+            )
+        return cur.rowcount
+
+    def leaves(self, member_id: str | None = None) -> list[Leave]:
+        """Leaves in the order entered (of a member)."""
+        sql, params = "SELECT * FROM leaves WHERE 1 = 1", []
+        if member_id is not None:
+            sql += " AND member_id = ?"
+            params.append(member_id)
+        return [
+            Leave(
+                r["id"], r["member_id"], dt.date.fromisoformat(r["start"]),
+                dt.date.fromisoformat(r["end"]), parse_ts(r["created_at"]),
+                _dt(r["cancelled_at"]),
+            )
+            for r in self._rows(sql + " ORDER BY id", params)
+        ]  # fmt: skip
+
+    def set_deputy(self, member_id: str, deputy_id: str | None, at: dt.datetime) -> None:
+        """A contact names their deputy in chat (None: nobody, even if the YAML names one)."""
+        with self.transaction():
+            self.db.execute(
+                "INSERT OR REPLACE INTO deputies (member_id, deputy_id, set_at) VALUES (?, ?, ?)",
+                [member_id, deputy_id, ts(at)],
+            )
+
+    def deputies(self) -> dict[str, str | None]:
+        """Deputies chosen in chat: member -> deputy (None: none)."""
+        return {r["member_id"]: r["deputy_id"] for r in self._rows("SELECT * FROM deputies")}
 
 
 __all__ = ["Binding", "Busy", "Entity", "NewMessage", "OutboxRow", "Sent", "Store", "Version"]

@@ -19,9 +19,9 @@ from bot.service.base import Identity
 log = logging.getLogger(__name__)
 
 
-@requires(Role.ADMIN)
+@requires(Role.COORDINATOR, Role.ADMIN)
 async def contacts_command(update: Update, context: DubanContext, who: Identity) -> None:
-    """/contacts: who is bound and who is not."""
+    """/contacts: who is bound, unbound, unreachable, on leave."""
     rt = context.runtime
     await send_pages(update, context, views.contacts_lines(rt.world(), rt.reader), "ct")
 

@@ -21,9 +21,11 @@ from bot.chat.common import (
 )
 from bot.chat.pages import send_pages
 from bot.core.i18n import join
-from bot.core.model import Role
-from bot.core.parse import find_indicator, find_task
-from bot.core.render import Rendered, esc
+from bot.core.lookup import find_indicators
+from bot.core.model import Catalogue, Role
+from bot.core.parse import find_task
+from bot.core.protocol import PickIndicator, pack
+from bot.core.render import Button, Rendered, esc
 from bot.service import answers, views
 from bot.service.base import Identity
 
@@ -107,24 +109,50 @@ async def update_command(update: Update, context: DubanContext, who: Identity) -
 
 @requires(Role.CONTACT)
 async def report_command(update: Update, context: DubanContext, who: Identity) -> None:
-    """/report INDICATOR VALUE: an indicator reading (a number, or 暂无数据 and why)."""
+    """/report [INDICATOR [VALUE]]: an indicator reading; without arguments, buttons of the
+    bureau's indicators; indicators by id or by (a part of) their Chinese name."""
     rt = context.runtime
     world = rt.world()
     args = command_args(context)
     mine = [i for i in rt.catalogue.indicators if i.owner == who.bureau_id]
+    if not args:
+        if not mine:
+            await reply(update, world.t("report.none_mine"))
+            return
+        rows = tuple((Button(i.name[:30], pack(PickIndicator(i.id))),) for i in mine[:40])
+        await reply(update, Rendered(world.t("report.pick"), rows))
+        return
+    name, value = _split_report(rt.catalogue, args)
+    found = find_indicators(rt.catalogue, name)
     ids = join(world.lang, (i.id for i in (mine or list(rt.catalogue.indicators))))
-    example = f"{mine[0].id} 47.5" if mine else "pm25 47.5"
-    if len(args) < 2:
-        await reply(update, world.t("report.usage", example=esc(example), ids=esc(ids)))
+    if not found:
+        await reply(update, world.t("indicator.unknown", value=esc(name[:40]), ids=esc(ids)))
         return
-    ind = find_indicator(rt.catalogue, args[0])
-    if ind is None:
-        await reply(update, world.t("indicator.unknown", value=esc(args[0][:40]), ids=esc(ids)))
+    if len(found) > 1:
+        names = join(world.lang, (esc(i.name) for i in found))
+        await reply(update, world.t("report.which", value=esc(name[:40]), names=names))
         return
-    outcome = await rt.write(
-        answers.report, world, who, ind=ind, value=" ".join(args[1:]), update_id=update.update_id
-    )
+    if not value:
+        outcome = await rt.write(
+            answers.ask_reading, world, who, ind=found[0], update_id=update.update_id
+        )
+    else:
+        outcome = await rt.write(
+            answers.report, world, who, ind=found[0], value=value, update_id=update.update_id
+        )
     await deliver(update, context, outcome)
+
+
+def _split_report(catalogue: Catalogue, args: list[str]) -> tuple[str, str]:
+    """The indicator's name and the value: the name may have spaces (`/report 优良 天数 66`),
+    the value is the last word when it has a digit (or says 暂无)."""
+    if len(args) == 1:
+        return args[0], ""
+    for cut in range(len(args) - 1, 0, -1):
+        name = " ".join(args[:cut])
+        if find_indicators(catalogue, name):
+            return name, " ".join(args[cut:])
+    return args[0], " ".join(args[1:])
 
 
 def handlers() -> list[BaseHandler[Update, DubanContext, None]]:

@@ -23,22 +23,39 @@ from bot.core.model import Role
 from bot.core.protocol import (
     AnswerReading,
     AnswerReminder,
+    AskExtension,
     ConfirmReload,
     HandleClaim,
+    HandleExtension,
     Page,
+    PickDeputy,
+    PickIndicator,
+    PickLeave,
     PickStatus,
     PickTask,
     ReadingAction,
+    Show,
     WhichTask,
     parse_callback,
 )
 from bot.core.render import Rendered, paginate
-from bot.service import answers, claims
+from bot.service import answers, claims, extensions, leave
 from bot.service.base import Edit, Identity, Outcome
 
 log = logging.getLogger(__name__)
 
-CONTACT_BUTTONS = (AnswerReminder, PickTask, PickStatus, WhichTask, AnswerReading)
+CONTACT_BUTTONS = (
+    AnswerReminder,
+    PickTask,
+    PickStatus,
+    WhichTask,
+    AnswerReading,
+    PickIndicator,
+    AskExtension,
+    PickDeputy,
+    PickLeave,
+)
+COORDINATOR_BUTTONS = (HandleClaim, HandleExtension)
 
 
 async def on_button(update: Update, context: DubanContext) -> None:
@@ -63,7 +80,7 @@ async def on_button(update: Update, context: DubanContext) -> None:
     if isinstance(cb, CONTACT_BUTTONS) and not who.has(Role.CONTACT):
         await refuse_role(update, context, (Role.CONTACT,))
         return
-    if isinstance(cb, HandleClaim) and not who.has(Role.COORDINATOR):
+    if isinstance(cb, COORDINATOR_BUTTONS) and not who.has(Role.COORDINATOR):
         await refuse_role(update, context, (Role.COORDINATOR,))
         return
     if isinstance(cb, ConfirmReload):
@@ -74,6 +91,9 @@ async def on_button(update: Update, context: DubanContext) -> None:
         return
     if isinstance(cb, Page):
         await _page(update, context, who, cb)
+        return
+    if isinstance(cb, Show):
+        await _show(update, context, who, cb)
         return
     await deliver(update, context, await _operate(update, context, who, cb))
 
@@ -109,15 +129,41 @@ async def _operate(update: Update, context: DubanContext, who: Identity, cb: obj
         case AnswerReading(ReadingAction.NO_DATA):
             return await rt.write(answers.no_data, world, who, chat_id=chat, message_id=message,
                                   update_id=uid)  # fmt: skip
+        case PickIndicator(indicator_id):
+            if indicator_id not in rt.catalogue.indicator_ids:
+                return Outcome(toast=world.t("answer.expired_button"), alert=True)
+            ind = rt.catalogue.indicator(indicator_id)
+            return await rt.write(answers.ask_reading, world, who, ind=ind, update_id=uid)
+        case AskExtension():
+            return await rt.write(extensions.ask, world, rt.record, who, chat_id=chat,
+                                  message_id=message, update_id=uid)  # fmt: skip
+        case HandleExtension(action, request_id):
+            return await rt.write(extensions.decide, world, who, action=action,
+                                  request_id=request_id, pressed=pressed, update_id=uid)  # fmt: skip
+        case PickLeave(days):
+            return await rt.write(leave.pick_leave, world, who, days=days, update_id=uid)
+        case PickDeputy(contact_id):
+            return await rt.write(leave.set_deputy, world, who, deputy_id=contact_id,
+                                  update_id=uid)  # fmt: skip
         case HandleClaim(action, claim_id):
             return await rt.write(claims.handle_claim, world, rt.record, who, action=action,
                                   claim_id=claim_id, pressed=pressed, update_id=uid)  # fmt: skip
     return Outcome(toast=world.t("answer.expired_button"), alert=True)
 
 
+async def _show(update: Update, context: DubanContext, who: Identity, cb: Show) -> None:
+    """A drill-down or lookup choice: the view as a new message."""
+    from bot.chat.status import show_view
+
+    if not await show_view(update, context, who, cb.view):
+        await answer_press(update, context.runtime.world().t("answer.expired_button"), alert=True)
+        return
+    await answer_press(update)
+
+
 async def _page(update: Update, context: DubanContext, who: Identity, cb: Page) -> None:
     """Another page of a paged answer, in place."""
-    from bot.chat.status import view_lines
+    from bot.chat.status import view_buttons, view_lines
 
     query = update.callback_query
     assert query is not None
@@ -127,7 +173,8 @@ async def _page(update: Update, context: DubanContext, who: Identity, cb: Page) 
         await answer_press(update, rt.world().t("answer.expired_button"), alert=True)
         return
     pages = paginate(lines)
-    rendered = page(cb.view, pages, min(max(cb.page, 0), len(pages) - 1), rt.lang)
+    n = min(max(cb.page, 0), len(pages) - 1)
+    rendered = page(cb.view, pages, n, rt.lang, view_buttons(rt, cb.view))
     await answer_press(update)
     try:
         await query.edit_message_text(

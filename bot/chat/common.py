@@ -111,6 +111,14 @@ async def deliver(update: Update, context: DubanContext, outcome: Outcome) -> No
             log.info("could not edit message %s in %s: %s", edit.message_id, edit.chat_id, err)
     for rendered in outcome.replies:
         await reply(update, rendered)
+    for chat_id, kind, file_id, caption in outcome.files:
+        try:
+            if kind == "photo":
+                await context.bot.send_photo(chat_id, file_id, caption=caption[:1000])
+            else:
+                await context.bot.send_document(chat_id, file_id, caption=caption[:1000])
+        except TelegramError as err:  # e.g. a coordinator who blocked the bot
+            log.info("could not show a file in %s: %s", chat_id, err)
     if outcome.outbox:
         context.duban.engine.wake()
 

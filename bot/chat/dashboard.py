@@ -16,7 +16,7 @@ from telegram.ext import BaseHandler, CommandHandler
 from bot.chat.common import DubanContext, keyboard, reply, requires
 from bot.chat.pages import page
 from bot.core.model import Role
-from bot.core.render import esc, paginate
+from bot.core.render import Button, esc, paginate
 from bot.service.base import Identity
 from bot.web.access import issue_link
 
@@ -54,9 +54,15 @@ async def dashboard_command(update: Update, context: DubanContext, who: Identity
     )
 
 
-async def send_overview(update: Update, context: DubanContext, lines: list[str]) -> None:
-    """The first page of /status with its page buttons and, below them, 打开看板."""
-    rendered = page("all", paginate(lines), 0, context.runtime.lang)
+async def send_overview(
+    update: Update,
+    context: DubanContext,
+    lines: list[str],
+    extra: tuple[tuple[Button, ...], ...] = (),
+) -> None:
+    """The first page of /status with its page and drill-down buttons and, below them,
+    打开看板."""
+    rendered = page("all", paginate(lines), 0, context.runtime.lang, extra)
     row = webapp_row(context)
     chat = update.effective_chat
     if not row or chat is None:

@@ -263,6 +263,7 @@ POLICY_KEYS = (
     "digest_weekday",
     "yellow_window_days",
     "catch_up_grace_hours",
+    "require_evidence_for_done",
 )
 TASK_POLICY_KEYS = (
     "reminder_offsets_days",
@@ -273,10 +274,11 @@ TASK_POLICY_KEYS = (
     "overdue_every_days",
     "overdue_slowdown_after",
     "yellow_window_days",
+    "require_evidence_for_done",
 )
 PERSON_KEYS = ("id", "name", "title", "roles", "telegram_id", "placeholder")
 BUREAU_KEYS = ("id", "name", "aliases", "contacts", "every_task")
-CONTACT_KEYS = ("id", "name", "title", "telegram_id", "phone", "placeholder")
+CONTACT_KEYS = ("id", "name", "title", "telegram_id", "phone", "placeholder", "deputy")
 SECTION_KEYS = ("id", "number", "title")
 TASK_KEYS = (
     "id",
@@ -750,6 +752,7 @@ class _Checker:
                 d, "catch_up_grace_hours", path, base.catch_up_grace_hours
             )
             or 0,
+            require_evidence_for_done=common.require_evidence_for_done,
         )
 
     def working_hours(
@@ -779,7 +782,11 @@ class _Checker:
             word = self.choice(d, "checkin", path, tuple(c.value for c in Cadence), "")
             checkin = Cadence(word) if word else None
         remind = d.get("remind_cooperating")
+        evidence = d.get("require_evidence_for_done")
         return PolicyOverride(
+            require_evidence_for_done=None
+            if evidence is None
+            else self.boolean(d, "require_evidence_for_done", path, True),
             reminder_offsets_days=self.offsets(d, path),
             remind_cooperating=None
             if remind is None
@@ -919,6 +926,7 @@ class _Checker:
                     telegram_id=self.telegram_id(cd, cp, cid, telegram_ids),
                     phone=self.string(cd, "phone", cp),
                     placeholder=self.boolean(cd, "placeholder", cp, False),
+                    deputy=self.string(cd, "deputy", cp) or None,
                 )
             )
         return tuple(contacts)
@@ -1216,6 +1224,17 @@ class _Checker:
         for bi, bureau in enumerate(catalogue.bureaus):
             if not bureau.contacts and catalogue.tasks_of(bureau.id):
                 self.warn("no_contacts", ("bureaus", bi), value=bureau.name)
+            colleagues = [c.id for c in bureau.contacts]
+            for ci, c in enumerate(bureau.contacts):
+                if c.deputy is not None and (c.deputy not in colleagues or c.deputy == c.id):
+                    others = [x for x in colleagues if x != c.id]
+                    self.error(
+                        "bad_deputy",
+                        ("bureaus", bi, "contacts", ci, "deputy"),
+                        value=c.deputy,
+                        choices="、".join(others) or "—",
+                        suggestion=_suggest(c.deputy, others),
+                    )
         placeholders = sum(c.placeholder for c in catalogue.contacts())
         placeholders += sum(p.placeholder for p in catalogue.people)
         if placeholders:

@@ -19,6 +19,7 @@ from bot.core.protocol import (
     Answer,
     AnswerReading,
     AnswerReminder,
+    AskExtension,
     PickStatus,
     PickTask,
     ReadingAction,
@@ -54,17 +55,21 @@ def example_value(ind: Indicator) -> str:
     return fmt_value(round(ind.target * 0.97, 1)) if ind.target else "12"
 
 
-def answer_buttons(lang: str) -> tuple[tuple[Button, ...], ...]:
-    """已完成 / 正常推进 / 存在风险 / 遇到困难 / 补充说明 under a reminder, two to a row."""
+def answer_buttons(lang: str, extend: bool = False) -> tuple[tuple[Button, ...], ...]:
+    """已完成 / 正常推进 / 存在风险 / 遇到困难 / 补充说明 under a reminder, two to a row; with
+    `extend`, 申请延期 beside 补充说明 (an item with a deadline)."""
 
     def b(answer: Answer) -> Button:
         name = answer.kind.value if answer.kind else "note"
         return Button(t(lang, f"button.{name}"), pack(AnswerReminder(answer)))
 
+    last: tuple[Button, ...] = (b(Answer.NOTE),)
+    if extend:
+        last += (Button(t(lang, "button.extend"), pack(AskExtension())),)
     return (
         (b(Answer.DONE), b(Answer.ON_TRACK)),
         (b(Answer.AT_RISK), b(Answer.BLOCKED)),
-        (b(Answer.NOTE),),
+        last,
     )
 
 
@@ -115,7 +120,8 @@ def compose(
     lines += ["", t(lang, "msg.answer_hint")]
     if due.late:
         lines.append(t(lang, "msg.late", slot=fmt_time(due.slot, catalogue)))
-    return Rendered("\n".join(lines), answer_buttons(lang))
+    deadline = (sub.deadline if sub else None) or task.deadline
+    return Rendered("\n".join(lines), answer_buttons(lang, extend=deadline.due is not None))
 
 
 def latest_text(catalogue: Catalogue, record: Record, ind: Indicator, lang: str) -> str:

@@ -36,6 +36,12 @@ class Deadline:
     kind: DeadlineKind
     due: dt.date | None
     milestone: str = ""
+    original: str = ""  # an approved extension's deadline: the YAML's wording (`text` shows both)
+
+    @property
+    def yaml_text(self) -> str:
+        """The deadline as the table words it (before any approved extension)."""
+        return self.original or self.text
 
     def due_at(self, tz: ZoneInfo) -> dt.datetime | None:
         """The instant the deadline passes: the end of the due day in `tz`."""
@@ -68,6 +74,7 @@ class Contact:
     telegram_id: int | None = None
     phone: str = ""
     placeholder: bool = False
+    deputy: str | None = None  # a colleague of the bureau who receives while this one is away
 
 
 @dataclass(frozen=True)
@@ -131,6 +138,7 @@ class PolicyOverride:
     overdue_every_days: int | None = None
     overdue_slowdown_after: int | None = None
     yellow_window_days: int | None = None
+    require_evidence_for_done: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +157,8 @@ class Policy:
     digest_weekday: int = 1  # ISO weekday, 1 = Monday
     yellow_window_days: int = 30
     catch_up_grace_hours: int = 24
+    #: A completion claim asks for evidence (佐证材料); None: yes for items with a milestone.
+    require_evidence_for_done: bool | None = None
 
     def for_task(self, override: PolicyOverride | None) -> Policy:
         """This policy with a task's overrides applied."""

@@ -122,6 +122,54 @@ class ConfirmReload:
     sha: str
 
 
+@dataclass(frozen=True)
+class Show:
+    """`v:<view>`: open a view in a new message (drill-down and lookup choices of /status)."""
+
+    view: str
+
+
+@dataclass(frozen=True)
+class PickIndicator:
+    """`i:<indicator>`: /report chose an indicator; the bot asks for the reading."""
+
+    indicator_id: str
+
+
+@dataclass(frozen=True)
+class AskExtension:
+    """`e:`: 申请延期 under a reminder (the reminder is found by its message)."""
+
+
+class ExtensionAction(StrEnum):
+    """What a coordinator does with an extension request (延期申请)."""
+
+    APPROVE = "ok"  # 批准
+    REFUSE = "no"  # 驳回
+
+
+@dataclass(frozen=True)
+class HandleExtension:
+    """`x:<ok|no>:<request id>`."""
+
+    action: ExtensionAction
+    request_id: int
+
+
+@dataclass(frozen=True)
+class PickDeputy:
+    """`dp:<contact>`: a contact names a colleague of the bureau as deputy (`dp:-`: none)."""
+
+    contact_id: str
+
+
+@dataclass(frozen=True)
+class PickLeave:
+    """`lv:<days>`: /leave's buttons: on leave from today for that many days (0: back now)."""
+
+    days: int
+
+
 Callback = (
     AnswerReminder
     | PickTask
@@ -131,6 +179,12 @@ Callback = (
     | Page
     | AnswerReading
     | ConfirmReload
+    | Show
+    | PickIndicator
+    | AskExtension
+    | HandleExtension
+    | PickDeputy
+    | PickLeave
 )
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -142,6 +196,12 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(rf"p:({_VIEW}):([0-9]{{1,4}})"), "p"),
     (re.compile(r"r:(nd)"), "r"),
     (re.compile(r"l:(ok|no):([0-9a-f]{8,16})"), "l"),
+    (re.compile(rf"v:({_VIEW})"), "v"),
+    (re.compile(rf"i:({_ID})"), "i"),
+    (re.compile(r"e:"), "e"),
+    (re.compile(r"x:(ok|no):([1-9][0-9]{0,17})"), "x"),
+    (re.compile(rf"dp:({_ID}|-)"), "dp"),
+    (re.compile(r"lv:(0|[1-9][0-9]{0,2})"), "lv"),
 )
 
 
@@ -164,6 +224,18 @@ def pack(cb: Callback) -> str:
             data = f"r:{action.value}"
         case ConfirmReload(action, sha):
             data = f"l:{action.value}:{sha}"
+        case Show(view):
+            data = f"v:{view}"
+        case PickIndicator(indicator_id):
+            data = f"i:{indicator_id}"
+        case AskExtension():
+            data = "e:"
+        case HandleExtension(action, request_id):
+            data = f"x:{action.value}:{request_id}"
+        case PickDeputy(contact_id):
+            data = f"dp:{contact_id}"
+        case PickLeave(days):
+            data = f"lv:{days}"
     if not 1 <= len(data.encode("utf-8")) <= MAX_CALLBACK_BYTES or parse_callback(data) != cb:
         raise ValueError(f"cannot pack {cb!r}")
     return data
@@ -192,7 +264,25 @@ def parse_callback(data: str | None) -> Callback | None:
             return Page(g[0], int(g[1]))
         if code == "r":
             return AnswerReading(ReadingAction(g[0]))
-        return ConfirmReload(ReloadAction(g[0]), g[1])
+        if code == "l":
+            return ConfirmReload(ReloadAction(g[0]), g[1])
+        return _parse_more(code, g)
+    return None
+
+
+def _parse_more(code: str, g: tuple[str, ...]) -> Callback | None:
+    if code == "v":
+        return Show(g[0])
+    if code == "i":
+        return PickIndicator(g[0])
+    if code == "e":
+        return AskExtension()
+    if code == "x":
+        return HandleExtension(ExtensionAction(g[0]), int(g[1]))
+    if code == "dp":
+        return PickDeputy(g[0])
+    if code == "lv":
+        return PickLeave(int(g[0]))
     return None
 
 
@@ -203,6 +293,9 @@ class Awaiting(StrEnum):
     READING = "reading"  # a number (or an explanation) for an indicator
     RETURN_REASON = "return_reason"  # a coordinator's reason for 退回
     WHICH_TASK = "which_task"  # texts kept until the contact says which task they are about
+    EXTENSION = "extension"  # the new date and the reason of an extension request
+    REFUSE_REASON = "refuse_reason"  # a coordinator's reason for 驳回 (claim_id: the request)
+    EVIDENCE = "evidence"  # photos and documents that follow are evidence of the item
 
 
 @dataclass(frozen=True)
@@ -223,5 +316,10 @@ class Pending:
     #: How long each kind is waited for; after that a text is not taken as its answer.
     def expires(self) -> dt.datetime:
         """When the bot stops taking the next text as this answer."""
-        hours = {Awaiting.WHICH_TASK: 24, Awaiting.RETURN_REASON: 24}.get(self.kind, 2)
+        hours = {
+            Awaiting.WHICH_TASK: 24,
+            Awaiting.RETURN_REASON: 24,
+            Awaiting.REFUSE_REASON: 24,
+            Awaiting.EVIDENCE: 24,
+        }.get(self.kind, 2)
         return self.since + dt.timedelta(hours=hours)

@@ -18,6 +18,8 @@ def workbook(db_path: Path | str, world: World, as_of: dt.datetime | None = None
     try:
         history = store.history()
         archived = store.entities("task", archived=True)
+        extensions = store.extensions(as_of=as_of)
+        evidence = store.evidence(as_of=as_of)
     finally:
         store.close()
     return build_workbook(
@@ -27,6 +29,8 @@ def workbook(db_path: Path | str, world: World, as_of: dt.datetime | None = None
         archived=archived,
         lang=world.lang,
         as_of=as_of,
+        extensions=extensions,
+        evidence=evidence,
     )
 
 

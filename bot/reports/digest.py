@@ -14,8 +14,9 @@ from bot.core.compose import fmt_value
 from bot.core.history import History
 from bot.core.i18n import join, t
 from bot.core.model import Catalogue
+from bot.core.ranking import figures
 from bot.core.render import MAX_MESSAGE, esc, fmt_time
-from bot.core.status import Light, counts, is_overdue, table_status
+from bot.core.status import ItemStatus, Light, counts, is_overdue, table_status
 from bot.core.workdays import WorkCalendar
 
 SECTION_LIMIT = 12
@@ -59,6 +60,43 @@ def digest_for(db_path: object, world: object) -> str:
         unbound=unbound,
         failed=failed,
     )
+
+
+def _short(note: str, limit: int = 60) -> str:
+    """A note as the digest quotes it: one line, at most `limit` characters."""
+    one = " ".join(note.split())
+    return one if len(one) <= limit else one[: limit - 1] + "…"
+
+
+def _ranking(
+    catalogue: Catalogue,
+    history: History,
+    since: dt.datetime,
+    now: dt.datetime,
+    cal: WorkCalendar,
+    current: list[ItemStatus],
+    lang: str,
+) -> list[str]:
+    """回复率排行: the week's answer figures of every bureau that was asked something."""
+    ranked = [f for f in figures(catalogue, history, since, now, cal, current) if f.sent]
+    rows = [
+        t(
+            lang,
+            "digest.row_rank",
+            rank=n,
+            bureau=esc(catalogue.bureau_name(f.bureau_id)),
+            answered=f.answered,
+            sent=f.sent,
+            rate=f"{f.rate:.0%}" if f.rate is not None else "—",
+            within=f.within_day,
+            median=f"{f.median_hours:.1f}" if f.median_hours is not None else "—",
+            followups=f.followups,
+            escalations=f.escalations,
+            overdue=f.overdue,
+        )
+        for n, f in enumerate(ranked, 1)
+    ]
+    return _section(t(lang, "digest.ranking"), rows, lang)
 
 
 def _section(title: str, rows: list[str], lang: str) -> list[str]:
@@ -164,10 +202,12 @@ def build_digest(
             + (f" {u.progress}%" if u.progress is not None else ""),
             who=esc(catalogue.member_name(u.by)),
         )
+        + (t(lang, "digest.quote", note=esc(_short(u.note))) if u.note else "")
         for u in history.updates
         if u.at > since and u.task_id in tasks
     ]
     lines += _section(t(lang, "digest.changes"), changes, lang)
+    lines += _ranking(catalogue, history, since, now, cal, current, lang)
     waiting: dict[str, list[str]] = defaultdict(list)
     for prompt in record.prompts.values():
         if prompt.answered_at is not None:

@@ -21,8 +21,10 @@ from bot.core.compose import fmt_value, target_text
 from bot.core.history import History, Record, StatusUpdate, UpdateKind
 from bot.core.i18n import paren, t
 from bot.core.model import Catalogue, Deadline, SubTask, Task
+from bot.core.ranking import BureauFigures, figures
 from bot.core.status import ItemStatus, Light, indicator_status, table_status
 from bot.core.workdays import WorkCalendar
+from bot.core.workflow import Evidence, Extension
 
 TABLE_WIDTHS = (6, 18, 48, 22, 18, 9, 7, 36, 12, 16, 12)
 
@@ -137,8 +139,12 @@ def build_workbook(
     archived: Sequence[Any] = (),
     lang: str = "zh",
     as_of: dt.datetime | None = None,
+    extensions: Sequence[Extension] = (),
+    evidence: Sequence[Evidence] = (),
+    period: tuple[dt.datetime, dt.datetime] | None = None,
 ) -> bytes:
-    """The .xlsx file as bytes."""
+    """The .xlsx file as bytes (with the sheets of extensions, evidence and the answer
+    ranking when given)."""
     when = as_of or now
     hist = history.as_of(when) if as_of is not None else history
     calendar = WorkCalendar(catalogue.calendar)
@@ -159,6 +165,9 @@ def build_workbook(
     _archived_sheet(
         book.create_sheet(t(lang, "xlsx.sheet.archived")), catalogue, hist, archived, lang
     )
+    start, end = period or (dt.datetime(1990, 1, 1, tzinfo=dt.UTC), when)
+    ranked = figures(catalogue, hist, start, end, calendar, statuses.values())
+    _workflow_sheets(book, catalogue, extensions, evidence, ranking_rows(catalogue, ranked), lang)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -377,3 +386,76 @@ def _archived_sheet(
             cell.border = BORDER
     _widths(ws, (12, 40, 16, 12))
     _print_setup(ws, 1)
+
+
+def _plain_sheet(
+    ws: Worksheet, columns: str, rows: Iterable[Sequence[Any]], widths: Sequence[float]
+) -> None:
+    _header(ws, 1, columns.split("|"))
+    for row, values in enumerate(rows, 2):
+        for col, value in enumerate(values, 1):
+            cell = ws.cell(row=row, column=col, value=value)
+            cell.alignment = WRAP
+            cell.border = BORDER
+    _widths(ws, widths)
+    _print_setup(ws, 1)
+
+
+def _item(catalogue: Catalogue, task_id: str, subtask_id: str | None) -> tuple[Any, str, str]:
+    task = catalogue.task(task_id) if task_id in catalogue.task_ids else None
+    sub = task.subtask(subtask_id) if task and subtask_id else None
+    return (task.number if task else task_id, task.title if task else "", sub.text if sub else "")
+
+
+def ranking_rows(catalogue: Catalogue, ranked: Sequence[BureauFigures]) -> list[list[Any]]:
+    """The 回复率排行 sheet's rows (rank, bureau, sent, answered, within a working day, rate,
+    median hours, follow-ups, escalations, overdue items)."""
+    return [
+        [
+            n, catalogue.bureau_name(f.bureau_id), f.sent, f.answered, f.within_day,
+            f"{f.rate:.0%}" if f.rate is not None else "",
+            round(f.median_hours, 1) if f.median_hours is not None else "",
+            f.followups, f.escalations, f.overdue,
+        ]
+        for n, f in enumerate(ranked, 1)
+    ]  # fmt: skip
+
+
+def _workflow_sheets(
+    book: Workbook,
+    catalogue: Catalogue,
+    extensions: Sequence[Extension],
+    evidence: Sequence[Evidence],
+    ranking: Sequence[Sequence[Any]] | None,
+    lang: str,
+) -> None:
+    """延期申请, 佐证材料 and 回复率排行."""
+    if extensions:
+        rows = [
+            [
+                e.id, *_item(catalogue, e.task_id, e.subtask_id),
+                catalogue.member_name(e.requested_by), catalogue.bureau_name(e.bureau_id),
+                _local(e.requested_at, catalogue), e.old_text, e.new_text, e.reason,
+                t(lang, f"xlsx.ext_state.{e.state.value}"),
+                catalogue.member_name(e.decided_by) if e.decided_by else "",
+                _local(e.decided_at, catalogue) if e.decided_at else "", e.note,
+            ]
+            for e in extensions
+        ]  # fmt: skip
+        ws = book.create_sheet(t(lang, "xlsx.sheet.extensions"))
+        _plain_sheet(ws, t(lang, "xlsx.cols.extensions"), rows,
+                     (6, 8, 18, 20, 10, 14, 16, 14, 14, 30, 10, 10, 16, 30))  # fmt: skip
+    if evidence:
+        rows = [
+            [
+                *_item(catalogue, v.task_id, v.subtask_id), v.file_name, v.size,
+                catalogue.member_name(v.by), _local(v.at, catalogue), v.sha256,
+            ]
+            for v in evidence
+        ]  # fmt: skip
+        ws = book.create_sheet(t(lang, "xlsx.sheet.evidence"))
+        _plain_sheet(ws, t(lang, "xlsx.cols.evidence"), rows, (8, 18, 20, 24, 10, 10, 16, 66))
+    if ranking is not None:
+        ws = book.create_sheet(t(lang, "xlsx.sheet.ranking"))
+        _plain_sheet(ws, t(lang, "xlsx.cols.ranking"), ranking,
+                     (6, 18, 10, 10, 12, 12, 14, 12, 10, 10))  # fmt: skip

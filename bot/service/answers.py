@@ -14,13 +14,15 @@ from collections.abc import Sequence
 from bot.core.compose import fmt_value, status_buttons
 from bot.core.history import Record, StatusUpdate, UpdateKind
 from bot.core.i18n import paren
-from bot.core.model import Catalogue, Indicator, SubTask, Task
+from bot.core.model import Catalogue, Indicator, Task
 from bot.core.parse import ReadingProblem, find_task, parse_progress, parse_reading
 from bot.core.protocol import Answer, Awaiting, Pending, PickTask, WhichTask, pack
 from bot.core.render import Button, Rendered, esc, task_card
 from bot.core.status import task_status
+from bot.core.workflow import requires_evidence
 from bot.service import notices
 from bot.service.base import Edit, Identity, Outcome, World
+from bot.service.items import may_report
 from storage.repo import OutboxRow, Store
 
 #: Texts kept at most while the bot asks which task they belong to.
@@ -30,20 +32,6 @@ MAX_KEPT = 20
 def status_name(world: World, kind: UpdateKind) -> str:
     """正常推进 / 存在风险 / ... / 已办结."""
     return world.t("update.confirmed" if kind is UpdateKind.CLOSED else f"update.{kind.value}")
-
-
-def item_label(world: World, task: Task, sub: SubTask | None) -> str:
-    """任务 2「打好蓝天保卫战」, or with the sub-item named."""
-    if sub is None:
-        return world.t("msg.claim_item_task", number=task.number, title=esc(task.title))
-    return world.t(
-        "msg.claim_item_sub", number=task.number, title=esc(task.title), sub=esc(sub.text[:30])
-    )
-
-
-def may_report(catalogue: Catalogue, who: Identity, task: Task) -> bool:
-    """A contact reports on the tasks of their own bureau only."""
-    return who.bureau_id is not None and who.bureau_id in catalogue.bureaus_of(task)
 
 
 def open_tasks(catalogue: Catalogue, record: Record, who: Identity) -> list[Task]:
@@ -123,7 +111,14 @@ def _status(
         )
     if answer.kind is UpdateKind.DONE_CLAIMED:
         out.outbox = notices.claim(store, world, who, task, subtask, u)
-        return out.reply(world.t("answer.claimed", number=task.number))
+        out.reply(world.t("answer.claimed", number=task.number))
+        if requires_evidence(world.catalogue, task, subtask):
+            store.set_pending(
+                who.user_id,
+                Pending(Awaiting.EVIDENCE, world.now, task.id, sub, message_key=key, claim_id=u.id),
+            )
+            out.reply(world.t("evidence.ask"))
+        return out
     title = task.title + (paren(world.lang, subtask.text[:20]) if subtask else "")
     return out.reply(world.t("answer.recorded", number=task.number, title=esc(title), status=name))
 
@@ -144,7 +139,9 @@ def answer_reminder(
         if not store.mark_processed(update_id, world.now):
             return Outcome(duplicate=True)
         rows = store.outbox_by_message(chat_id, message_id)
-        row = rows[0] if len(rows) == 1 else None
+        # one item (a deputy's message may carry the same item for a colleague on leave)
+        one = len({(r.task_id, r.subtask_id, r.indicator_id) for r in rows}) == 1
+        row = next((r for r in rows if r.recipient == who.member_id), rows[0]) if one else None
         if row is None or row.task_id is None or row.indicator_id is not None:
             return Outcome(toast=world.t("answer.expired_button"), alert=True)
         if row.task_id not in world.catalogue.task_ids:
@@ -322,6 +319,8 @@ def text_message(
             from bot.service.claims import return_claim
 
             return return_claim(store, world, record, who, pending.claim_id, text)
+        if pending is not None and pending.kind in (Awaiting.REFUSE_REASON, Awaiting.EXTENSION):
+            return _workflow_text(store, world, record, who, pending, text)
         if who.contact is not None and reply_to is not None:
             rows = store.outbox_by_message(chat_id, reply_to)
             if rows:
@@ -329,6 +328,28 @@ def text_message(
         if who.contact is None:
             return Outcome().reply(world.t("help.coordinator"))
         return _free_text(store, world, record, who, text, message_id, pending)
+
+
+def _workflow_text(
+    store: Store, world: World, record: Record, who: Identity, pending: Pending, text: str
+) -> Outcome:
+    """The reason of a 驳回, or the new deadline and reason of an extension request."""
+    from bot.service import extensions
+
+    if pending.kind is Awaiting.REFUSE_REASON and pending.claim_id:
+        return extensions.refuse(store, world, who, pending.claim_id, text)
+    cat = world.catalogue
+    if pending.task_id not in cat.task_ids:
+        store.clear_pending(who.user_id)
+        return Outcome().reply(world.t("answer.expired_button"))
+    task = cat.task(pending.task_id or "")
+    sub = task.subtask(pending.subtask_id) if pending.subtask_id else None
+    date = pending.extra.get("date")
+    body = f"{date} {text}" if date else text
+    return extensions.request(
+        store, world, record, who, task=task, sub=sub, text=body, update_id=None,
+        message_key=pending.message_key,
+    )  # fmt: skip
 
 
 def _reply_to_prompt(
@@ -383,7 +404,8 @@ def _free_text(
             return _file(store, world, who, picked, pending)
         tasks = [cat.task(i) for i in pending.candidates if i in cat.task_ids]
         return _keep(store, world, who, text, message_id, tasks, pending)
-    if pending is not None and pending.kind is Awaiting.NOTE and pending.task_id in cat.task_ids:
+    notes = (Awaiting.NOTE, Awaiting.EVIDENCE)
+    if pending is not None and pending.kind in notes and pending.task_id in cat.task_ids:
         task = cat.task(pending.task_id or "")
         return _note(store, world, who, task, text, sub=pending.subtask_id,
                      key=pending.message_key, message_id=message_id)  # fmt: skip
@@ -451,6 +473,27 @@ def reading_problem(world: World, ind: Indicator, text: str, problem: ReadingPro
         return world.t("reading.implausible", text=shown, name=esc(ind.name), range=span,
                        example=example_value(ind))  # fmt: skip
     return world.t("reading.not_number", text=shown, example=example_value(ind))
+
+
+def ask_reading(
+    store: Store, world: World, who: Identity, *, ind: Indicator, update_id: int
+) -> Outcome:
+    """/report's indicator button (or /report NAME without a value): the next text is the
+    reading."""
+    with store.transaction():
+        if not store.mark_processed(update_id, world.now):
+            return Outcome(duplicate=True)
+        if ind.owner != who.bureau_id:
+            owner = world.catalogue.bureau_name(ind.owner)
+            text = world.t("indicator.not_yours", name=esc(ind.name), bureau=esc(owner))
+            return Outcome(toast=text, alert=True).reply(text)
+        store.set_pending(who.user_id, Pending(Awaiting.READING, world.now, indicator_id=ind.id))
+        from bot.core.compose import example_value
+
+        text = world.t(
+            "report.ask", name=esc(ind.name), unit=esc(ind.unit), example=example_value(ind)
+        )
+        return Outcome(toast="").reply(text)
 
 
 def report(

@@ -17,6 +17,7 @@ from bot.core.i18n import t
 from bot.core.model import Catalogue, Contact, Person, Role
 from bot.core.render import Button, Rendered, esc, fmt_time
 from bot.core.workdays import WorkCalendar
+from bot.core.workflow import Leave
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class World:
     now: dt.datetime
     calendar: WorkCalendar
     chats: Mapping[str, int] = field(default_factory=dict)  # member id -> private chat
+    leaves: Mapping[str, tuple[Leave, ...]] = field(default_factory=dict)  # member -> leaves
+    deputies: Mapping[str, str | None] = field(default_factory=dict)  # chosen in chat
 
     @property
     def lang(self) -> str:
@@ -108,6 +111,9 @@ class Outcome:
     outbox: bool = False  # new messages in the outbox: wake the sender
     duplicate: bool = False  # the update was handled before: nothing happened
     replan: bool = False  # the plan may have changed (an answer, a closure)
+    catalogue_changed: bool = False  # an approved or closed extension: a new effective table
+    #: files to show others by Telegram file id: (chat, "photo" | "document", file id, caption)
+    files: list[tuple[int, str, str, str]] = field(default_factory=list)
 
     def reply(self, text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> Outcome:
         """Add a reply in the user's chat; returns self."""

@@ -158,3 +158,56 @@ def _redeem(store: Store, world: World, who: Identity, code: str) -> tuple[Outco
     store.audit(world.now, f"tg:{who.user_id}", "bind", {"member": member.id, "via": "code"})
     now_is = identify(cat, {who.user_id: member.id}, who.user_id)
     return Outcome().reply(welcome(world, now_is)), True
+
+
+def find_member(catalogue: Catalogue, text: str) -> Contact | Person | None:
+    """A contact or person by id or exact name."""
+    key = text.strip()
+    found: Contact | Person | None = catalogue.contact_or_none(key) or catalogue.person_or_none(key)
+    if found is not None:
+        return found
+    members: list[Contact | Person] = [*catalogue.contacts(), *catalogue.people]
+    named = [m for m in members if m.name == key]
+    return named[0] if len(named) == 1 else None
+
+
+def invite(
+    store: Store, world: World, who: Identity, *, member: str, bot_username: str, update_id: int
+) -> Outcome:
+    """/invite MEMBER (admins): a one-use code and the deep link with the bot's real username."""
+    import difflib
+
+    with store.transaction():
+        if not store.mark_processed(update_id, world.now):
+            return Outcome(duplicate=True)
+        cat = world.catalogue
+        found = find_member(cat, member)
+        if found is None:
+            ids = [c.id for c in cat.contacts()] + [p.id for p in cat.people]
+            close = difflib.get_close_matches(member, ids, n=3, cutoff=0.5)
+            hint = (
+                world.t("lookup.did_you_mean", names=join(world.lang, (esc(c) for c in close)))
+                if close
+                else ""
+            )
+            return Outcome().reply(world.t("invite.unknown", value=esc(member[:40]), hint=hint))
+        code = store.create_invite(found.id, world.now)
+        store.audit(world.now, f"tg:{who.user_id}", "invite", {"member": found.id})
+        where = (
+            cat.bureau_name(found.bureau_id)
+            if isinstance(found, Contact)
+            else roles_text(world, Identity(0, None, found))
+        )
+        name = f"{esc(found.name)}{esc(paren(world.lang, where))}"
+        link = f"https://t.me/{bot_username}?start={code}"
+        out = Outcome().reply(world.t("invite.link", member=name, link=esc(link), code=code))
+        bound = store.binding_for_member(found.id)
+        if bound is not None:
+            out.reply(world.t("invite.bound_warning", member=name, user_id=bound.telegram_user_id))
+        return out
+
+
+def remember_menu(store: Store, user_id: int, digest: str) -> None:
+    """The command menu last published in a member's chat (published again only when it
+    changes)."""
+    store.set_meta(f"menu:{user_id}", digest)

@@ -12,6 +12,7 @@ from bot.core.i18n import t
 from bot.core.model import Role, SubTask, Task
 from bot.core.protocol import ClaimAction, HandleClaim, pack
 from bot.core.render import esc
+from bot.core.workflow import requires_evidence
 from bot.service.base import Identity, World
 from storage.repo import NewMessage, Store
 from storage.state import ts
@@ -36,6 +37,8 @@ def claim(
         item=_item(world, task, sub),
         note=world.t("claim.note", note=esc(u.note)) if u.note else "",
     )
+    if requires_evidence(world.catalogue, task, sub):
+        text += world.t("evidence.claim_missing")
     buttons = (
         (
             (world.t("button.confirm"), pack(HandleClaim(ClaimAction.CONFIRM, u.id))),

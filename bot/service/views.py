@@ -4,10 +4,13 @@ items, archived tasks, a bureau's open tasks, the contacts. Read-only: the curre
 
 from __future__ import annotations
 
+import datetime as dt
+
 from bot.core.compose import fmt_value, latest_text, target_text
 from bot.core.history import Record, StatusUpdate
 from bot.core.i18n import colon, join, paren, semi
 from bot.core.model import Task
+from bot.core.ranking import BureauFigures, figures
 from bot.core.render import deadline_line, esc, task_card
 from bot.core.status import (
     ItemStatus,
@@ -20,8 +23,10 @@ from bot.core.status import (
     table_status,
     task_status,
 )
+from bot.core.workflow import Evidence, Extension
 from bot.service.answers import open_tasks, status_name
 from bot.service.base import Identity, World
+from bot.service.leave import leave_lines
 from storage.repo import Store
 
 HISTORY_ROWS = 10
@@ -100,7 +105,7 @@ def overview_lines(world: World, record: Record, reader: Store) -> list[str]:
         lines.extend(_row(world, by_task[x.id], x) for x in tasks)
     lines += _indicator_lines(world, record)
     lines += _delivery_lines(world, reader)
-    lines.append(world.t("status.hint"))
+    lines.append(world.t("status.hint") + world.t("status.drill"))
     return lines
 
 
@@ -152,6 +157,8 @@ def task_lines(world: World, record: Record, reader: Store, task: Task) -> list[
     for ind_id in ids:
         ind = cat.indicator(ind_id)
         lines.append(f"📈 {esc(ind.name)}{colon(lang)}{latest_text(cat, record, ind, lang)}")
+    lines += extension_lines(world, reader.extensions(task_id=task.id))
+    lines += evidence_lines(world, task, reader.evidence(task.id))
     lines.append(world.t("status.recent"))
     updates = reader.updates(task.id, last=HISTORY_ROWS)
     if not updates:
@@ -160,7 +167,82 @@ def task_lines(world: World, record: Record, reader: Store, task: Task) -> list[
     return lines
 
 
-def bureau_lines(world: World, record: Record, bureau_id: str) -> list[str]:
+def section_lines(world: World, record: Record, section_id: str) -> list[str]:
+    """A section's tasks with lights, red first."""
+    cat = world.catalogue
+    section = next(s for s in cat.sections if s.id == section_id)
+    tasks = [x for x in cat.tasks if x.section == section_id]
+    sts = {x.id: task_status(cat, x, record, world.now, world.calendar) for x in tasks}
+    tasks.sort(key=lambda x: (sts[x.id].light.rank, x.number))
+    lines = [
+        world.t(
+            "status.section_header",
+            number=esc(section.number),
+            title=esc(section.title),
+            count=len(tasks),
+        )
+    ]
+    lines += [_row(world, sts[x.id], x) for x in tasks]
+    return lines
+
+
+def extension_lines(world: World, extensions: list[Extension]) -> list[str]:
+    """A task's extension requests: waiting, approved, refused, closed (newest last)."""
+    if not extensions:
+        return []
+    cat = world.catalogue
+    lines = [world.t("ext.section")]
+    for e in extensions:
+        if e.task_id in cat.task_ids and e.subtask_id:
+            sub = cat.task(e.task_id).subtask(e.subtask_id)
+            item = esc(sub.text[:30]) if sub else esc(e.subtask_id)
+        else:
+            item = world.t("ext.task_item", number=_number(world, e.task_id))
+        who = esc(cat.member_name(e.decided_by or e.requested_by))
+        when = world.time(e.decided_at or e.requested_at)
+        lines.append(
+            world.t(
+                f"ext.row_{e.state.value}",
+                item=item,
+                new=esc(e.new_text),
+                old=esc(e.old_text),
+                who=who,
+                time=when,
+                reason=esc(e.reason[:200]),
+                note=esc(e.note[:200]),
+            )
+        )
+    return lines
+
+
+def evidence_lines(world: World, task: Task, evidence: list[Evidence]) -> list[str]:
+    """A task's evidence (佐证材料), oldest first."""
+    from bot.service.evidence import size_text
+
+    if not evidence:
+        return []
+    lines = [world.t("evidence.section")]
+    for e in evidence:
+        sub = task.subtask(e.subtask_id) if e.subtask_id else None
+        item = f"{esc(sub.text[:20])}{colon(world.lang)}" if sub else ""
+        lines.append(
+            world.t(
+                "evidence.row", item=item, name=esc(e.file_name), size=size_text(e.size),
+                who=esc(world.catalogue.member_name(e.by)), time=world.time(e.at),
+                sha=e.sha256[:12],
+            )
+        )  # fmt: skip
+    return lines
+
+
+def _number(world: World, task_id: str) -> str:
+    cat = world.catalogue
+    return str(cat.task(task_id).number) if task_id in cat.task_ids else task_id
+
+
+def bureau_lines(
+    world: World, record: Record, bureau_id: str, reader: Store | None = None
+) -> list[str]:
     """A bureau's tasks with lights, red first."""
     cat = world.catalogue
     tasks = list(cat.tasks_of(bureau_id))
@@ -172,7 +254,40 @@ def bureau_lines(world: World, record: Record, bureau_id: str) -> list[str]:
     for x in tasks:
         role = world.t("word.lead") if x.lead == bureau_id else world.t("word.cooperating")
         lines.append(_row(world, sts[x.id], x) + paren(world.lang, role))
+    away = leave_lines(world, cat.bureau(bureau_id).contacts)
+    if away:
+        lines += [world.t("leave.section"), *away]
+    if reader is not None:
+        lines += answer_lines(world, record, reader, bureau_id)
     return lines
+
+
+#: The period of the answer figures in /status BUREAU.
+RANKING_DAYS = 30
+
+
+def answer_lines(world: World, record: Record, reader: Store, bureau_id: str) -> list[str]:
+    """回复情况: the bureau's answer figures over the last 30 days and its rank."""
+    start = world.now - dt.timedelta(days=RANKING_DAYS)
+    statuses = table_status(world.catalogue, record, world.now, world.calendar)
+    ranked = figures(
+        world.catalogue, reader.history_since(start), start, world.now, world.calendar, statuses
+    )
+    for n, f in enumerate(ranked, 1):
+        if f.bureau_id == bureau_id:
+            return [world.t("rank.section", days=RANKING_DAYS), figures_text(world, f),
+                    world.t("rank.place", rank=n, total=len(ranked))]  # fmt: skip
+    return []
+
+
+def figures_text(world: World, f: BureauFigures) -> str:
+    """发出提醒 12 条，已回复 10 条（83%）…"""
+    return world.t(
+        "rank.figures", sent=f.sent, answered=f.answered,
+        rate=f"{f.rate:.0%}" if f.rate is not None else "—", within=f.within_day,
+        median=f"{f.median_hours:.1f}" if f.median_hours is not None else "—",
+        followups=f.followups, escalations=f.escalations, overdue=f.overdue,
+    )  # fmt: skip
 
 
 def overdue_lines(world: World, record: Record) -> list[str]:
@@ -271,15 +386,17 @@ def contacts_lines(world: World, reader: Store) -> list[str]:
         rows.append(
             world.t(
                 "contacts.row",
-                icon="✅" if mid in bound else "⬜",
+                icon="🚫" if mid in unreachable else "✅" if mid in bound else "⬜",
                 name=f"{esc(name)} <code>{esc(mid)}</code>",
                 where=esc(where),
                 extra=join(lang, extra),
             )
         )
     n_bound = sum(1 for m in members if m[0] in bound)
+    away = leave_lines(world, cat.contacts())
     return [
         world.t("contacts.header", bound=n_bound, total=len(members)),
         *rows,
+        *([world.t("leave.section"), *away] if away else []),
         world.t("contacts.invite_hint"),
     ]

@@ -39,7 +39,7 @@ def test_onboarding_reminder_button_note_and_status(env: Env) -> None:
     text = reminder["text"]
     assert "打好蓝天保卫战" in text and "2025-12-31" in text and "还有 30 天" in text
     data = [b["callback_data"] for row in reminder["reply_markup"]["inline_keyboard"] for b in row]
-    assert data == ["a:d", "a:o", "a:r", "a:b", "a:n"]
+    assert data == ["a:d", "a:o", "a:r", "a:b", "a:n", "e:"]  # e: 申请延期 (#13)
     env.client.press(ECO, reminder["message_id"], data="a:r")
     env.wait_text(ECO, "已记录：任务 2")
     env.client.send(ECO, "资金尚未到位")

@@ -95,12 +95,12 @@ def test_update_command_edit_correction_and_indicator_reading(env: Env) -> None:
     contacts = env.wait_text(ADMIN, "联系人绑定情况")["text"]
     assert "张联络" in contacts and "已绑定" in contacts and "未绑定" in contacts
     commands = env.client.commands()
-    assert {c["command"] for c in commands["default:zh"]} >= {
-        "status",
-        "mytasks",
-        "update",
-        "report",
-    }
+    # the default menu holds what anyone may use; each member's chat the commands of their
+    # roles (#13)
+    assert {c["command"] for c in commands["default:zh"]} == {"start", "help", "whoami"}
+    assert {"mytasks", "update", "report"} <= {c["command"] for c in commands[f"chat/{ECO}:"]}
+    assert "status" not in {c["command"] for c in commands[f"chat/{ECO}:"]}
+    assert "status" in {c["command"] for c in commands[f"chat/{COORD}:"]}
     assert commands["default:en"][0]["description"] != commands["default:zh"][0]["description"]
     # a contact reads only their bureau's tasks; /status is for coordinators
     env.client.send(ECO, "/status")
@@ -186,7 +186,7 @@ def test_bad_input_gets_a_clear_answer_and_loses_nothing(env: Env) -> None:
     env.client.send(ECON, "/update 99")
     env.wait_text(ECON, "找不到任务「99」")
     env.client.send(ECON, "/report")
-    env.wait_text(ECON, "用法：/report")
+    env.wait_text(ECON, "请选择要报告的指标")  # the bureau's indicators as buttons (#13)
     env.client.send(ECON, "/report xyz 5")
     env.wait_text(ECON, "未知指标「xyz」")
     env.client.send(COORD, "/status 不存在局")

@@ -1,0 +1,185 @@
+"""佐证材料: photos and documents a contact sends in reply to a reminder, with a completion
+claim, or after /update, recorded as evidence of that item: Telegram's file id, the file kept
+in the data directory (0600, named by its SHA-256), its size and name, who sent it and when.
+Evidence of a completion claim is shown to every coordinator with the claim.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.core.history import Record
+from bot.core.model import Role, SubTask, Task
+from bot.core.protocol import Awaiting
+from bot.core.render import Button, Rendered, esc
+from bot.core.workflow import Evidence
+from bot.service.base import Edit, Identity, Outcome, World
+from bot.service.items import item_label, may_report
+from storage.repo import Store
+
+#: The largest file a bot may download from Telegram's Bot API (getFile).
+MAX_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A photo or document as it arrived (already downloaded)."""
+
+    data: bytes
+    file_name: str
+    mime_type: str | None
+    file_id: str
+    file_unique_id: str | None
+    kind: str  # "photo" or "document"
+    chat_id: int
+    message_id: int
+    reply_to: int | None
+    caption: str = ""
+
+
+def size_text(size: int) -> str:
+    """12 KB, 1.5 MB."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def keep(data: bytes, data_dir: Path, file_name: str) -> tuple[str, str]:
+    """Write the file into the data directory, readable by the bot's user only; its SHA-256
+    and its path relative to the data directory. Named by its hash (a file sent twice is
+    kept once; a sender's file name never becomes a path)."""
+    sha = hashlib.sha256(data).hexdigest()
+    suffix = Path(file_name).suffix.lower()
+    suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ""
+    folder = data_dir / "evidence" / sha[:2]
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for d in (data_dir / "evidence", folder):
+        d.chmod(0o700)
+    path = folder / f"{sha}{suffix}"
+    if not path.exists():
+        tmp = folder / f".{sha}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(path)
+    path.chmod(0o600)
+    return sha, str(path.relative_to(data_dir))
+
+
+def _target(
+    store: Store, world: World, who: Identity, upload: Upload
+) -> tuple[Task, SubTask | None, int | None] | None:
+    """The item a file is evidence of: the reminder it replies to; else what the contact
+    just answered (a completion claim, a status); else their bureau's only open task."""
+    cat = world.catalogue
+    if upload.reply_to is not None:
+        rows = [
+            r
+            for r in store.outbox_by_message(upload.chat_id, upload.reply_to)
+            if r.task_id in cat.task_ids and r.indicator_id is None
+        ]
+        if len({(r.task_id, r.subtask_id) for r in rows}) == 1:
+            task = cat.task(rows[0].task_id or "")
+            return task, task.subtask(rows[0].subtask_id) if rows[0].subtask_id else None, None
+    pending = store.pending(who.user_id)
+    if (
+        pending is not None
+        and pending.expires() >= world.now
+        and pending.kind in (Awaiting.EVIDENCE, Awaiting.NOTE)
+        and pending.task_id in cat.task_ids
+    ):
+        task = cat.task(pending.task_id or "")
+        sub = task.subtask(pending.subtask_id) if pending.subtask_id else None
+        return task, sub, pending.claim_id
+    return None
+
+
+def receive(
+    store: Store,
+    world: World,
+    record: Record,
+    who: Identity,
+    *,
+    upload: Upload,
+    data_dir: Path,
+    update_id: int,
+) -> Outcome:
+    """A photo or document from a contact: kept and recorded as evidence of its item."""
+    with store.transaction():
+        if not store.mark_processed(update_id, world.now):
+            return Outcome(duplicate=True)
+        found = _target(store, world, who, upload)
+        if found is None:
+            return Outcome().reply(world.t("evidence.where"))
+        task, sub, claim_id = found
+        if not may_report(world.catalogue, who, task):
+            bureau = world.catalogue.bureau_name(who.bureau_id)
+            return Outcome().reply(
+                world.t("access.other_bureau", number=task.number, bureau=esc(bureau))
+            )
+        if claim_id is None:
+            open_claim = record.item(task.id, sub.id if sub else None).claim
+            claim_id = open_claim.id if open_claim is not None else None
+        sha, path = keep(upload.data, data_dir, upload.file_name)
+        ev = store.add_evidence(
+            task_id=task.id, subtask_id=sub.id if sub else None, claim_id=claim_id,
+            by_member=who.member_id, bureau_id=who.bureau_id, at=world.now,
+            file_name=upload.file_name[:200], mime_type=upload.mime_type, size=len(upload.data),
+            sha256=sha, telegram_file_id=upload.file_id,
+            telegram_file_unique_id=upload.file_unique_id, path=path,
+            telegram_user_id=who.user_id, telegram_message_id=upload.message_id,
+        )  # fmt: skip
+        out = Outcome().reply(
+            world.t(
+                "evidence.recorded", item=item_label(world, task, sub),
+                name=esc(ev.file_name), size=size_text(ev.size),
+            )
+        )  # fmt: skip
+        if claim_id is not None:
+            _show_coordinators(store, world, who, task, sub, claim_id, ev, upload, out)
+        return out
+
+
+def _show_coordinators(
+    store: Store,
+    world: World,
+    who: Identity,
+    task: Task,
+    sub: SubTask | None,
+    claim_id: int,
+    ev: Evidence,
+    upload: Upload,
+    out: Outcome,
+) -> None:
+    """The coordinators' copies of the claim list the evidence, and each gets the file."""
+    lines = "".join(
+        "\n" + world.t("evidence.claim_line", name=esc(e.file_name), size=size_text(e.size),
+                       sha=e.sha256[:12])
+        for e in store.evidence(claim_id=claim_id)
+    )  # fmt: skip
+    pending_mark = world.t("evidence.claim_missing")
+    for r in store.outbox_like(f"claim:{claim_id}:"):
+        if r.chat_id is None or r.message_id is None:
+            continue
+        text = r.text.replace(pending_mark, "") + lines
+        out.edits.append(Edit(r.chat_id, r.message_id, Rendered(text, _buttons(r.buttons))))
+    caption = world.t(
+        "evidence.caption", item=item_label(world, task, sub), who=esc(who.name),
+        name=esc(ev.file_name), sha=ev.sha256[:12],
+    )  # fmt: skip
+    for person in world.catalogue.with_role(Role.COORDINATOR):
+        chat = world.chats.get(person.id)
+        if chat is not None:
+            out.files.append((chat, upload.kind, upload.file_id, caption))
+
+
+def _buttons(rows: tuple[tuple[tuple[str, str], ...], ...]) -> tuple[tuple[Button, ...], ...]:
+    return tuple(tuple(Button(label, data) for label, data in r) for r in rows)
