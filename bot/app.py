@@ -37,7 +37,7 @@ from bot.runtime import Runtime
 from bot.service.base import Identity
 from bot.transport import RetryingRequest
 from bot.web.server import Dashboard, WebOptions
-from storage.inbox import Inbox, inbox_path
+from storage.inbox import REDELIVERY_WINDOW, Inbox, inbox_path
 from storage.repo import Store
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,8 @@ class Duban:
         self._reported: set[tuple[int, int, str]] = set()
         self._held: Outcome | None = None
         self._watch_task: asyncio.Task[None] | None = None
-        self.inbox = Inbox(inbox_path(runtime.db_path))
+        self._pruned_at = dt.datetime.now(dt.UTC)
+        self.inbox = Inbox(inbox_path(runtime.db_path), owner=runtime.reader.get_meta("db_id"))
         builder = (
             ApplicationBuilder()
             .application_class(DubanApplication)
@@ -122,6 +123,7 @@ class Duban:
         for key in await rt.write(Store.outbox_recover):
             log.warning("outbox %s was in flight at the last stop: sending it again", key)
         await self.app.resume_inbox(rt.reader)  # type: ignore[attr-defined]
+        await self._forget_old_updates(str(me.id))
         await self.publish_commands()
         jq = app.job_queue
         assert jq is not None
@@ -185,6 +187,24 @@ class Duban:
     async def _tick_job(self, context: DubanContext) -> None:
         await self.heartbeat()
         await self.engine.tick()
+        if dt.datetime.now(dt.UTC) - self._pruned_at > dt.timedelta(hours=1):
+            await self._forget_old_updates(None)
+
+    async def _forget_old_updates(self, bot_id: str | None) -> None:
+        """Forget update ids outside the redelivery window; all of them when the token now
+        belongs to another bot than last time (its update ids start elsewhere)."""
+        rt = self.runtime
+        now = dt.datetime.now(dt.UTC)
+        self._pruned_at = now
+        if bot_id is not None:
+            before = rt.reader.get_meta("bot_id")
+            if before is not None and before != bot_id:
+                log.warning("the token is another bot's (id %s, was %s)", bot_id, before)
+                await rt.write(Store.forget_processed, None)
+                self.inbox.forget_handled()
+            await rt.write(Store.set_meta, "bot_id", bot_id)
+        await rt.write(Store.forget_processed, rt.now() - REDELIVERY_WINDOW)  # the marks' clock
+        self.inbox.prune(now)
 
     async def heartbeat(self) -> None:
         """Record that the bot is alive (for `duban health`)."""

@@ -112,6 +112,7 @@ def run_demo(args: argparse.Namespace) -> int:
     """Run the demo; returns the exit status."""
     from bot.emulator.client import EmulatorClient
     from bot.emulator.thread import EmulatorThread
+    from storage.inbox import inbox_path
     from storage.repo import Store
 
     result = load_catalogue(args.config)
@@ -120,8 +121,9 @@ def run_demo(args: argparse.Namespace) -> int:
         return 1
     cat = result.catalogue
     data = Path(args.db or "data/demo.db")
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{data}{suffix}").unlink(missing_ok=True)
+    for file in (data, inbox_path(data)):  # a new database: a new inbox (update ids restart)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{file}{suffix}").unlink(missing_ok=True)
     store = Store.open(data)
     members = _members(cat)
     ids = {mid: 900_000 + i for i, (mid, _, _) in enumerate(members, 1)}

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds between attempts at updates kept while the database was locked.
 RETRY_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0)
+#: Updates between prunings of the inbox.
+PRUNE_EVERY = 500
 
 
 class InboxQueue(asyncio.Queue[object]):
@@ -41,15 +43,18 @@ class InboxQueue(asyncio.Queue[object]):
         super().__init__()
         self.inbox = inbox
         self.clock = clock
+        self._puts = 0
 
     async def put(self, item: object) -> None:
         """Write an update down (durably) and queue it; a redelivered update is dropped."""
-        fresh = not isinstance(item, Update) or self.inbox.put(
-            item.update_id, item.to_dict(), dt.datetime.now(dt.UTC)
-        )
+        now = dt.datetime.now(dt.UTC)
+        fresh = not isinstance(item, Update) or self.inbox.put(item.update_id, item.to_dict(), now)
         if not fresh:
             log.info("update %s was received before: not handled again", item)
             return
+        self._puts += 1
+        if self._puts % PRUNE_EVERY == 0:
+            self.inbox.prune(now)
         await super().put(item)
 
     def put_stored(self, update: Update) -> None:
@@ -94,7 +99,7 @@ class DubanApplication(Application[Any, Any, Any, Any, Any, Any]):
             queued += 1
         if queued:
             log.warning("%d updates received before the last stop are handled now", queued)
-        self.inbox.prune()
+        self.inbox.prune(dt.datetime.now(dt.UTC))
         return queued
 
     async def process_update(self, update: object) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import uuid
 from pathlib import Path
 
 import sqlite_utils
@@ -478,3 +479,11 @@ def _workflow(db: sqlite_utils.Database) -> None:
     """Extension requests and decisions, evidence, leave, deputies chosen in chat (#13)."""
     for statement in _statements(WORKFLOW_SCHEMA):
         db.execute(statement)
+
+
+@MIGRATIONS(name="007_database_id")
+def _database_id(db: sqlite_utils.Database) -> None:
+    """A random identity for this database (meta `db_id`): files kept beside it (the inbox)
+    say which database they belong to, so a database made anew never meets an old inbox's
+    update ids."""
+    db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('db_id', ?)", [uuid.uuid4().hex])

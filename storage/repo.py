@@ -35,6 +35,7 @@ from bot.core.protocol import Awaiting, Pending
 from bot.core.workflow import Evidence, Extension, ExtensionState, Leave
 from storage import state
 from storage.db import open_db
+from storage.inbox import REDELIVERY_WINDOW
 from storage.state import parse_ts, to_reading, to_sent, to_update, ts
 
 _ts = ts
@@ -305,13 +306,25 @@ class Store:
     # -- Telegram updates already handled (marked in the transaction of their effect)
 
     def mark_processed(self, update_id: int, at: dt.datetime) -> bool:
-        """True the first time an update id is marked."""
+        """True the first time an update id is marked within `REDELIVERY_WINDOW` (Telegram
+        may use an id again later: after a week without updates, or for another bot)."""
         with self.transaction():
             cur = self.db.execute(
-                "INSERT OR IGNORE INTO processed_updates (update_id, at) VALUES (?, ?)",
-                [update_id, ts(at)],
+                "INSERT INTO processed_updates (update_id, at) VALUES (?, ?) "
+                "ON CONFLICT(update_id) DO UPDATE SET at = excluded.at "
+                "WHERE processed_updates.at < ?",
+                [update_id, ts(at), ts(at - REDELIVERY_WINDOW)],
             )
         return cur.rowcount > 0
+
+    def forget_processed(self, before: dt.datetime | None = None) -> int:
+        """Forget handled update ids marked before an instant (all of them without one)."""
+        with self.transaction():
+            if before is None:
+                cur = self.db.execute("DELETE FROM processed_updates")
+            else:
+                cur = self.db.execute("DELETE FROM processed_updates WHERE at < ?", [ts(before)])
+        return cur.rowcount
 
     def processed(self, update_ids: Sequence[int]) -> set[int]:
         """Which of these update ids were handled."""

@@ -84,7 +84,14 @@ class Harness:
     """One bot, one database, one emulator; the test drives the clock and the updates."""
 
     def __init__(
-        self, tmp: Path, emu: Emulator, table: str, start: dt.datetime, *, pace: bool = True
+        self,
+        tmp: Path,
+        emu: Emulator,
+        table: str,
+        start: dt.datetime,
+        *,
+        pace: bool = True,
+        token: str = TOKEN,
     ) -> None:
         self.tmp = tmp
         self.emu = emu
@@ -103,7 +110,7 @@ class Harness:
         )
         self.duban = Duban(
             self.runtime,
-            TOKEN,
+            token,
             tick_seconds=3600,
             watch=False,
             request=InProcessRequest(emu),

@@ -67,6 +67,7 @@ def test_fresh_and_old_databases_end_on_the_latest_schema(tmp_path: Path) -> Non
         "003_current_state",
         "005_web_sessions",
         "006_workflow",
+        "007_database_id",
     ]
     assert len(reopened.updates()) == 1  # the old data is still there
     reopened.close()
