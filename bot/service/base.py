@@ -126,4 +126,17 @@ def mark(text: str, addition: str) -> Rendered:
     return Rendered(text + addition)
 
 
+def already_handled(world: World, pressed: Edit) -> Outcome:
+    """A decision button pressed on a request another coordinator (or an edit of the table)
+    settled already: an alert, and this copy of the request loses its buttons too."""
+    addition = world.t("claim.handled_mark")
+    text = pressed.rendered.text
+    edits = (
+        []
+        if addition in text
+        else [Edit(pressed.chat_id, pressed.message_id, mark(text, addition))]
+    )
+    return Outcome(toast=world.t("claim.already_handled"), alert=True, edits=edits)
+
+
 __all__ = ["Edit", "Identity", "Outcome", "World", "esc"]

@@ -9,7 +9,7 @@ from bot.core.model import SubTask, Task
 from bot.core.protocol import Awaiting, ClaimAction, Pending
 from bot.core.render import Rendered, esc
 from bot.service import notices
-from bot.service.base import Edit, Identity, Outcome, World
+from bot.service.base import Edit, Identity, Outcome, World, already_handled
 from storage.repo import Store
 
 
@@ -64,14 +64,7 @@ def handle_claim(
         found = _open_claim(store, world, claim_id)
         if found is None:
             # already handled (or its task is gone): this copy loses its buttons too
-            mark = world.t("claim.handled_mark")
-            text = pressed.rendered.text
-            edits = (
-                []
-                if mark in text
-                else [Edit(pressed.chat_id, pressed.message_id, Rendered(text + mark))]
-            )
-            return Outcome(toast=world.t("claim.already_handled"), alert=True, edits=edits)
+            return already_handled(world, pressed)
         task, sub, claim = found
         if action is ClaimAction.RETURN:
             pending = Pending(

@@ -7,7 +7,7 @@ effective deadline (`bot.core.workflow.with_extensions`); the YAML stays the adm
 from __future__ import annotations
 
 from bot.core.history import Record, UpdateKind
-from bot.core.model import Role, SubTask, Task
+from bot.core.model import SubTask, Task
 from bot.core.protocol import (
     Awaiting,
     ExtensionAction,
@@ -17,8 +17,9 @@ from bot.core.protocol import (
 )
 from bot.core.render import Rendered, esc
 from bot.core.workflow import Extension, ExtensionState, item_deadline, parse_new_deadline
-from bot.service.base import Edit, Identity, Outcome, World
+from bot.service.base import Edit, Identity, Outcome, World, already_handled
 from bot.service.items import item_label, may_report
+from bot.service.notices import to_coordinators
 from storage.repo import NewMessage, Store
 
 
@@ -143,26 +144,10 @@ def _notify(
         reason=esc(ext.reason),
     )
     buttons = (
-        (
-            (world.t("button.approve"), pack(HandleExtension(ExtensionAction.APPROVE, ext.id))),
-            (world.t("button.refuse"), pack(HandleExtension(ExtensionAction.REFUSE, ext.id))),
-        ),
+        (world.t("button.approve"), pack(HandleExtension(ExtensionAction.APPROVE, ext.id))),
+        (world.t("button.refuse"), pack(HandleExtension(ExtensionAction.REFUSE, ext.id))),
     )
-    messages = [
-        NewMessage(
-            key=f"ext:{ext.id}:{person.id}",
-            kind="extension",
-            recipient=person.id,
-            chat_id=world.chats.get(person.id),
-            slot=world.now,
-            text=text,
-            buttons=buttons,
-            task_id=task.id,
-            subtask_id=sub.id if sub else None,
-        )
-        for person in world.catalogue.with_role(Role.COORDINATOR)
-    ]
-    return bool(store.outbox_add(messages, world.now))
+    return to_coordinators(store, world, f"ext:{ext.id}", "extension", text, buttons, task, sub)
 
 
 def _copies(store: Store, ext_id: int, addition: str) -> list[Edit]:
@@ -213,14 +198,7 @@ def decide(
             return Outcome(duplicate=True)
         found = _open(store, world, request_id)
         if found is None:
-            mark = world.t("claim.handled_mark")
-            text = pressed.rendered.text
-            edits = (
-                []
-                if mark in text
-                else [Edit(pressed.chat_id, pressed.message_id, Rendered(text + mark))]
-            )
-            return Outcome(toast=world.t("claim.already_handled"), alert=True, edits=edits)
+            return already_handled(world, pressed)
         ext, task, sub = found
         if action is ExtensionAction.REFUSE:
             pending = Pending(Awaiting.REFUSE_REASON, world.now, task.id, ext.subtask_id,

@@ -40,20 +40,33 @@ def claim(
     if requires_evidence(world.catalogue, task, sub):
         text += world.t("evidence.claim_missing")
     buttons = (
-        (
-            (world.t("button.confirm"), pack(HandleClaim(ClaimAction.CONFIRM, u.id))),
-            (world.t("button.return"), pack(HandleClaim(ClaimAction.RETURN, u.id))),
-        ),
+        (world.t("button.confirm"), pack(HandleClaim(ClaimAction.CONFIRM, u.id))),
+        (world.t("button.return"), pack(HandleClaim(ClaimAction.RETURN, u.id))),
     )
+    return to_coordinators(store, world, f"claim:{u.id}", "claim", text, buttons, task, sub)
+
+
+def to_coordinators(
+    store: Store,
+    world: World,
+    key: str,
+    kind: str,
+    text: str,
+    buttons: tuple[tuple[str, str], ...],
+    task: Task,
+    sub: SubTask | None,
+) -> bool:
+    """A request every coordinator decides on (one row of buttons), keyed `<key>:<person>`;
+    True when something new is in the outbox."""
     messages = [
         NewMessage(
-            key=f"claim:{u.id}:{person.id}",
-            kind="claim",
+            key=f"{key}:{person.id}",
+            kind=kind,
             recipient=person.id,
             chat_id=world.chats.get(person.id),
             slot=world.now,
             text=text,
-            buttons=buttons,
+            buttons=(buttons,),
             task_id=task.id,
             subtask_id=sub.id if sub else None,
         )
