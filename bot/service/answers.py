@@ -22,7 +22,7 @@ from bot.core.status import task_status
 from bot.core.workflow import requires_evidence
 from bot.service import notices
 from bot.service.base import Edit, Identity, Outcome, World
-from bot.service.items import may_report
+from bot.service.items import may_report, reminder_row
 from storage.repo import OutboxRow, Store
 
 #: Texts kept at most while the bot asks which task they belong to.
@@ -138,10 +138,7 @@ def answer_reminder(
     with store.transaction():
         if not store.mark_processed(update_id, world.now):
             return Outcome(duplicate=True)
-        rows = store.outbox_by_message(chat_id, message_id)
-        # one item (a deputy's message may carry the same item for a colleague on leave)
-        one = len({(r.task_id, r.subtask_id, r.indicator_id) for r in rows}) == 1
-        row = next((r for r in rows if r.recipient == who.member_id), rows[0]) if one else None
+        row = reminder_row(store, who, chat_id, message_id)
         if row is None or row.task_id is None or row.indicator_id is not None:
             return Outcome(toast=world.t("answer.expired_button"), alert=True)
         if row.task_id not in world.catalogue.task_ids:

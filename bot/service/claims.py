@@ -10,6 +10,7 @@ from bot.core.protocol import Awaiting, ClaimAction, Pending
 from bot.core.render import Rendered, esc
 from bot.service import notices
 from bot.service.base import Edit, Identity, Outcome, World, already_handled
+from bot.service.items import item_label
 from storage.repo import Store
 
 
@@ -27,14 +28,6 @@ def _open_claim(
         return None
     task = world.catalogue.task(claim.task_id)
     return task, task.subtask(claim.subtask_id) if claim.subtask_id else None, claim
-
-
-def _item(world: World, task: Task, sub: SubTask | None) -> str:
-    if sub is None:
-        return world.t("msg.claim_item_task", number=task.number, title=esc(task.title))
-    return world.t(
-        "msg.claim_item_sub", number=task.number, title=esc(task.title), sub=esc(sub.text[:30])
-    )
 
 
 def _copies(store: Store, claim_id: int, addition: str) -> list[Edit]:
@@ -72,13 +65,13 @@ def handle_claim(
             )
             store.set_pending(who.user_id, pending)
             return Outcome(toast="").reply(
-                world.t("claim.return_prompt", item=_item(world, task, sub))
+                world.t("claim.return_prompt", item=item_label(world, task, sub))
             )
         store.add_update(
             task_id=task.id, kind=UpdateKind.CLOSED, by=who.member_id, at=world.now,
             subtask_id=claim.subtask_id, telegram_user_id=who.user_id,
         )  # fmt: skip
-        item = _item(world, task, sub)
+        item = item_label(world, task, sub)
         out = Outcome(replan=True, toast=world.t("claim.confirmed_ack", number=task.number))
         mark = world.t("claim.confirmed_mark", who=esc(who.name), time=world.time(world.now))
         out.edits = _copies(store, claim_id, mark)
@@ -101,7 +94,7 @@ def return_claim(
         task_id=task.id, kind=UpdateKind.RETURNED, by=who.member_id, at=world.now,
         subtask_id=claim.subtask_id, note=reason[:2000], telegram_user_id=who.user_id,
     )  # fmt: skip
-    item = _item(world, task, sub)
+    item = item_label(world, task, sub)
     out = Outcome(replan=True)
     mark = world.t(
         "claim.returned_mark",

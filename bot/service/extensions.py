@@ -18,7 +18,7 @@ from bot.core.protocol import (
 from bot.core.render import Rendered, esc
 from bot.core.workflow import Extension, ExtensionState, item_deadline, parse_new_deadline
 from bot.service.base import Edit, Identity, Outcome, World, already_handled
-from bot.service.items import item_label, may_report
+from bot.service.items import item_label, may_report, reminder_row
 from bot.service.notices import to_coordinators
 from storage.repo import NewMessage, Store
 
@@ -42,9 +42,7 @@ def ask(
     with store.transaction():
         if not store.mark_processed(update_id, world.now):
             return Outcome(duplicate=True)
-        rows = store.outbox_by_message(chat_id, message_id)
-        one = len({(r.task_id, r.subtask_id, r.indicator_id) for r in rows}) == 1
-        row = next((r for r in rows if r.recipient == who.member_id), rows[0]) if one else None
+        row = reminder_row(store, who, chat_id, message_id)
         if row is None or row.task_id not in world.catalogue.task_ids:
             return Outcome(toast=world.t("answer.expired_button"), alert=True)
         task = world.catalogue.task(row.task_id or "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.core.model import Catalogue, SubTask, Task
 from bot.core.render import esc
 from bot.service.base import Identity, World
+from storage.repo import OutboxRow, Store
 
 
 def item_label(world: World, task: Task, sub: SubTask | None) -> str:
@@ -21,4 +22,14 @@ def may_report(catalogue: Catalogue, who: Identity, task: Task) -> bool:
     return who.bureau_id is not None and who.bureau_id in catalogue.bureaus_of(task)
 
 
-__all__ = ["item_label", "may_report"]
+def reminder_row(store: Store, who: Identity, chat_id: int, message_id: int) -> OutboxRow | None:
+    """The outbox row of the one item a reminder message is about (the presser's own row
+    when a deputy's message carries the item for a colleague on leave too); None when the
+    message carried several items or none."""
+    rows = store.outbox_by_message(chat_id, message_id)
+    if len({(r.task_id, r.subtask_id, r.indicator_id) for r in rows}) != 1:
+        return None
+    return next((r for r in rows if r.recipient == who.member_id), rows[0])
+
+
+__all__ = ["item_label", "may_report", "reminder_row"]

@@ -14,16 +14,9 @@ from bot.core.protocol import ClaimAction, HandleClaim, pack
 from bot.core.render import esc
 from bot.core.workflow import requires_evidence
 from bot.service.base import Identity, World
+from bot.service.items import item_label
 from storage.repo import NewMessage, Store
 from storage.state import ts
-
-
-def _item(world: World, task: Task, sub: SubTask | None) -> str:
-    if sub is None:
-        return world.t("msg.claim_item_task", number=task.number, title=esc(task.title))
-    return world.t(
-        "msg.claim_item_sub", number=task.number, title=esc(task.title), sub=esc(sub.text[:30])
-    )
 
 
 def claim(
@@ -34,7 +27,7 @@ def claim(
         "msg.claim",
         bureau=esc(world.catalogue.bureau_name(who.bureau_id)),
         contact=esc(who.name),
-        item=_item(world, task, sub),
+        item=item_label(world, task, sub),
         note=world.t("claim.note", note=esc(u.note)) if u.note else "",
     )
     if requires_evidence(world.catalogue, task, sub):
