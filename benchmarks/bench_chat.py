@@ -206,6 +206,7 @@ async def _http_round(dep: Deployment, presses: int) -> tuple[list[float], list[
     runtime = start_runtime(dep, FixedClock(NOW))
     from benchmarks.data import chat_ids
     from bot.app import Duban
+
     chats = chat_ids(runtime.catalogue)
 
     def users() -> None:

@@ -34,7 +34,11 @@ def digest(dep: Deployment) -> list[Figure]:
                 xlsx = workbook(copy.db, world)
                 t3 = time.perf_counter()
                 fig.add(t3 - t0)
-                for key, value in (("text_s", t1 - t0), ("chart_s", t2 - t1), ("workbook_s", t3 - t2)):
+                for key, value in (
+                    ("text_s", t1 - t0),
+                    ("chart_s", t2 - t1),
+                    ("workbook_s", t3 - t2),
+                ):
                     fig.extra.setdefault(key, []).append(round(value, 2))
                 fig.extra["workbook_kib"] = len(xlsx) // 1024
                 fig.extra["chart_kib"] = len(png) // 1024

@@ -111,7 +111,13 @@ def fan_out(dep: Deployment, naive_rounds: int = ROUNDS) -> list[Figure]:
             for n in range(rounds):
                 r = _round(dep, Path(tmp) / f"{pace}{n}", pace)
                 fig.add(r["rate"])
-                for key in ("refused_429", "lost", "doubled", "max_per_second", "chat_max_per_second"):
+                for key in (
+                    "refused_429",
+                    "lost",
+                    "doubled",
+                    "max_per_second",
+                    "chat_max_per_second",
+                ):
                     fig.extra.setdefault(key, []).append(r[key])
                 fig.extra.setdefault("seconds", []).append(round(r["seconds"], 1))
                 if "limiter" in r:

@@ -208,7 +208,9 @@ class Rig:
         for d in due:
             chat = self.chats[d.recipient]
             out[d.recipient] = next(
-                m for m in reversed(self.emu.bot_messages(chat)) if d.task_id and "reply_markup" in m
+                m
+                for m in reversed(self.emu.bot_messages(chat))
+                if d.task_id and "reply_markup" in m
             )
         return out
 

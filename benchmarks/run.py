@@ -20,8 +20,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import bench_chat, bench_digest, bench_fanout, bench_memory, bench_planner
-from benchmarks import bench_table
+from benchmarks import (
+    bench_chat,
+    bench_digest,
+    bench_fanout,
+    bench_memory,
+    bench_planner,
+    bench_table,
+)
 from benchmarks.common import ROUNDS, Figure, load, table, write_results
 from benchmarks.data import Deployment, big_deployment
 
