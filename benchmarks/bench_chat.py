@@ -172,16 +172,10 @@ def answers_during_digest(dep: Deployment, work: Path) -> list[Figure]:
                 contacts = [c.id for c in rt.catalogue.contacts()]
                 # the prompts first: sending them is not what is measured
                 messages = await rig.send_prompts(contacts, "digest")
-                from bot.reports.bundle import chart_and_workbook
-                from bot.reports.digest import digest_for
-
-                async def digest() -> None:
-                    world = rt.world()
-                    await asyncio.to_thread(digest_for, rt.db_path, world)
-                    await asyncio.to_thread(chart_and_workbook, rt.db_path, world)
+                from benchmarks.bench_digest import build
 
                 t0 = time.perf_counter()
-                task = asyncio.create_task(digest())
+                task = asyncio.create_task(build(rig))
                 await asyncio.sleep(0)
                 samples = await _presses_meanwhile(rig, task, messages)
                 await task

@@ -41,6 +41,7 @@ from bot.transport import reached_server
 from storage.repo import NewMessage, OutboxRow, Store
 
 if TYPE_CHECKING:
+    from bot.reports.bundle import DigestFiles
     from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,7 @@ class Engine:
         self._flush_lock = asyncio.Lock()
         self._parallel = asyncio.Semaphore(PARALLEL)
         self._wakeups: set[asyncio.Task[int]] = set()
+        self._files: tuple[dt.date, DigestFiles] | None = None
         self.ticks = 0
 
     # -- planning
@@ -152,10 +154,31 @@ class Engine:
     async def _digests(self, world: World, due: list[Due]) -> list[NewMessage]:
         if not due:
             return []
-        from bot.reports.digest import digest_for
-
-        text = await asyncio.to_thread(digest_for, self.runtime.db_path, world)
+        text = await self.digest_text(world)
         return [_message(world, d, world.chats[d.recipient], Rendered(text)) for d in due]
+
+    async def digest_text(self, world: World) -> str:
+        """The weekly digest's text (its files are built with it and kept for the sends)."""
+        return (await self.digest(world))[0]
+
+    async def digest(self, world: World) -> tuple[str, DigestFiles]:
+        """The weekly digest's text and files, built in processes of their own
+        (`bot.reports.bundle.digest`); the files are kept for the coordinators' copies."""
+        from bot.reports.bundle import digest
+
+        text, files = await asyncio.to_thread(digest, self.runtime.db_path, world)
+        self._files = (self._digest_day(world), files)
+        return text, files
+
+    def _digest_day(self, world: World) -> dt.date:
+        return world.now.astimezone(world.catalogue.tz).date()
+
+    async def digest_files(self, world: World) -> DigestFiles:
+        """The files of today's digest: those built with its text, else built now (a digest
+        left pending over a restart)."""
+        if self._files is not None and self._files[0] == self._digest_day(world):
+            return self._files[1]
+        return (await self.digest(world))[1]
 
     # -- sending
 
@@ -263,15 +286,20 @@ class Engine:
         await rt.write(Store.outbox_retry, keys, str(err) or repr(err), later)
 
     async def digest_attachments(self, chat_id: int) -> None:
-        """The chart and the Excel table, attached to the digest (best effort)."""
-        rt = self.runtime
-        world = rt.world()
+        """The chart, the workbook of the week and every answer as CSV, attached to the
+        digest (best effort)."""
+        world = self.runtime.world()
         try:
-            from bot.reports.bundle import chart_and_workbook
-
-            png, xlsx = await asyncio.to_thread(chart_and_workbook, rt.db_path, world)
-            await self.bot.send_photo(chat_id, InputFile(png, filename="chart.png"))
-            name = f"duban-{world.now.astimezone(world.catalogue.tz):%Y%m%d}.xlsx"
-            await self.bot.send_document(chat_id, InputFile(xlsx, filename=name))
+            files = await self.digest_files(world)
+            day = f"{world.now.astimezone(world.catalogue.tz):%Y%m%d}"
+            await self.bot.send_photo(chat_id, InputFile(files.png, filename="chart.png"))
+            await self.bot.send_document(
+                chat_id, InputFile(files.xlsx, filename=f"duban-{day}.xlsx")
+            )
+            await self.bot.send_document(
+                chat_id,
+                InputFile(files.csv, filename=f"duban-updates-{day}.csv"),
+                caption=world.t("digest.csv_caption", count=files.answers),
+            )
         except Exception:
             log.exception("digest attachments failed")
