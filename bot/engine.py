@@ -7,9 +7,14 @@ the coordinators, its result for the claimant, an unreachable contact) take the 
 A summary that does not fit one message goes as several, each row recorded with the message
 that carried it.
 
+Sending is paced by one limiter (`bot.limiter.Limiter`: Telegram's 30 messages a second
+overall, 1 a second to a chat, 20 a minute to a group), so that 429 is an exception; the
+engine keeps enough recipients served at once (`PARALLEL`) to fill the overall rate while each
+chat waits its turn, and its sends give way to answers to users (`bulk`).
+
 What happens when a send fails:
-* 429: python-telegram-bot's rate limiter waits and retries; if it still fails the row waits
-  `retry_after` and goes again.
+* 429: the limiter waits it out and retries; if it still fails the row waits `retry_after`
+  and goes again.
 * the request cannot have reached Telegram (refused, DNS, no connection in time) or Telegram
   answered 5xx: the transport retries; then the row goes back to pending with backoff, failed
   for good after `MAX_ATTEMPTS`.
@@ -24,7 +29,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import logging
+from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +42,7 @@ from bot.core.compose import BUNDLE_AT, compose, compose_bundle
 from bot.core.history import Record
 from bot.core.planner import Due, Kind, plan
 from bot.core.render import Rendered
+from bot.limiter import bulk
 from bot.service import notices
 from bot.service.base import World
 from bot.transport import reached_server
@@ -48,9 +56,12 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 TICK_JOB = "duban:tick"
-#: Recipients served at once: enough to keep Telegram's 30 a second busy, few enough that a
-#: crash leaves little in flight.
-PARALLEL = 8
+#: Recipients served at once: enough to keep Telegram's 30 messages a second busy while each
+#: chat gets one a second, few enough that a crash leaves little in flight (a recipient's
+#: messages go one after the other).
+PARALLEL = 48
+#: Outbox rows taken per round of sending.
+BATCH = 5_000
 
 
 def markup(rendered: Rendered) -> InlineKeyboardMarkup | None:
@@ -124,7 +135,6 @@ class Engine:
         self.bot = bot
         self._tick_lock = asyncio.Lock()
         self._flush_lock = asyncio.Lock()
-        self._parallel = asyncio.Semaphore(PARALLEL)
         self._wakeups: set[asyncio.Task[int]] = set()
         self._files: tuple[dt.date, DigestFiles] | None = None
         self.ticks = 0
@@ -198,30 +208,48 @@ class Engine:
         sent = 0
         async with self._flush_lock:
             while True:
-                rows = self.runtime.reader.outbox_due(self.runtime.now())
+                rows = self.runtime.reader.outbox_due(self.runtime.now(), BATCH)
                 rows = [r for r in rows if r.chat_id is not None]
                 if not rows:
                     return sent
-                units: dict[str, list[OutboxRow]] = {}
-                for r in rows:
-                    units.setdefault(r.batch or r.key, []).append(r)
-                queues: dict[str, list[list[OutboxRow]]] = {}
-                for unit in units.values():
-                    queues.setdefault(unit[0].recipient, []).append(unit)
-                results = await asyncio.gather(*(self._drain(q) for q in queues.values()))
-                if sum(results) == 0:
+                done = await self._send_all(rows)
+                if done == 0:
                     return sent
-                sent += sum(results)
+                sent += done
 
-    async def _drain(self, units: list[list[OutboxRow]]) -> int:
-        async with self._parallel:
+    async def _send_all(self, rows: list[OutboxRow]) -> int:
+        """Send rows (a summary's rows as one message): recipients in turn, one message each
+        per round, so every chat advances at the overall pace and none waits at the end for
+        its own one a second; a recipient's messages in order, one at a time; `PARALLEL`
+        messages at most between claimed and answered."""
+        units: dict[str, list[OutboxRow]] = {}
+        for r in rows:
+            units.setdefault(r.batch or r.key, []).append(r)
+        queues: dict[str, list[list[OutboxRow]]] = {}
+        for unit in units.values():
+            queues.setdefault(unit[0].recipient, []).append(unit)
+        turns = deque(
+            unit
+            for round_ in itertools.zip_longest(*queues.values())
+            for unit in round_
+            if unit is not None
+        )
+        locks = {recipient: asyncio.Lock() for recipient in queues}
+
+        async def worker() -> int:
             sent = 0
-            for unit in units:
-                try:
-                    sent += await self.send_unit(unit)
-                except Exception:  # one bad message must not stop the others
-                    log.exception("sending %s failed", unit[0].key)
+            with bulk():
+                while turns:
+                    unit = turns.popleft()
+                    async with locks[unit[0].recipient]:
+                        try:
+                            sent += await self.send_unit(unit)
+                        except Exception:  # one bad message must not stop the others
+                            log.exception("sending %s failed", unit[0].key)
             return sent
+
+        results = await asyncio.gather(*(worker() for _ in range(min(PARALLEL, len(turns)))))
+        return sum(results)
 
     async def send_unit(self, rows: list[OutboxRow]) -> int:
         """Send one message (a single row or a summary's rows); rows sent."""
