@@ -40,7 +40,8 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.core.compose import BUNDLE_AT, compose, compose_bundle
 from bot.core.history import Record
-from bot.core.planner import Due, Kind, plan
+from bot.core.nextdue import prepare
+from bot.core.planner import Due, Kind, in_working_hours, plan
 from bot.core.render import Rendered
 from bot.limiter import bulk
 from bot.service import notices
@@ -149,6 +150,10 @@ class Engine:
             self.ticks += 1
             rt = self.runtime
             world = rt.world()
+            if in_working_hours(world.catalogue, world.now, world.calendar):
+                # the day's slots, off the loop (on a large table the first tick of a day
+                # takes a while); planning then only checks them against the record
+                await asyncio.to_thread(prepare, world.catalogue, world.calendar, world.now)
             unreachable = set(rt.reader.unreachable())
             due = [
                 d

@@ -457,6 +457,14 @@ _INDEXES: OrderedDict[tuple[int, object], Index] = OrderedDict()
 _INDEXES_LOCK = Lock()
 
 
+def prepare(catalogue: Catalogue, calendar: WorkCalendar, now: dt.datetime) -> None:
+    """Build the index and the candidates of `now`'s epoch ahead of `plan`: they depend on
+    neither the record nor anything a running bot changes, so a worker thread may build them
+    (the first tick of a day, or after a reload, on a large table) off the event loop."""
+    with paused_gc():
+        index(catalogue, calendar)._candidates(now)
+
+
 def index(catalogue: Catalogue, calendar: WorkCalendar) -> Index:
     """The index of a table on a calendar (a calendar is its overrides: two with the same
     overrides share one). Kept for the last few tables; the index holds the table, so an id
