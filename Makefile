@@ -53,8 +53,8 @@ lint: $(STAMP)  ## ruff (check + format check) and mypy --strict
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: $(STAMP)  ## Speed and memory benchmarks
-	$(BIN)/python -m pytest -q benchmarks --benchmark-only -p no:cacheprovider
+bench: $(STAMP)  ## Speed and memory benchmarks of issue #12 (benchmarks/results.json, ~8 min)
+	$(BIN)/python -m benchmarks.run
 
 fuzz: $(STAMP)  ## The table fuzzer in full: 1,500 mutated tables (the test run checks 150)
 	DUBAN_FUZZ=full $(BIN)/python -m pytest -q tests/fuzz -p no:cacheprovider

@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ContextTypes,
@@ -32,6 +31,7 @@ from bot.core.protocol import ConfirmReload, ReloadAction, pack
 from bot.core.render import Button, Rendered
 from bot.engine import TICK_JOB, Engine, markup
 from bot.inbox import DubanApplication, InboxQueue
+from bot.limiter import Limiter
 from bot.reload import Outcome, apply, failure_text, held_text, validate
 from bot.runtime import Runtime
 from bot.service.base import Identity
@@ -95,7 +95,7 @@ class Duban:
             )
         )
         if pace:  # PTB's builder types its limiter by what was set before: none here
-            limiter: Any = AIORateLimiter(max_retries=3)
+            limiter: Any = Limiter()
             builder = builder.rate_limiter(limiter)
         if base_url:
             base = base_url.rstrip("/")

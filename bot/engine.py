@@ -7,9 +7,14 @@ the coordinators, its result for the claimant, an unreachable contact) take the 
 A summary that does not fit one message goes as several, each row recorded with the message
 that carried it.
 
+Sending is paced by one limiter (`bot.limiter.Limiter`: Telegram's 30 messages a second
+overall, 1 a second to a chat, 20 a minute to a group), so that 429 is an exception; the
+engine keeps enough recipients served at once (`PARALLEL`) to fill the overall rate while each
+chat waits its turn, and its sends give way to answers to users (`bulk`).
+
 What happens when a send fails:
-* 429: python-telegram-bot's rate limiter waits and retries; if it still fails the row waits
-  `retry_after` and goes again.
+* 429: the limiter waits it out and retries; if it still fails the row waits `retry_after`
+  and goes again.
 * the request cannot have reached Telegram (refused, DNS, no connection in time) or Telegram
   answered 5xx: the transport retries; then the row goes back to pending with backoff, failed
   for good after `MAX_ATTEMPTS`.
@@ -25,7 +30,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import itertools
 import logging
+from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -34,23 +41,29 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.core.compose import BUNDLE_AT, compose, compose_bundle
 from bot.core.history import Record
-from bot.core.planner import Due, Kind, plan
+from bot.core.nextdue import prepare
+from bot.core.planner import Due, Kind, in_working_hours, plan
 from bot.core.render import Rendered
+from bot.limiter import bulk
 from bot.service import leave, notices
 from bot.service.base import World
 from bot.transport import reached_server
 from storage.repo import NewMessage, OutboxRow, Store
 
 if TYPE_CHECKING:
+    from bot.reports.bundle import DigestFiles
     from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 TICK_JOB = "duban:tick"
-#: Recipients served at once: enough to keep Telegram's 30 a second busy, few enough that a
-#: crash leaves little in flight.
-PARALLEL = 8
+#: Recipients served at once: enough to keep Telegram's 30 messages a second busy while each
+#: chat gets one a second, few enough that a crash leaves little in flight (a recipient's
+#: messages go one after the other).
+PARALLEL = 48
+#: Outbox rows taken per round of sending.
+BATCH = 5_000
 
 
 def markup(rendered: Rendered) -> InlineKeyboardMarkup | None:
@@ -125,8 +138,8 @@ class Engine:
         self.bot = bot
         self._tick_lock = asyncio.Lock()
         self._flush_lock = asyncio.Lock()
-        self._parallel = asyncio.Semaphore(PARALLEL)
         self._wakeups: set[asyncio.Task[int]] = set()
+        self._files: tuple[dt.date, DigestFiles] | None = None
         self.ticks = 0
         self.stopping = False
 
@@ -140,6 +153,10 @@ class Engine:
             self.ticks += 1
             rt = self.runtime
             world = rt.world()
+            if in_working_hours(world.catalogue, world.now, world.calendar):
+                # the day's slots, off the loop (on a large table the first tick of a day
+                # takes a while); planning then only checks them against the record
+                await asyncio.to_thread(prepare, world.catalogue, world.calendar, world.now)
             unreachable = set(rt.reader.unreachable())
             due = [
                 d
@@ -155,10 +172,31 @@ class Engine:
     async def _digests(self, world: World, due: list[Due]) -> list[NewMessage]:
         if not due:
             return []
-        from bot.reports.digest import digest_for
-
-        text = await asyncio.to_thread(digest_for, self.runtime.db_path, world)
+        text = await self.digest_text(world)
         return [_message(world, d, world.chats[d.recipient], Rendered(text)) for d in due]
+
+    async def digest_text(self, world: World) -> str:
+        """The weekly digest's text (its files are built with it and kept for the sends)."""
+        return (await self.digest(world))[0]
+
+    async def digest(self, world: World) -> tuple[str, DigestFiles]:
+        """The weekly digest's text and files, built in processes of their own
+        (`bot.reports.bundle.digest`); the files are kept for the coordinators' copies."""
+        from bot.reports.bundle import digest
+
+        text, files = await asyncio.to_thread(digest, self.runtime.db_path, world)
+        self._files = (self._digest_day(world), files)
+        return text, files
+
+    def _digest_day(self, world: World) -> dt.date:
+        return world.now.astimezone(world.catalogue.tz).date()
+
+    async def digest_files(self, world: World) -> DigestFiles:
+        """The files of today's digest: those built with its text, else built now (a digest
+        left pending over a restart)."""
+        if self._files is not None and self._files[0] == self._digest_day(world):
+            return self._files[1]
+        return (await self.digest(world))[1]
 
     # -- sending
 
@@ -188,33 +226,49 @@ class Engine:
         sent = 0
         async with self._flush_lock:
             while not self.stopping:
-                rows = self.runtime.reader.outbox_due(self.runtime.now())
+                rows = self.runtime.reader.outbox_due(self.runtime.now(), BATCH)
                 rows = [r for r in rows if r.chat_id is not None]
                 if not rows:
                     return sent
-                units: dict[str, list[OutboxRow]] = {}
-                for r in rows:
-                    units.setdefault(r.batch or r.key, []).append(r)
-                queues: dict[str, list[list[OutboxRow]]] = {}
-                for unit in units.values():
-                    queues.setdefault(unit[0].recipient, []).append(unit)
-                results = await asyncio.gather(*(self._drain(q) for q in queues.values()))
-                if sum(results) == 0:
+                done = await self._send_all(rows)
+                if done == 0:
                     return sent
-                sent += sum(results)
+                sent += done
             return sent
 
-    async def _drain(self, units: list[list[OutboxRow]]) -> int:
-        async with self._parallel:
+    async def _send_all(self, rows: list[OutboxRow]) -> int:
+        """Send rows (a summary's rows as one message): recipients in turn, one message each
+        per round, so every chat advances at the overall pace and none waits at the end for
+        its own one a second; a recipient's messages in order, one at a time; `PARALLEL`
+        messages at most between claimed and answered."""
+        units: dict[str, list[OutboxRow]] = {}
+        for r in rows:
+            units.setdefault(r.batch or r.key, []).append(r)
+        queues: dict[str, list[list[OutboxRow]]] = {}
+        for unit in units.values():
+            queues.setdefault(unit[0].recipient, []).append(unit)
+        turns = deque(
+            unit
+            for round_ in itertools.zip_longest(*queues.values())
+            for unit in round_
+            if unit is not None
+        )
+        locks = {recipient: asyncio.Lock() for recipient in queues}
+
+        async def worker() -> int:
             sent = 0
-            for unit in units:
-                if self.stopping:  # what is not handed to Telegram yet stays pending
-                    break
-                try:
-                    sent += await self.send_unit(unit)
-                except Exception:  # one bad message must not stop the others
-                    log.exception("sending %s failed", unit[0].key)
+            with bulk():
+                while turns and not self.stopping:  # what is not handed over stays pending
+                    unit = turns.popleft()
+                    async with locks[unit[0].recipient]:
+                        try:
+                            sent += await self.send_unit(unit)
+                        except Exception:  # one bad message must not stop the others
+                            log.exception("sending %s failed", unit[0].key)
             return sent
+
+        results = await asyncio.gather(*(worker() for _ in range(min(PARALLEL, len(turns)))))
+        return sum(results)
 
     async def send_unit(self, rows: list[OutboxRow]) -> int:
         """Send one message (a single row or a summary's rows); rows sent."""
@@ -279,15 +333,20 @@ class Engine:
         await rt.write(Store.outbox_retry, keys, str(err) or repr(err), later)
 
     async def digest_attachments(self, chat_id: int) -> None:
-        """The chart and the Excel table, attached to the digest (best effort)."""
-        rt = self.runtime
-        world = rt.world()
+        """The chart, the workbook of the week and every answer as CSV, attached to the
+        digest (best effort)."""
+        world = self.runtime.world()
         try:
-            from bot.reports.bundle import chart_and_workbook
-
-            png, xlsx = await asyncio.to_thread(chart_and_workbook, rt.db_path, world)
-            await self.bot.send_photo(chat_id, InputFile(png, filename="chart.png"))
-            name = f"duban-{world.now.astimezone(world.catalogue.tz):%Y%m%d}.xlsx"
-            await self.bot.send_document(chat_id, InputFile(xlsx, filename=name))
+            files = await self.digest_files(world)
+            day = f"{world.now.astimezone(world.catalogue.tz):%Y%m%d}"
+            await self.bot.send_photo(chat_id, InputFile(files.png, filename="chart.png"))
+            await self.bot.send_document(
+                chat_id, InputFile(files.xlsx, filename=f"duban-{day}.xlsx")
+            )
+            await self.bot.send_document(
+                chat_id,
+                InputFile(files.csv, filename=f"duban-updates-{day}.csv"),
+                caption=world.t("digest.csv_caption", count=files.answers),
+            )
         except Exception:
             log.exception("digest attachments failed")

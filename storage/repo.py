@@ -719,6 +719,14 @@ class Store:
         """The current state, from the state tables."""
         return state.load_record(self.db)
 
+    def record_as_of(self, when: dt.datetime, current: Record | None = None) -> Record:
+        """The current state as it stood at `when` (`History.as_of(when).record()`), from the
+        state now (`current`, else the state tables) and what changed since (storage.asof):
+        the digest's last week."""
+        from storage.asof import load_record_as_of
+
+        return load_record_as_of(self.db, when, current)
+
     def rebuild(self) -> Record:
         """Recompute the state tables from the history; the rebuilt state."""
         with self.transaction():

@@ -73,6 +73,12 @@ def to_reading(row: dict[str, Any]) -> Reading:
     )
 
 
+#: The outbox columns a `Sent` is made of (not the message's text and buttons).
+SENT_COLUMNS = (
+    "key, kind, recipient, sent_at, slot, task_id, indicator_id, bureau_id, state, subtask_id"
+)
+
+
 def to_sent(row: dict[str, Any]) -> Sent:
     """An outbox row as history sees it (sent time, else the planned slot)."""
     return Sent(
@@ -187,12 +193,13 @@ def load_record(db: sqlite_utils.Database) -> Record:
             record.last_readings[r["indicator_id"]] = readings[r["last_id"]]
         if r["value_id"] in readings:
             record.readings[r["indicator_id"]] = readings[r["value_id"]]
+    cols = ", ".join(f"o.{c.strip()}" for c in SENT_COLUMNS.split(","))
     for r in db.query(
-        "SELECT p.subject AS p_subject, p.answered_at AS p_answered, o.* FROM prompt_state p "
+        f"SELECT p.subject AS p_subject, p.answered_at AS p_answered, {cols} FROM prompt_state p "
         "JOIN outbox o ON o.key = p.key"
     ):
         record.set_prompt(_prompt(to_sent(r), r["p_subject"], r["p_answered"]))
-    record.sent = {r["key"] for r in db.query("SELECT key FROM outbox")}
+    record.sent = {key for (key,) in db.execute("SELECT key FROM outbox")}
     return record
 
 

@@ -27,145 +27,82 @@ Series and their slots (all at the policy's send time, Asia/Shanghai, on working
 * ``digest``: weekly, to coordinators, on ``digest_weekday`` (next working day if off).
 
 Nothing is due outside working hours or on a day off; it waits for the next opening.
+
+Two paths, one plan. This module *defines* the plan by enumeration: every slot of every
+series in a window around today, then the rules above (`plan_enumerated`,
+`upcoming_enumerated`): short, and obviously what the rules say, but it enumerates some 60,000
+slots a tick for a 1,000-task table. `plan` and `upcoming` compute the same lists from the
+next-due index (`bot.core.nextdue`): the slots of each series are shared by every series with
+the same dates and cadence, computed once per table, calendar and day, so a tick only checks
+each series' latest passed slot against the outbox. A property test holds the two paths equal
+(`tests/core/test_nextdue.py`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
-from enum import StrEnum
+from dataclasses import replace
 
-from bot.core.history import Prompt, Record
-from bot.core.model import Cadence, Catalogue, Deadline, Policy, Role, Task
+from bot.core.history import Record
+from bot.core.model import Cadence, Catalogue, Role
+from bot.core.series import (
+    LOOK_AHEAD,
+    LOOK_BACK,
+    OVERDUE_LATER_DAYS,
+    PROMPTS,
+    Due,
+    Kind,
+    contacts_of,
+    in_working_hours,
+    milestones,
+    overdue_index,
+    overdue_offset,
+    periods,
+    reminder_targets,
+    send_at,
+    still_asked,
+)
 from bot.core.workdays import WorkCalendar
 
-
-class Kind(StrEnum):
-    """Message kinds."""
-
-    REMINDER = "reminder"
-    CHECKIN = "checkin"
-    READING = "reading"
-    FOLLOWUP = "followup"
-    ESCALATION = "escalation"
-    OVERDUE = "overdue"
-    DIGEST = "digest"
-
-
-#: Kinds that ask a bureau for an answer (and so can be followed up).
-PROMPTS = frozenset({Kind.REMINDER, Kind.CHECKIN, Kind.READING, Kind.OVERDUE})
+__all__ = [
+    "OVERDUE_LATER_DAYS",
+    "PROMPTS",
+    "Due",
+    "Kind",
+    "in_working_hours",
+    "next_wakeup",
+    "plan",
+    "plan_enumerated",
+    "upcoming",
+    "upcoming_enumerated",
+]
 
 
-@dataclass(frozen=True)
-class Due:
-    """One planned message."""
-
-    key: str
-    kind: Kind
-    recipient: str  # contact or person id
-    slot: dt.datetime  # when it is planned (aware, catalogue time zone)
-    task_id: str | None = None
-    subtask_id: str | None = None
-    indicator_id: str | None = None
-    bureau_id: str | None = None  # the recipient's bureau (contacts)
-    milestone: dt.date | None = None
-    offset_days: int | None = None
-    ref: str | None = None  # the prompt a follow-up or escalation is about
-    ref_at: dt.datetime | None = None  # when that prompt was sent
-    seq: int = 0  # follow-up number, overdue period
-    late: bool = False  # sent after the catch-up grace (补发)
-
-
-@dataclass(frozen=True)
 class _Ctx:
-    catalogue: Catalogue
-    record: Record
-    calendar: WorkCalendar
-
-    def at(self, day: dt.date, policy: Policy) -> dt.datetime:
-        return dt.datetime.combine(day, policy.send_time, tzinfo=self.catalogue.tz)
-
-
-def _period_start(day: dt.date, cadence: Cadence) -> dt.date:
-    """The first day of the cadence period that contains `day`."""
-    if cadence is Cadence.WEEKLY:
-        return day - dt.timedelta(days=day.weekday())
-    if cadence is Cadence.BIWEEKLY:
-        monday = day - dt.timedelta(days=day.weekday())
-        return monday - dt.timedelta(weeks=(monday.isocalendar().week - 1) % 2)
-    if cadence is Cadence.MONTHLY:
-        return day.replace(day=1)
-    if cadence is Cadence.QUARTERLY:
-        return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-    if cadence is Cadence.HALF_YEARLY:
-        return dt.date(day.year, 1 if day.month <= 6 else 7, 1)
-    return dt.date(day.year, 1, 1)
-
-
-def _next_period(start: dt.date, cadence: Cadence) -> dt.date:
-    if cadence is Cadence.WEEKLY:
-        return start + dt.timedelta(weeks=1)
-    if cadence is Cadence.BIWEEKLY:
-        return start + dt.timedelta(weeks=2)
-    months = {Cadence.MONTHLY: 1, Cadence.QUARTERLY: 3, Cadence.HALF_YEARLY: 6}.get(cadence, 12)
-    m = start.month - 1 + months
-    return dt.date(start.year + m // 12, m % 12 + 1, 1)
-
-
-def _period_label(start: dt.date, cadence: Cadence) -> str:
-    if cadence in (Cadence.WEEKLY, Cadence.BIWEEKLY):
-        iso = start.isocalendar()
-        return f"{iso.year}-W{iso.week:02d}"
-    if cadence is Cadence.YEARLY:
-        return f"{start.year}"
-    return f"{start.year}-{start.month:02d}"
-
-
-def _contacts_of(catalogue: Catalogue, bureau_ids: tuple[str, ...]) -> list[tuple[str, str]]:
-    """(contact id, bureau id) for the bureaus, in order, without duplicates."""
-    out: list[tuple[str, str]] = []
-    for bid in dict.fromkeys(bureau_ids):
-        try:
-            bureau = catalogue.bureau(bid)
-        except KeyError:
-            continue
-        out.extend((c.id, bid) for c in bureau.contacts)
-    return out
-
-
-def _milestones(task: Task) -> list[tuple[str | None, Deadline, tuple[str, ...]]]:
-    """(sub-item id, deadline, lead-first bureaus) for the task and sub-items with own dates."""
-    out: list[tuple[str | None, Deadline, tuple[str, ...]]] = [
-        (None, task.deadline, (task.lead, *task.cooperating))
-    ]
-    for s in task.subtasks:
-        if s.deadline is not None and s.deadline.due != task.deadline.due:
-            lead = s.lead or task.lead
-            coop = s.cooperating if s.lead else (*task.cooperating, *s.cooperating)
-            out.append((s.id, s.deadline, (lead, *coop)))
-    return out
+    def __init__(self, catalogue: Catalogue, record: Record, calendar: WorkCalendar) -> None:
+        self.catalogue = catalogue
+        self.record = record
+        self.calendar = calendar
 
 
 def _reminders(ctx: _Ctx) -> Iterator[Due]:
     cat, cal = ctx.catalogue, ctx.calendar
     for task in cat.tasks:
         policy = cat.policy.for_task(task.policy)
-        for sub_id, deadline, bureaus in _milestones(task):
+        for sub_id, deadline, bureaus in milestones(task):
             if deadline.due is None:
                 continue
             if ctx.record.closed(task.id) or (sub_id and ctx.record.closed(task.id, sub_id)):
                 continue
-            targets = bureaus if policy.remind_cooperating else bureaus[:1]
-            if policy.remind_cooperating:
-                targets = (*targets, *cat.every_task_bureaus())
+            targets = reminder_targets(cat, policy, bureaus)
             subject = f"{task.id}/{sub_id}" if sub_id else task.id
             for offset in sorted(set(policy.reminder_offsets_days), reverse=True):
                 day = cal.previous_workday(deadline.due - dt.timedelta(days=offset))
                 if day < cat.document.date:
                     continue
-                slot = ctx.at(day, policy)
-                for contact_id, bureau_id in _contacts_of(cat, targets):
+                slot = send_at(cat, day, policy)
+                for contact_id, bureau_id in contacts_of(cat, targets):
                     yield Due(
                         key=f"reminder:{subject}:{deadline.due}:{offset}d:{contact_id}",
                         kind=Kind.REMINDER,
@@ -179,16 +116,6 @@ def _reminders(ctx: _Ctx) -> Iterator[Due]:
                     )
 
 
-def _periods(
-    start: dt.date, end: dt.date, cadence: Cadence, cal: WorkCalendar
-) -> Iterator[tuple[str, dt.date]]:
-    """(label, first working day) for each period from start's period through end."""
-    p = _period_start(start, cadence)
-    while p <= end:
-        yield _period_label(p, cadence), cal.next_workday(p)
-        p = _next_period(p, cadence)
-
-
 def _checkins(ctx: _Ctx, lo: dt.date, hi: dt.date) -> Iterator[Due]:
     cat = ctx.catalogue
     for task in cat.tasks:
@@ -198,15 +125,15 @@ def _checkins(ctx: _Ctx, lo: dt.date, hi: dt.date) -> Iterator[Due]:
         if ctx.record.closed(task.id):
             continue
         first = max(lo, cat.document.date + dt.timedelta(days=1))
-        for label, day in _periods(first, hi, policy.checkin, ctx.calendar):
+        for label, day in periods(first, hi, policy.checkin, ctx.calendar):
             if day <= cat.document.date:
                 continue
-            for contact_id, bureau_id in _contacts_of(cat, (task.lead,)):
+            for contact_id, bureau_id in contacts_of(cat, (task.lead,)):
                 yield Due(
                     key=f"checkin:{task.id}:{label}:{contact_id}",
                     kind=Kind.CHECKIN,
                     recipient=contact_id,
-                    slot=ctx.at(day, policy),
+                    slot=send_at(cat, day, policy),
                     task_id=task.id,
                     bureau_id=bureau_id,
                     milestone=task.deadline.due,
@@ -223,15 +150,15 @@ def _readings(ctx: _Ctx, lo: dt.date, hi: dt.date) -> Iterator[Due]:
             # one last check-in after the due date, for the final figure
             end = min(hi, ind.due.due + dt.timedelta(days=100))
         first = max(lo, cat.document.date + dt.timedelta(days=1))
-        for label, day in _periods(first, end, ind.checkin, ctx.calendar):
+        for label, day in periods(first, end, ind.checkin, ctx.calendar):
             if day <= cat.document.date:
                 continue
-            for contact_id, bureau_id in _contacts_of(cat, (ind.owner,)):
+            for contact_id, bureau_id in contacts_of(cat, (ind.owner,)):
                 yield Due(
                     key=f"reading:{ind.id}:{label}:{contact_id}",
                     kind=Kind.READING,
                     recipient=contact_id,
-                    slot=ctx.at(day, cat.policy),
+                    slot=send_at(cat, day, cat.policy),
                     indicator_id=ind.id,
                     bureau_id=bureau_id,
                     milestone=ind.due.due,
@@ -242,26 +169,26 @@ def _overdue(ctx: _Ctx, lo: dt.date, hi: dt.date) -> Iterator[Due]:
     cat = ctx.catalogue
     for task in cat.tasks:
         policy = cat.policy.for_task(task.policy)
-        for sub_id, deadline, bureaus in _milestones(task):
+        for sub_id, deadline, bureaus in milestones(task):
             if deadline.is_ongoing or deadline.due is None:
                 continue
             if ctx.record.closed(task.id) or (sub_id and ctx.record.closed(task.id, sub_id)):
                 continue
             first = deadline.due + dt.timedelta(days=1)
             subject = f"{task.id}/{sub_id}" if sub_id else task.id
-            k = _overdue_index(policy, (lo - first).days)
+            k = overdue_index(policy, (lo - first).days)
             while True:
                 day = ctx.calendar.next_workday(
-                    first + dt.timedelta(days=_overdue_offset(policy, k))
+                    first + dt.timedelta(days=overdue_offset(policy, k))
                 )
                 if day > hi:
                     break
-                for contact_id, bureau_id in _contacts_of(cat, bureaus[:1]):
+                for contact_id, bureau_id in contacts_of(cat, bureaus[:1]):
                     yield Due(
                         key=f"overdue:{subject}:{deadline.due}:{k}:{contact_id}",
                         kind=Kind.OVERDUE,
                         recipient=contact_id,
-                        slot=ctx.at(day, policy),
+                        slot=send_at(cat, day, policy),
                         task_id=task.id,
                         subtask_id=sub_id,
                         bureau_id=bureau_id,
@@ -269,29 +196,6 @@ def _overdue(ctx: _Ctx, lo: dt.date, hi: dt.date) -> Iterator[Due]:
                         seq=k,
                     )
                 k += 1
-
-
-#: After `overdue_slowdown_after` notices, overdue notices come this often.
-OVERDUE_LATER_DAYS = 30
-
-
-def _overdue_offset(policy: Policy, k: int) -> int:
-    """Days after the deadline of the k-th overdue notice: every `overdue_every_days`, then,
-    after `overdue_slowdown_after` notices, monthly (a notice a week for years is noise)."""
-    n, every = policy.overdue_slowdown_after, policy.overdue_every_days
-    if n == 0 or k < n:
-        return k * every
-    return n * every + (k - n) * OVERDUE_LATER_DAYS
-
-
-def _overdue_index(policy: Policy, days: int) -> int:
-    """The last notice index whose offset is at or before `days` after the deadline (>= 0)."""
-    if days <= 0:
-        return 0
-    n, every = policy.overdue_slowdown_after, policy.overdue_every_days
-    if n == 0 or days < n * every:
-        return days // every
-    return n + (days - n * every) // OVERDUE_LATER_DAYS
 
 
 def _digests(ctx: _Ctx, lo: dt.date, hi: dt.date) -> Iterator[Due]:
@@ -306,7 +210,7 @@ def _digests(ctx: _Ctx, lo: dt.date, hi: dt.date) -> Iterator[Due]:
                 key=f"digest:{iso.year}-W{iso.week:02d}:{person.id}",
                 kind=Kind.DIGEST,
                 recipient=person.id,
-                slot=ctx.at(day, cat.policy),
+                slot=send_at(cat, day, cat.policy),
             )
         monday += dt.timedelta(weeks=1)
 
@@ -327,7 +231,7 @@ def _followups(ctx: _Ctx, now: dt.datetime) -> Iterator[Due]:
     cat, rec = ctx.catalogue, ctx.record
     coordinators = cat.with_role(Role.COORDINATOR)
     for prompt in list(rec.prompts.values()):
-        if prompt.answered_at is not None or not _still_asked(cat, rec, prompt):
+        if prompt.answered_at is not None or not still_asked(cat, rec, prompt):
             continue
         task = cat.task(prompt.task_id) if prompt.indicator_id is None and prompt.task_id else None
         policy = cat.policy.for_task(task.policy if task else None)
@@ -347,7 +251,7 @@ def _followups(ctx: _Ctx, now: dt.datetime) -> Iterator[Due]:
         for n in range(1, policy.max_followups + 1):
             day = ctx.calendar.add_workdays(day, policy.followup_after_workdays)
             key = f"followup:{prompt.key}:{n}"
-            yield replace(base, key=key, slot=ctx.at(day, policy), seq=n)
+            yield replace(base, key=key, slot=send_at(cat, day, policy), seq=n)
             if key not in rec.sent:
                 break
         else:
@@ -358,17 +262,8 @@ def _followups(ctx: _Ctx, now: dt.datetime) -> Iterator[Due]:
                     key=f"escalation:{prompt.key}:{person.id}",
                     kind=Kind.ESCALATION,
                     recipient=person.id,
-                    slot=ctx.at(day, policy),
+                    slot=send_at(cat, day, policy),
                 )
-
-
-def _still_asked(catalogue: Catalogue, record: Record, prompt: Prompt) -> bool:
-    """A prompt whose subject is still in the table and, for a task, still open."""
-    if prompt.indicator_id is not None:
-        return prompt.indicator_id in catalogue.indicator_ids
-    if prompt.task_id is None or prompt.task_id not in catalogue.task_ids:
-        return False  # archived since: its reminders stop
-    return not record.closed(prompt.task_id, prompt.subtask_id)
 
 
 def _all(ctx: _Ctx, lo: dt.date, hi: dt.date, now: dt.datetime) -> Iterator[Due]:
@@ -380,39 +275,23 @@ def _all(ctx: _Ctx, lo: dt.date, hi: dt.date, now: dt.datetime) -> Iterator[Due]
     yield from _followups(ctx, now)
 
 
-def in_working_hours(catalogue: Catalogue, now: dt.datetime, calendar: WorkCalendar) -> bool:
-    """Whether messages may go out now: a working day, within working hours."""
-    local = now.astimezone(catalogue.tz)
-    start, end = catalogue.policy.working_hours
-    return calendar.is_workday(local.date()) and start <= local.time() < end
-
-
-def plan(
+def plan_enumerated(
     catalogue: Catalogue,
     now: dt.datetime,
     record: Record,
     calendar: WorkCalendar | None = None,
 ) -> list[Due]:
-    """The messages due now and not yet sent, oldest slot first.
-
-    Of each series only the latest slot that has passed counts, so a bot that was
-    down for a week sends one reminder per series, not a burst. A slot missed by more
-    than the catch-up grace is sent late (补发, marked as such) while it is nearer than
-    the series' next slot, or when it is the last one before the deadline; past the
-    midpoint to the next slot it is skipped in favour of that one. Nothing is due
-    outside working hours or on a day off.
-    """
+    """The plan by its definition: every slot of every series enumerated, then the rules
+    (`plan` computes the same list from the next-due index)."""
     cal = calendar or WorkCalendar(catalogue.calendar)
     if not in_working_hours(catalogue, now, cal):
         return []
     today = now.astimezone(catalogue.tz).date()
-    lo = today - dt.timedelta(days=400)
-    hi = today + dt.timedelta(days=120)
     ctx = _Ctx(catalogue, record, cal)
     latest: dict[tuple[object, ...], Due] = {}
     following: dict[tuple[object, ...], dt.datetime] = {}
     followups: list[Due] = []
-    for d in _all(ctx, lo, hi, now):
+    for d in _all(ctx, today - LOOK_BACK, today + LOOK_AHEAD, now):
         if d.kind in (Kind.FOLLOWUP, Kind.ESCALATION):
             if d.slot <= now:
                 followups.append(d)
@@ -448,14 +327,14 @@ def plan(
     return out
 
 
-def upcoming(
+def upcoming_enumerated(
     catalogue: Catalogue,
     now: dt.datetime,
     record: Record,
     until: dt.datetime,
     calendar: WorkCalendar | None = None,
 ) -> list[Due]:
-    """Messages planned after `now` up to `until`, in slot order (not yet sent)."""
+    """Upcoming messages by their definition (`upcoming` computes the same list faster)."""
     cal = calendar or WorkCalendar(catalogue.calendar)
     ctx = _Ctx(catalogue, record, cal)
     today = now.astimezone(catalogue.tz).date()
@@ -471,6 +350,47 @@ def upcoming(
     ]
     out.sort(key=lambda d: (d.slot, d.key))
     return out
+
+
+def plan(
+    catalogue: Catalogue,
+    now: dt.datetime,
+    record: Record,
+    calendar: WorkCalendar | None = None,
+) -> list[Due]:
+    """The messages due now and not yet sent, oldest slot first.
+
+    Of each series only the latest slot that has passed counts, so a bot that was
+    down for a week sends one reminder per series, not a burst. A slot missed by more
+    than the catch-up grace is sent late (补发, marked as such) while it is nearer than
+    the series' next slot, or when it is the last one before the deadline; past the
+    midpoint to the next slot it is skipped in favour of that one. Nothing is due
+    outside working hours or on a day off.
+
+    The same list as `plan_enumerated`, from the next-due index (`bot.core.nextdue`).
+    """
+    from bot.core.nextdue import index
+
+    cal = calendar or WorkCalendar(catalogue.calendar)
+    if not in_working_hours(catalogue, now, cal):
+        return []
+    return index(catalogue, cal).plan(now, record)
+
+
+def upcoming(
+    catalogue: Catalogue,
+    now: dt.datetime,
+    record: Record,
+    until: dt.datetime,
+    calendar: WorkCalendar | None = None,
+) -> list[Due]:
+    """Messages planned after `now` up to `until`, in slot order (not yet sent); the same
+    list as `upcoming_enumerated`, from the next-due index."""
+    from bot.core.nextdue import index, paused_gc
+
+    cal = calendar or WorkCalendar(catalogue.calendar)
+    with paused_gc():
+        return index(catalogue, cal).upcoming(now, record, until)
 
 
 def next_wakeup(

@@ -44,12 +44,16 @@ class Light(StrEnum):
     @property
     def rank(self) -> int:
         """0 for red (worst) up to 4."""
-        return list(Light).index(self)
+        return _RANK[self]
 
     @property
     def icon(self) -> str:
         """The coloured dot shown in chat."""
         return {"red": "🔴", "yellow": "🟡", "green": "🟢", "done": "⚪", "none": "⚫"}[self.value]
+
+
+#: Each light's rank, worst first (a dict read: /status ranks every task several times).
+_RANK = {light: n for n, light in enumerate(Light)}
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,18 @@ def reason_text(lang: str, reason: Reason) -> str:
 
 
 def _worst(lights: list[Light]) -> Light:
-    return min(lights, key=lambda x: x.rank) if lights else Light.GREEN
+    return min(lights, key=_RANK.__getitem__) if lights else Light.GREEN
+
+
+def _rank_of(reason: tuple[Light, Reason]) -> int:
+    return _RANK[reason[0]]
+
+
+# Reasons without parameters, made once (a table's status makes thousands).
+_BLOCKED = ((Light.RED, Reason("blocked")),)
+_AT_RISK = ((Light.YELLOW, Reason("at_risk")),)
+_NO_ANSWER = (Light.YELLOW, Reason("no_answer"))
+_CLAIMED = (Light.GREEN, Reason("claimed"))
 
 
 def _unanswered(
@@ -143,13 +158,13 @@ def _date_reasons(
     return out
 
 
-def _report_reasons(report: StatusUpdate | None) -> list[tuple[Light, Reason]]:
+def _report_reasons(report: StatusUpdate | None) -> tuple[tuple[Light, Reason], ...]:
     """Reasons that come from the latest report (遇到困难 red, 存在风险 yellow)."""
     if report is not None and report.kind is UpdateKind.BLOCKED:
-        return [(Light.RED, Reason("blocked"))]
+        return _BLOCKED
     if report is not None and report.kind is UpdateKind.AT_RISK:
-        return [(Light.YELLOW, Reason("at_risk"))]
-    return []
+        return _AT_RISK
+    return ()
 
 
 def _item(
@@ -175,11 +190,13 @@ def _item(
     if sub is None:
         bureaus = catalogue.bureaus_of(task)
         if _unanswered(catalogue, record, task.id, bureaus, policy, calendar, now):
-            reasons.append((Light.YELLOW, Reason("no_answer")))
+            reasons.append(_NO_ANSWER)
     if own.claim is not None:
-        reasons.append((Light.GREEN, Reason("claimed")))
+        reasons.append(_CLAIMED)
     light = _worst([lvl for lvl, _ in reasons])
-    ordered = tuple(r for _, r in sorted(reasons, key=lambda x: x[0].rank))
+    if len(reasons) > 1:
+        reasons.sort(key=_rank_of)
+    ordered = tuple(r for _, r in reasons)
     return ItemStatus(
         task.id,
         sub_id,

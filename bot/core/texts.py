@@ -237,6 +237,11 @@ ZH: dict[str, str] = {
     "help.symbols": "<b>图例</b>\n🔴 逾期或遇到困难　🟡 需关注（临近时限、存在风险、提醒未回复）　🟢 正常推进　⚪ 已办结　⚫ 指标尚无数据\n📈 指标　📨 申请办结　🔔 催办",
     "help.unknown_command": "没有这个命令。发送 /help 查看可用的命令。",
     "start.too_many_codes": "邀请码尝试次数过多，请一小时后再试，或联系管理员。",
+    # reports of a large table (issue #12)
+    "chart.bureaus_top": "红黄灯最多的 {count} 个单位（共 {total} 个）的任务状态",
+    "chart.more_indicators": "另有 {count} 项指标未画出，见 Excel 指标表",
+    "xlsx.sheet.history_since": "近{days}日反馈记录",
+    "digest.csv_caption": "全部反馈记录（CSV，可用 Excel 打开），共 {count} 条",
 }
 
 EN: dict[str, str] = {
@@ -464,6 +469,11 @@ EN: dict[str, str] = {
     "help.symbols": "<b>Symbols</b>\n🔴 overdue or blocked  🟡 attention (due soon, at risk, unanswered)  🟢 on track  ⚪ closed  ⚫ indicator with no data yet\n📈 indicator  📨 completion claim  🔔 follow-up",
     "help.unknown_command": "There is no such command. Send /help to see what you can do.",
     "start.too_many_codes": "Too many invite codes tried; try again in an hour or ask an admin.",
+    # reports of a large table (issue #12)
+    "chart.bureaus_top": "Tasks by status: the {count} bureaus (of {total}) with the most red and yellow",
+    "chart.more_indicators": "{count} more indicators are not drawn: see the Excel indicator sheet",
+    "xlsx.sheet.history_since": "Updates last {days} days",
+    "digest.csv_caption": "Every update (CSV, opens in Excel): {count} rows",
 }
 
 # -- issue #13: the office's own workflow (menus, lookup, 延期申请, 佐证材料, leave, ranking) --

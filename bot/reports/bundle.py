@@ -1,51 +1,198 @@
-"""The digest's attachments and /export's workbook, built from the database in a worker
-thread with a connection of its own (they read the whole history)."""
+"""The digest, its attachments and /export's workbook, each built in a process of its own
+from the database (a connection of its own): each reads only what it shows.
+
+* `chart`: the current state and the indicators' readings.
+* `workbook` (/export): the current state and every answer (as of a date: the history up to
+  it, folded).
+* `digest` (the weekly digest): its text, the chart and a workbook of the week (its 反馈记录
+  sheet holds the week's answers) in one process, every answer as CSV in another, side by
+  side.
+
+Why processes: building them is pure Python for seconds (styling cells, drawing, writing
+XML). In a thread of the bot's own process it holds the interpreter's lock long enough that
+answers to button presses waited up to 0.7 s meanwhile; a process of its own (started fresh,
+`spawn`: nothing of the bot's threads or connections is inherited) leaves the bot alone. The
+callers await it from a thread, which only waits.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any, TypeVar
 
+from bot.core.history import Reading, Record
 from bot.service.base import World
 from storage.repo import Store
 
+#: The period of the digest's workbook.
+WEEK = dt.timedelta(days=7)
+#: Before anything duban records (the export's answer ranking covers everything).
+EPOCH = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class DigestFiles:
+    """What goes with the weekly digest."""
+
+    png: bytes
+    xlsx: bytes
+    csv: bytes
+    answers: int  # rows of the CSV
+
+
+def _start(fn: Callable[..., T], *args: Any) -> tuple[ProcessPoolExecutor, Future[T]]:
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    return pool, pool.submit(fn, *args)
+
+
+def in_process(fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)` in a fresh process (`fn` and the arguments are pickled: a World's chats
+    and leaves go as plain dicts); this thread waits for it."""
+    pool, future = _start(fn, *args)
+    try:
+        return future.result()
+    finally:
+        pool.shutdown(wait=True)
+
+
+def _portable(world: World) -> World:
+    """The world as a spawned process can receive it (read-only views become dicts)."""
+    return replace(
+        world, chats=dict(world.chats), leaves=dict(world.leaves), deputies=dict(world.deputies)
+    )
+
+
+def _readings(store: Store) -> dict[str, list[Reading]]:
+    out: dict[str, list[Reading]] = defaultdict(list)
+    for r in store.readings():
+        out[r.indicator_id].append(r)
+    return out
+
+
+def _values(readings: dict[str, list[Reading]]) -> dict[str, list[float]]:
+    return {k: [r.value for r in rs if r.value is not None] for k, rs in readings.items()}
+
 
 def workbook(db_path: Path | str, world: World, as_of: dt.datetime | None = None) -> bytes:
-    """The division table with progress as .xlsx bytes."""
-    from bot.reports.excel import build_workbook
+    """The division table with progress and every answer, as .xlsx bytes."""
+    return in_process(make_workbook, str(db_path), _portable(world), as_of)
+
+
+def make_workbook(db_path: str, world: World, as_of: dt.datetime | None = None) -> bytes:
+    """`workbook`, in this process."""
+    from bot.reports.excel import WorkbookData, build_workbook, ranking_of, write_workbook
 
     store = Store.open(db_path, create=False)
     try:
-        history = store.history()
         archived = store.entities("task", archived=True)
         extensions = store.extensions(as_of=as_of)
         evidence = store.evidence(as_of=as_of)
+        if as_of is not None:
+            history = store.history()
+        else:
+            record = store.record()
+            data = WorkbookData(
+                record,
+                store.updates(),
+                _values(_readings(store)),
+                archived,
+                {e.id: len(store.updates(e.id)) for e in archived},
+                extensions=extensions,
+                evidence=evidence,
+                ranking=ranking_of(world.catalogue, store.history_since(EPOCH), record, world.now),
+            )
     finally:
         store.close()
-    return build_workbook(
-        world.catalogue,
-        history,
-        as_of or world.now,
-        archived=archived,
-        lang=world.lang,
-        as_of=as_of,
-        extensions=extensions,
-        evidence=evidence,
-    )
+    if as_of is not None:
+        return build_workbook(
+            world.catalogue, history, as_of, archived=archived, lang=world.lang, as_of=as_of,
+            extensions=extensions, evidence=evidence,
+        )  # fmt: skip
+    return write_workbook(world.catalogue, data, world.now, lang=world.lang)
 
 
 def chart(db_path: Path | str, world: World) -> bytes:
     """The status chart as PNG bytes."""
-    from bot.reports.chart import render_chart
+    return in_process(make_chart, str(db_path), _portable(world))
+
+
+def make_chart(db_path: str, world: World) -> bytes:
+    """`chart`, in this process."""
+    from bot.reports.chart import render_chart_of
 
     store = Store.open(db_path, create=False)
     try:
-        history = store.history()
+        record = store.record()
+        readings = _readings(store)
     finally:
         store.close()
-    return render_chart(world.catalogue, history, world.now, lang=world.lang)
+    return render_chart_of(world.catalogue, record, readings, world.now, lang=world.lang)
 
 
-def chart_and_workbook(db_path: Path | str, world: World) -> tuple[bytes, bytes]:
-    """Both, for the weekly digest."""
-    return chart(db_path, world), workbook(db_path, world)
+def digest(db_path: Path | str, world: World) -> tuple[str, DigestFiles]:
+    """The weekly digest's text and files: three processes side by side (the text and the
+    chart, the workbook of the week, the CSV)."""
+    portable, path = _portable(world), str(db_path)
+    text_pool, text_job = _start(make_digest_text, path, portable)
+    book_pool, book_job = _start(make_digest_workbook, path, portable)
+    csv_pool, csv_job = _start(make_digest_csv, path, portable)
+    try:
+        text, png = text_job.result()
+        xlsx = book_job.result()
+        data, count = csv_job.result()
+    finally:
+        for pool in (text_pool, book_pool, csv_pool):
+            pool.shutdown(wait=True)
+    return text, DigestFiles(png, xlsx, data, count)
+
+
+def make_digest_text(db_path: str, world: World) -> tuple[str, bytes]:
+    """The digest's text and chart, in this process."""
+    from bot.reports.digest import digest_for
+
+    return digest_for(db_path, world), make_chart(db_path, world)
+
+
+def make_digest_workbook(db_path: str, world: World) -> bytes:
+    """The workbook of the week, in this process."""
+    from bot.reports.excel import WorkbookData, ranking_of, write_workbook
+
+    since = world.now - WEEK
+    store = Store.open(db_path, create=False)
+    try:
+        record: Record = store.record()
+        readings = _readings(store)
+        archived = store.entities("task", archived=True)
+        counts = {e.id: len(store.updates(e.id)) for e in archived}
+        week = [u for u in store.updates(since=since) if u.at > since]
+        extensions, evidence = store.extensions(), store.evidence()
+        period = store.history_since(since)
+    finally:
+        store.close()
+    ranking = ranking_of(world.catalogue, period, record, world.now, (since, world.now))
+    data = WorkbookData(
+        record, week, _values(readings), archived, counts, since, extensions, evidence, ranking
+    )
+    return write_workbook(world.catalogue, data, world.now, lang=world.lang)
+
+
+def make_digest_csv(db_path: str, world: World) -> tuple[bytes, int]:
+    """Every answer as CSV, and how many, in this process."""
+    from bot.core.nextdue import paused_gc
+    from bot.reports.excel import history_csv
+
+    store = Store.open(db_path, create=False)
+    try:
+        with paused_gc():  # 100,000 answers that all stay alive until written
+            answers = store.updates()
+    finally:
+        store.close()
+    return history_csv(world.catalogue, answers, world.lang), len(answers)

@@ -1,20 +1,34 @@
 """The division table with progress as an Excel workbook, in the layout the office uses.
 
 Sheets: 分工表 (the attachment's columns plus status, progress, latest note, reporter,
-time, days left), 指标, 反馈记录 (the full history), 未回复提醒 (by bureau), 已归档任务.
+time, days left), 指标, 反馈记录 (the full history), 未回复提醒 (by bureau), 已归档任务, and
+when there are any 延期申请, 佐证材料 and 回复率排行.
 With `as_of` the workbook shows the table as it stood then, from the append-only history.
+
+The weekly digest's workbook is one of the period: its 反馈记录 sheet holds the last week's
+answers (`WorkbookData.since`), and the full history goes beside it as CSV (`history_csv`),
+which any spreadsheet opens: three years of answers (100,000 rows) take a second as CSV and
+a minute as styled cells. Styles are registered with the workbook once and copied to each
+cell (`_Styles`), and merges are added without openpyxl's check of every earlier merge.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from copy import copy
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, Protocol
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.core.compose import fmt_value, target_text
@@ -50,9 +64,90 @@ class ArchivedTask(Protocol):
     archived_at: dt.datetime | None
 
 
+@dataclass(frozen=True)
+class WorkbookData:
+    """What a workbook shows: the state (as of its date), the answers of the 反馈记录 sheet
+    (all of them, or those after `since`), each indicator's values in order, the archived
+    tasks and how many answers each has."""
+
+    record: Record
+    updates: Sequence[StatusUpdate]
+    values: Mapping[str, Sequence[float]] = field(default_factory=dict)
+    archived: Sequence[Any] = ()
+    archived_counts: Mapping[str, int] = field(default_factory=dict)
+    since: dt.datetime | None = None
+    extensions: Sequence[Extension] = ()
+    evidence: Sequence[Evidence] = ()
+    ranking: Sequence[Sequence[Any]] | None = None  # 回复率排行 rows (`ranking_rows`)
+
+
+class _Styles:
+    """Cell styles registered with a workbook once, then copied to each cell: assigning a
+    style object to a cell makes openpyxl look it up in the workbook's tables (hashing it),
+    which took most of a large table's time."""
+
+    def __init__(self, ws: Worksheet) -> None:
+        self.ws = ws
+        self._made: dict[str, StyleArray] = {}
+
+    def get(self, name: str, **attrs: Any) -> StyleArray:
+        """The style `name`, made from `attrs` (font, alignment, border, fill) the first time."""
+        found = self._made.get(name)
+        if found is None:
+            cell = Cell(self.ws)
+            for key, value in attrs.items():
+                setattr(cell, key, value)
+            found = self._made[name] = cell._style
+        return found
+
+    def put(self, row: int, col: int, value: Any, style: StyleArray) -> Cell:
+        """Write a value with a style."""
+        cell = self.ws.cell(row=row, column=col, value=value)
+        cell._style = copy(style)
+        return cell
+
+    def cell(self) -> StyleArray:
+        return self.get("cell", alignment=WRAP, border=BORDER)
+
+    def centred(self) -> StyleArray:
+        return self.get("centred", alignment=CENTER, border=BORDER)
+
+    def light(self, light: Light) -> StyleArray:
+        return self.get(f"light.{light.value}", alignment=CENTER, border=BORDER, fill=_fill(light))
+
+    def wrapped(self, light: Light) -> StyleArray:
+        return self.get(f"wrapped.{light.value}", alignment=WRAP, border=BORDER, fill=_fill(light))
+
+
+def _merge(
+    ws: Worksheet, ranges: Iterable[tuple[int, int, int, int]], style: StyleArray | None = None
+) -> None:
+    """Merge cell ranges (min_row, min_col, max_row, max_col) that do not overlap, as
+    `ws.merge_cells` does (every cell but the top left one becomes a `MergedCell`), without
+    comparing each range with every earlier one (quadratic: three seconds for a 1,000-task
+    table) and giving the covered cells the top left cell's `style` (its border) outright."""
+    merged = []
+    for r1, c1, r2, c2 in ranges:
+        merged.append(CellRange(min_col=c1, min_row=r1, max_col=c2, max_row=r2))
+        for row in range(r1, r2 + 1):
+            for col in range(c1 + (row == r1), c2 + 1):
+                cell = MergedCell(ws, row=row, column=col)
+                if style is not None:
+                    cell._style = copy(style)
+                ws._cells[(row, col)] = cell
+    ws.merged_cells = MultiCellRange([*ws.merged_cells.ranges, *merged])
+
+
 def _text_width(text: str) -> int:
     """Width in Excel column units: a Chinese character is about two."""
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+@lru_cache(maxsize=8192)
+def _lines(text: str, width: float) -> int:
+    """Lines a text wraps to in a column (a table repeats its titles, units and dates)."""
+    usable = max(1.0, width - 1.5)
+    return sum(max(1, -(-_text_width(part) // int(usable))) for part in text.split("\n"))
 
 
 def fit_height(ws: Worksheet, row: int, values: Sequence[Any], widths: Sequence[float]) -> None:
@@ -61,9 +156,7 @@ def fit_height(ws: Worksheet, row: int, values: Sequence[Any], widths: Sequence[
     for value, width in zip(values, widths, strict=False):
         if value in (None, ""):
             continue
-        usable = max(1.0, width - 1.5)
-        need = sum(max(1, -(-_text_width(part) // int(usable))) for part in str(value).split("\n"))
-        lines = max(lines, need)
+        lines = max(lines, _lines(str(value), width))
     ws.row_dimensions[row].height = 15 * lines + 3
 
 
@@ -103,13 +196,13 @@ def _days(deadline: Deadline, light: Light, today: dt.date, lang: str) -> str:
     return t(lang, "xlsx.days_left", days=left)
 
 
-def _header(ws: Worksheet, row: int, names: Sequence[str]) -> None:
+def _header(styles: _Styles, row: int, names: Sequence[str]) -> None:
+    style = styles.get(
+        "header", font=Font(bold=True), alignment=CENTER, border=BORDER,
+        fill=PatternFill("solid", start_color="DDEBF7", end_color="DDEBF7"),
+    )  # fmt: skip
     for col, name in enumerate(names, 1):
-        cell = ws.cell(row=row, column=col, value=name)
-        cell.font = Font(bold=True)
-        cell.alignment = CENTER
-        cell.border = BORDER
-        cell.fill = PatternFill("solid", start_color="DDEBF7", end_color="DDEBF7")
+        styles.put(row, col, name, style)
 
 
 def _widths(ws: Worksheet, widths: Iterable[float]) -> None:
@@ -127,8 +220,21 @@ def _print_setup(ws: Worksheet, header_row: int) -> None:
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
 
 
-def _latest(updates: list[StatusUpdate]) -> StatusUpdate | None:
-    return updates[-1] if updates else None
+def history_data(
+    history: History, archived: Sequence[Any] = (), since: dt.datetime | None = None
+) -> WorkbookData:
+    """What a workbook shows, from a history (the state folded from it)."""
+    return WorkbookData(
+        record=history.record(),
+        updates=[u for u in history.updates if since is None or u.at > since],
+        values={
+            ind: [r.value for r in history.readings_for(ind) if r.value is not None]
+            for ind in {r.indicator_id for r in history.readings}
+        },
+        archived=archived,
+        archived_counts={e.id: len(history.updates_for(e.id)) for e in archived},
+        since=since,
+    )
 
 
 def build_workbook(
@@ -143,31 +249,65 @@ def build_workbook(
     evidence: Sequence[Evidence] = (),
     period: tuple[dt.datetime, dt.datetime] | None = None,
 ) -> bytes:
-    """The .xlsx file as bytes (with the sheets of extensions, evidence and the answer
-    ranking when given)."""
+    """The .xlsx file as bytes from a history (`as_of`: the table as it stood then), with
+    the sheets of extensions and evidence when given and the answer ranking over `period`
+    (by default everything up to the workbook's date)."""
     when = as_of or now
     hist = history.as_of(when) if as_of is not None else history
+    data = history_data(hist, archived)
+    return write_workbook(
+        catalogue,
+        replace(
+            data,
+            extensions=extensions,
+            evidence=evidence,
+            ranking=ranking_of(catalogue, hist, data.record, when, period),
+        ),
+        when,
+        lang=lang,
+    )
+
+
+def ranking_of(
+    catalogue: Catalogue,
+    history: History,
+    record: Record,
+    when: dt.datetime,
+    period: tuple[dt.datetime, dt.datetime] | None = None,
+) -> list[list[Any]]:
+    """The 回复率排行 sheet's rows over `period` (by default everything up to `when`)."""
     calendar = WorkCalendar(catalogue.calendar)
-    record = hist.record()
+    start, end = period or (dt.datetime(1990, 1, 1, tzinfo=dt.UTC), when)
+    statuses = table_status(catalogue, record, when, calendar)
+    return ranking_rows(catalogue, figures(catalogue, history, start, end, calendar, statuses))
+
+
+def write_workbook(
+    catalogue: Catalogue, data: WorkbookData, when: dt.datetime, *, lang: str = "zh"
+) -> bytes:
+    """The .xlsx file as bytes, showing `data` as of `when`."""
+    calendar = WorkCalendar(catalogue.calendar)
+    record = data.record
     statuses = {s.task_id: s for s in table_status(catalogue, record, when, calendar)}
     book = Workbook()
     ws = book.active
     assert ws is not None
     ws.title = t(lang, "xlsx.sheet.table")
-    _table_sheet(ws, catalogue, hist, statuses, when, lang)
+    _table_sheet(ws, catalogue, record, statuses, when, lang)
     _indicator_sheet(
-        book.create_sheet(t(lang, "xlsx.sheet.indicators")), catalogue, hist, record, when, lang
+        book.create_sheet(t(lang, "xlsx.sheet.indicators")), catalogue, data, when, lang
     )
-    _history_sheet(book.create_sheet(t(lang, "xlsx.sheet.history")), catalogue, hist, lang)
+    history_title = (
+        t(lang, "xlsx.sheet.history")
+        if data.since is None
+        else t(lang, "xlsx.sheet.history_since", days=max(1, (when - data.since).days))
+    )
+    _history_sheet(book.create_sheet(history_title), catalogue, data.updates, lang)
     _unanswered_sheet(
         book.create_sheet(t(lang, "xlsx.sheet.unanswered")), catalogue, record, when, calendar, lang
     )
-    _archived_sheet(
-        book.create_sheet(t(lang, "xlsx.sheet.archived")), catalogue, hist, archived, lang
-    )
-    start, end = period or (dt.datetime(1990, 1, 1, tzinfo=dt.UTC), when)
-    ranked = figures(catalogue, hist, start, end, calendar, statuses.values())
-    _workflow_sheets(book, catalogue, extensions, evidence, ranking_rows(catalogue, ranked), lang)
+    _archived_sheet(book.create_sheet(t(lang, "xlsx.sheet.archived")), catalogue, data, lang)
+    _workflow_sheets(book, catalogue, data.extensions, data.evidence, data.ranking, lang)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -176,46 +316,53 @@ def build_workbook(
 def _table_sheet(
     ws: Worksheet,
     catalogue: Catalogue,
-    hist: History,
+    record: Record,
     statuses: dict[str, ItemStatus],
     when: dt.datetime,
     lang: str,
 ) -> None:
+    styles = _Styles(ws)
     columns = t(lang, "xlsx.cols.table").split("|")
     width = len(columns)
     today = when.astimezone(catalogue.tz).date()
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
-    title = ws.cell(
-        row=1,
-        column=1,
-        value=t(lang, "xlsx.title", title=catalogue.document.title, date=today.isoformat()),
-    )
-    title.font = Font(bold=True, size=14)
-    title.alignment = CENTER
+    merges = [(1, 1, 1, width)]
+    styles.put(
+        1, 1, t(lang, "xlsx.title", title=catalogue.document.title, date=today.isoformat()),
+        styles.get("title", font=Font(bold=True, size=14), alignment=CENTER),
+    )  # fmt: skip
     ws.row_dimensions[1].height = 42
-    _header(ws, 2, columns)
-    row = 3
+    _header(styles, 2, columns)
+    section_style = styles.get(
+        "section", font=Font(bold=True), alignment=Alignment(vertical="center"),
+        fill=PatternFill("solid", start_color="F2F2F2", end_color="F2F2F2"),
+    )  # fmt: skip
+    by_section: dict[str, list[Task]] = {}
+    for task in catalogue.tasks:
+        by_section.setdefault(task.section, []).append(task)
+    row, blocks = 3, []
     for section in catalogue.sections:
-        tasks = [x for x in catalogue.tasks if x.section == section.id]
+        tasks = by_section.get(section.id, [])
         if not tasks:
             continue
-        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
-        cell = ws.cell(row=row, column=1, value=f"{section.number}、{section.title}")
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(vertical="center")
-        cell.fill = PatternFill("solid", start_color="F2F2F2", end_color="F2F2F2")
+        merges.append((row, 1, row, width))
+        styles.put(row, 1, f"{section.number}、{section.title}", section_style)
         row += 1
         for task in sorted(tasks, key=lambda x: x.number):
-            row = _task_rows(ws, row, catalogue, hist, task, statuses[task.id], today, lang)
+            first = row
+            row = _task_rows(styles, row, catalogue, record, task, statuses[task.id], today, lang)
+            if row - first > 1:
+                blocks += [(first, col, row - 1, col) for col in (1, 2)]
+    _merge(ws, merges)
+    _merge(ws, blocks, styles.centred())
     _widths(ws, TABLE_WIDTHS)
     _print_setup(ws, 2)
 
 
 def _task_rows(
-    ws: Worksheet,
+    styles: _Styles,
     row: int,
     catalogue: Catalogue,
-    hist: History,
+    record: Record,
     task: Task,
     status: ItemStatus,
     today: dt.date,
@@ -227,10 +374,10 @@ def _task_rows(
     if task.subtasks:
         subs = status.subtasks or tuple(status for _ in task.subtasks)  # done: no sub statuses
         items += list(zip(task.subtasks, subs, strict=False))
-    first = row
+    cell, centred = styles.cell(), styles.centred()
     for sub, st in items:
         light = Light.DONE if status.light is Light.DONE else st.light
-        last = _latest(hist.updates_for(task.id, sub.id if sub else None, exact=True))
+        last = record.item(task.id, sub.id if sub else None).last  # the item's own latest
         light_name = _light_name(light, lang)
         if sub is not None and st.follows_task and light is not Light.DONE:
             light_name += paren(lang, t(lang, "answer.sub_follows_task"))
@@ -249,30 +396,28 @@ def _task_rows(
             _days(deadline, light, today, lang),
         ]
         for col, value in enumerate(values, 1):
-            cell = ws.cell(row=row, column=col, value=value)
-            cell.alignment = CENTER if col in (1, 5, 6, 7, 10, 11) else WRAP
-            cell.border = BORDER
-        ws.cell(row=row, column=6).fill = _fill(light)
-        fit_height(ws, row, values, TABLE_WIDTHS)
+            if col == 6:
+                styles.put(row, col, value, styles.light(light))
+            else:
+                styles.put(row, col, value, centred if col in (1, 5, 7, 10, 11) else cell)
+        fit_height(styles.ws, row, values, TABLE_WIDTHS)
         row += 1
-    if row - first > 1:
-        for col in (1, 2):
-            ws.merge_cells(start_row=first, start_column=col, end_row=row - 1, end_column=col)
     return row
 
 
 def _indicator_sheet(
     ws: Worksheet,
     catalogue: Catalogue,
-    hist: History,
-    record: Record,
+    data: WorkbookData,
     when: dt.datetime,
     lang: str,
 ) -> None:
-    _header(ws, 1, t(lang, "xlsx.cols.indicators").split("|"))
+    styles = _Styles(ws)
+    _header(styles, 1, t(lang, "xlsx.cols.indicators").split("|"))
+    cell = styles.cell()
     for row, ind in enumerate(catalogue.indicators, 2):
-        st = indicator_status(catalogue, ind, record, when)
-        values_seen = [r.value for r in hist.readings_for(ind.id) if r.value is not None]
+        st = indicator_status(catalogue, ind, data.record, when)
+        values_seen = data.values.get(ind.id, ())
         trend = ""
         if len(values_seen) >= 2:
             a, b = values_seen[-2], values_seen[-1]
@@ -291,21 +436,20 @@ def _indicator_sheet(
             _light_name(st.light, lang),
         ]
         for col, value in enumerate(values, 1):
-            cell = ws.cell(row=row, column=col, value=value)
-            cell.alignment = WRAP
-            cell.border = BORDER
-        ws.cell(row=row, column=11).fill = _fill(st.light)
+            styles.put(row, col, value, styles.wrapped(st.light) if col == 11 else cell)
     _widths(ws, (28, 12, 26, 10, 10, 14, 18, 10, 16, 6, 10))
     _print_setup(ws, 1)
 
 
-def _history_sheet(ws: Worksheet, catalogue: Catalogue, hist: History, lang: str) -> None:
-    _header(ws, 1, t(lang, "xlsx.cols.history").split("|"))
+def history_rows(
+    catalogue: Catalogue, updates: Iterable[StatusUpdate], lang: str
+) -> Iterable[list[Any]]:
+    """The 反馈记录 columns of each answer (the sheet and the CSV)."""
     known = {x.id: x for x in catalogue.tasks}
-    for row, u in enumerate(hist.updates, 2):
+    for u in updates:
         task = known.get(u.task_id)
         sub = task.subtask(u.subtask_id) if task and u.subtask_id else None
-        values: list[Any] = [
+        yield [
             _local(u.at, catalogue),
             task.number if task else u.task_id,
             task.title if task else u.task_id,
@@ -317,10 +461,27 @@ def _history_sheet(ws: Worksheet, catalogue: Catalogue, hist: History, lang: str
             catalogue.bureau_name(u.bureau_id),
             t(lang, "xlsx.corrects", id=u.corrects) if u.corrects else "",
         ]
+
+
+def history_csv(catalogue: Catalogue, updates: Iterable[StatusUpdate], lang: str = "zh") -> bytes:
+    """Every answer as CSV (UTF-8 with a byte order mark, so Excel reads the Chinese), with
+    the 反馈记录 sheet's columns."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(t(lang, "xlsx.cols.history").split("|"))
+    writer.writerows(history_rows(catalogue, updates, lang))
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _history_sheet(
+    ws: Worksheet, catalogue: Catalogue, updates: Sequence[StatusUpdate], lang: str
+) -> None:
+    styles = _Styles(ws)
+    _header(styles, 1, t(lang, "xlsx.cols.history").split("|"))
+    cell = styles.cell()
+    for row, values in enumerate(history_rows(catalogue, updates, lang), 2):
         for col, value in enumerate(values, 1):
-            cell = ws.cell(row=row, column=col, value=value)
-            cell.alignment = WRAP
-            cell.border = BORDER
+            styles.put(row, col, value, cell)
     _widths(ws, (16, 8, 18, 30, 10, 7, 40, 14, 16, 12))
     _print_setup(ws, 1)
 
@@ -333,7 +494,8 @@ def _unanswered_sheet(
     calendar: WorkCalendar,
     lang: str,
 ) -> None:
-    _header(ws, 1, t(lang, "xlsx.cols.unanswered").split("|"))
+    styles = _Styles(ws)
+    _header(styles, 1, t(lang, "xlsx.cols.unanswered").split("|"))
     rows = []
     for p in record.prompts.values():
         if p.answered_at is not None:
@@ -360,30 +522,27 @@ def _unanswered_sheet(
             )
         )
     rows.sort(key=lambda r: (r[0], r[3]))
+    cell = styles.cell()
     for row, (bureau, contact, about, at, days) in enumerate(rows, 2):
         for col, value in enumerate((bureau, contact, about, _local(at, catalogue), days), 1):
-            cell = ws.cell(row=row, column=col, value=value)
-            cell.alignment = WRAP
-            cell.border = BORDER
+            styles.put(row, col, value, cell)
     _widths(ws, (20, 18, 40, 16, 12))
     _print_setup(ws, 1)
 
 
-def _archived_sheet(
-    ws: Worksheet, catalogue: Catalogue, hist: History, archived: Sequence[Any], lang: str
-) -> None:
-    _header(ws, 1, t(lang, "xlsx.cols.archived").split("|"))
-    for row, e in enumerate(archived, 2):
+def _archived_sheet(ws: Worksheet, catalogue: Catalogue, data: WorkbookData, lang: str) -> None:
+    styles = _Styles(ws)
+    _header(styles, 1, t(lang, "xlsx.cols.archived").split("|"))
+    cell = styles.cell()
+    for row, e in enumerate(data.archived, 2):
         values: list[Any] = [
             e.id,
             e.title,
             _local(e.archived_at, catalogue) if e.archived_at else "",
-            len(hist.updates_for(e.id)),
+            data.archived_counts.get(e.id, 0),
         ]
         for col, value in enumerate(values, 1):
-            cell = ws.cell(row=row, column=col, value=value)
-            cell.alignment = WRAP
-            cell.border = BORDER
+            styles.put(row, col, value, cell)
     _widths(ws, (12, 40, 16, 12))
     _print_setup(ws, 1)
 
@@ -391,12 +550,11 @@ def _archived_sheet(
 def _plain_sheet(
     ws: Worksheet, columns: str, rows: Iterable[Sequence[Any]], widths: Sequence[float]
 ) -> None:
-    _header(ws, 1, columns.split("|"))
+    styles = _Styles(ws)
+    _header(styles, 1, columns.split("|"))
     for row, values in enumerate(rows, 2):
         for col, value in enumerate(values, 1):
-            cell = ws.cell(row=row, column=col, value=value)
-            cell.alignment = WRAP
-            cell.border = BORDER
+            styles.put(row, col, value, styles.cell())
     _widths(ws, widths)
     _print_setup(ws, 1)
 
