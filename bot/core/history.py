@@ -174,6 +174,18 @@ class Record:
         self._by_subject: dict[str, set[PromptKey]] = defaultdict(set)
         for key in self.prompts:
             self._by_subject[key[0]].add(key)
+        self._versions: dict[str, int] = {}
+        #: Results derived from one subject's state, kept while its `version` stands
+        #: (`bot.core.status.task_status` keeps a task's light here).
+        self.memo: dict[str, tuple[object, ...]] = {}
+
+    def version(self, subject: str) -> int:
+        """How many times the items of a task (or the prompts about a task or indicator)
+        changed in this record: a result derived from them stays valid while it stands."""
+        return self._versions.get(subject, 0)
+
+    def _changed(self, subject: str) -> None:
+        self._versions[subject] = self._versions.get(subject, 0) + 1
 
     # -- tasks
 
@@ -230,12 +242,14 @@ class Record:
     def set_item(self, key: ItemKey, state: ItemState) -> None:
         """Replace one item's state."""
         self.items[key] = state
+        self._changed(key[0])
 
     def set_prompt(self, prompt: Prompt) -> None:
         """Replace the latest prompt of a (subject, recipient)."""
         key = (prompt.subject, prompt.recipient)
         self.prompts[key] = prompt
         self._by_subject[prompt.subject].add(key)
+        self._changed(prompt.subject)
 
     def answer(self, subject: str, bureau_id: str | None, at: dt.datetime) -> list[Prompt]:
         """An answer about a subject arrived: the prompts it answers, now marked answered."""

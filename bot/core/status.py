@@ -224,6 +224,30 @@ def task_status(
     the task's, and a sub-item nobody reported on says so (`follows_task`, 按任务整体).
     """
     cal = calendar or WorkCalendar(catalogue.calendar)
+    # A light depends on the table, the calendar, the day, and the task's own items and
+    # prompts: kept on the record until one of them changes (a table of 1,000 tasks is
+    # asked for often and changes one task at a time).
+    key = (catalogue, task, cal.overrides, now.astimezone(catalogue.tz).date())
+    version = record.version(task.id)
+    kept = record.memo.get(task.id)
+    if kept is not None and kept[1] == version and _same(kept[0], key):
+        status = kept[2]
+        assert isinstance(status, ItemStatus)
+        return status
+    status = _task_status(catalogue, task, record, now, cal)
+    record.memo[task.id] = (key, version, status)
+    return status
+
+
+def _same(kept: object, key: tuple[object, ...]) -> bool:
+    """The same table and task (the very objects), calendar and day."""
+    assert isinstance(kept, tuple)
+    return kept[0] is key[0] and kept[1] is key[1] and kept[2] == key[2] and kept[3] == key[3]
+
+
+def _task_status(
+    catalogue: Catalogue, task: Task, record: Record, now: dt.datetime, cal: WorkCalendar
+) -> ItemStatus:
     own = _item(catalogue, task, None, record, now, cal)
     if own.light is Light.DONE:
         return own
@@ -249,6 +273,9 @@ def table_status(
 ) -> list[ItemStatus]:
     """Every task's status, in catalogue order."""
     cal = calendar or WorkCalendar(catalogue.calendar)
+    if record.memo.get("") != (catalogue,):  # another table: forget the lights of the last
+        record.memo.clear()
+        record.memo[""] = (catalogue,)
     return [task_status(catalogue, t, record, now, cal) for t in catalogue.tasks]
 
 

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from support import SH, table
 
-from bot.core.history import History, Sent, StatusUpdate, UpdateKind
+from bot.core.history import History, Record, Sent, StatusUpdate, UpdateKind
 from bot.core.model import Catalogue
 from bot.core.nextdue import _due
 from bot.core.planner import (
@@ -29,6 +29,7 @@ from bot.core.planner import (
     upcoming,
     upcoming_enumerated,
 )
+from bot.core.status import table_status
 from bot.core.workdays import WorkCalendar
 
 DEADLINES = [
@@ -214,3 +215,36 @@ def test_a_reminder_on_the_deadline_day_itself_is_upcoming_on_both_paths() -> No
     fast = upcoming(cat, now, History().record(), until)
     assert fast == upcoming_enumerated(cat, now, History().record(), until)
     assert "reminder:t02:2025-12-31:0d:eco-1" in {d.key for d in fast}
+
+
+def _catch_up(running: Record, full: Record) -> None:
+    """Bring `running` to `full` the way storage does: only what changed, through set_item
+    and set_prompt (so the record's memo sees every change)."""
+    for key, state in full.items.items():
+        if running.item(*key) != state:
+            running.set_item(key, state)
+    for prompt in full.prompts.values():
+        if running.prompts.get((prompt.subject, prompt.recipient)) != prompt:
+            running.set_prompt(prompt)
+
+
+@settings(max_examples=40, deadline=None)
+@given(cat=tables(), start=INSTANTS, seed=st.integers(0, 10**6), steps=st.integers(1, 12))
+def test_lights_kept_on_the_record_are_the_lights_computed_afresh(
+    cat: Catalogue, start: dt.datetime, seed: int, steps: int
+) -> None:
+    """A record that changes one task at a time keeps each task's light until that task (or
+    the day, or the table) changes; asked at any moment, it gives what a fresh record gives."""
+    rng = random.Random(seed)
+    start = start.replace(tzinfo=SH)
+    history = _history(cat, rng, start, steps)
+    events = sorted({u.at for u in history.updates} | {s.at for s in history.sent.values()})
+    running = Record()
+    probe = _working_time(rng, start, 400)  # one day asked after every change
+    for when in events:
+        full = history.as_of(when).record()
+        _catch_up(running, full)
+        later = _working_time(rng, when, 60)
+        for ask in (probe, when, later, when, probe):
+            kept = table_status(cat, running, ask)
+            assert kept == table_status(cat, full.copy(), ask), (when, ask)
