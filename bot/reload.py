@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.core.catalogue import LoadResult, load_catalogue, parse_catalogue, render_problem
 from bot.core.diff import Change, ChangeReport, diff_catalogues
+from bot.core.gcpause import paused_gc
 from bot.core.history import Record
 from bot.core.i18n import t
 from bot.core.model import Catalogue
@@ -98,13 +99,15 @@ def last_good(store: Store, config_path: Path) -> tuple[int, Catalogue | None]:
     latest = store.latest_version()
     if latest is None:
         return 0, None
-    result = parse_catalogue(latest[2], str(config_path))
+    with paused_gc():
+        result = parse_catalogue(latest[2], str(config_path))
     return latest[0], result.catalogue
 
 
 def validate(path: Path) -> LoadResult:
     """Read and validate the table file (run it off the event loop: it can take a while)."""
-    return load_catalogue(path)
+    with paused_gc():  # a large table is hundreds of thousands of objects that all stay
+        return load_catalogue(path)
 
 
 def removes_too_much(current: Catalogue | None, new: Catalogue) -> bool:
@@ -136,7 +139,7 @@ def apply(
         log.warning("table %s rejected: %d errors", result.file, len(errors))
         return Outcome(False, version, errors=errors, sha256=result.sha256)
     new = result.catalogue
-    with store.transaction():
+    with paused_gc(), store.transaction():
         latest = store.latest_version()
         if latest is not None and latest[1] == result.sha256 and current is not None:
             return Outcome(False, version, catalogue=current, unchanged=True, sha256=result.sha256)

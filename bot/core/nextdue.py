@@ -25,15 +25,14 @@ enumeration stays the definition; `tests/core/test_nextdue.py` holds the two pat
 from __future__ import annotations
 
 import datetime as dt
-import gc
 from collections import OrderedDict
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import fields, replace
 from operator import attrgetter
 from threading import Lock
 from typing import Any, NamedTuple
 
+from bot.core.gcpause import paused_gc
 from bot.core.history import Prompt, Record
 from bot.core.model import Cadence, Catalogue, Policy, Role
 from bot.core.series import (
@@ -65,29 +64,6 @@ _DEFAULTS: dict[str, Any] = {
 }
 _new = object.__new__
 _set = object.__setattr__
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """The cyclic garbage collector paused while a bulk of objects is built that all stay
-    alive (a year of messages, an index): collections the allocations would trigger find
-    nothing to free and, as the heap grows, cost more than the build itself (3x for a year of
-    a 10,000-task table). Reference counting still frees what is dropped.
-
-    At the end what was built goes to the oldest generation as it is (`gc.freeze` then
-    `gc.unfreeze`, two list splices) instead of being scanned by the next young collection:
-    a year of messages is a million objects, and scanning them once found nothing to free
-    (a third of the plan's time). Unless something else keeps objects frozen."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            if gc.get_freeze_count() == 0:
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()
 
 
 def _due(values: dict[str, Any]) -> Due:

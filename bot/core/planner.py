@@ -386,7 +386,8 @@ def upcoming(
 ) -> list[Due]:
     """Messages planned after `now` up to `until`, in slot order (not yet sent); the same
     list as `upcoming_enumerated`, from the next-due index."""
-    from bot.core.nextdue import index, paused_gc
+    from bot.core.gcpause import paused_gc
+    from bot.core.nextdue import index
 
     cal = calendar or WorkCalendar(catalogue.calendar)
     with paused_gc():

@@ -186,7 +186,7 @@ def make_digest_workbook(db_path: str, world: World) -> bytes:
 
 def make_digest_csv(db_path: str, world: World) -> tuple[bytes, int]:
     """Every answer as CSV, and how many, in this process."""
-    from bot.core.nextdue import paused_gc
+    from bot.core.gcpause import paused_gc
     from bot.reports.excel import history_csv
 
     store = Store.open(db_path, create=False)
