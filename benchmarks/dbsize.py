@@ -15,7 +15,7 @@ Writes a year of a large deployment through the project's own storage API
 Then `VACUUM`, and prints the file size, the rows and the bytes of each table (SQLite's
 dbstat), what an online backup (`VACUUM INTO`) takes and what it weighs gzip'd, and how many
 write transactions one writer commits a second (each status update its own transaction,
-as the bot writes them: WAL, synchronous=NORMAL). docs/scaling.md quotes its output.
+as the bot writes them: WAL, synchronous=FULL). docs/scaling.md quotes its output.
 """
 
 from __future__ import annotations
@@ -30,9 +30,10 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from bot.core.history import UpdateKind
-from storage.repo import Store
+from storage.repo import NewMessage, Store
 
 ROOT = Path(__file__).resolve().parents[1]
 YEAR = 2025
@@ -85,31 +86,19 @@ def write_year(store: Store, tasks: int, contacts: int, answers: int, indicators
         for key, kind, n, slot, text in prompts(tasks, contacts):
             count += 1
             chat = 10_000 + n * 10 + int(key.rsplit("-", 1)[1])
-            store.outbox_claim(
-                key=key,
-                kind=kind,
-                recipient=key.rsplit(":", 1)[1],
-                slot=slot,
-                at=slot,
-                chat_id=chat,
-                task_id=f"t{n}",
-                text=text,
+            recipient = key.rsplit(":", 1)[1]
+            store.outbox_add(
+                [NewMessage(key, kind, recipient, chat, slot, text, task_id=f"t{n}")], slot
             )
-            store.outbox_sent(key, message_id=count, at=slot + dt.timedelta(seconds=1))
+            store.outbox_sent([key], message_id=count, at=slot + dt.timedelta(seconds=1))
             if count % 5 == 0:  # a fifth is followed up once
                 follow = f"followup:{key}:1"
                 later = slot + dt.timedelta(days=3)
-                store.outbox_claim(
-                    key=follow,
-                    kind="followup",
-                    recipient=key.rsplit(":", 1)[1],
-                    slot=later,
-                    at=later,
-                    chat_id=chat,
-                    task_id=f"t{n}",
-                    text="🔔 催办：" + text,
+                followup = NewMessage(
+                    follow, "followup", recipient, chat, later, "🔔 催办：" + text, task_id=f"t{n}"
                 )
-                store.outbox_sent(follow, message_id=count, at=later)
+                store.outbox_add([followup], later)
+                store.outbox_sent([follow], message_id=count, at=later)
             for a in range(answers):
                 update_id += 1
                 store.add_update(
@@ -154,7 +143,7 @@ def write_versions(store: Store, tasks: int, edits: int) -> int:
             summary={"edit": e},
             at=at(1 + e % 12, 15),
         )
-    live = [
+    live: list[tuple[str, str, str, str | None, dict[str, Any]]] = [
         ("task", f"t{n}", TITLE, "s1", {"deadline": "2025年底", "lead": "eco"})
         for n in range(1, tasks + 1)
     ]

@@ -13,12 +13,24 @@ from support import table
 from bot.core.model import Catalogue
 from bot.emulator.model import Limits
 from bot.emulator.server import Emulator
+from bot.reports import bundle
 
 
 @pytest.fixture
 def cat() -> Catalogue:
     """The small valid table of the validation tests."""
     return table()
+
+
+@pytest.fixture(autouse=True)
+def _reports_in_this_process(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The digest, /export and the chart built in the test's own process (three interpreter
+    starts fewer per digest), unless the test is marked `separate_processes`; bots started as
+    subprocesses (tests/e2e) always build them in processes of their own."""
+    if request.node.get_closest_marker("separate_processes") is None:
+        monkeypatch.setattr(bundle, "SEPARATE_PROCESSES", False)
 
 
 @pytest.fixture

@@ -48,7 +48,17 @@ class DigestFiles:
     answers: int  # rows of the CSV
 
 
-def _start(fn: Callable[..., T], *args: Any) -> tuple[ProcessPoolExecutor, Future[T]]:
+#: Build in processes of their own (what the bot does). The in-process tests of chat
+#: behaviour build in their own process instead, to save three interpreter starts per digest
+#: (tests/conftest.py); the end-to-end tests and tests/reports keep the processes.
+SEPARATE_PROCESSES = True
+
+
+def _start(fn: Callable[..., T], *args: Any) -> tuple[ProcessPoolExecutor | None, Future[T]]:
+    if not SEPARATE_PROCESSES:
+        done: Future[T] = Future()
+        done.set_result(fn(*args))
+        return None, done
     pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
     return pool, pool.submit(fn, *args)
 
@@ -60,7 +70,8 @@ def in_process(fn: Callable[..., T], *args: Any) -> T:
     try:
         return future.result()
     finally:
-        pool.shutdown(wait=True)
+        if pool is not None:
+            pool.shutdown(wait=True)
 
 
 def _portable(world: World) -> World:
@@ -150,7 +161,8 @@ def digest(db_path: Path | str, world: World) -> tuple[str, DigestFiles]:
         data, count = csv_job.result()
     finally:
         for pool in (text_pool, book_pool, csv_pool):
-            pool.shutdown(wait=True)
+            if pool is not None:
+                pool.shutdown(wait=True)
     return text, DigestFiles(png, xlsx, data, count)
 
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from harness import ADMIN, COORD, ECO, MakeBot
 from openpyxl import load_workbook
 from support import at
+
+pytestmark = pytest.mark.separate_processes  # as the bot builds them
 
 
 async def test_the_digest_brings_the_chart_a_workbook_of_the_week_and_every_answer_as_csv(
