@@ -335,8 +335,11 @@ def _answer(
         say(user, f"点击「{data[key]}」")
         return
     if "指标" in text and "请回复本消息" in text:
-        client.send(user, "47.5", reply_to=message["message_id"])
-        say(user, "回复数值 47.5")
+        # the figure the prompt gives as its example (each indicator has its own)
+        example = re.search(r"例如：([0-9.]+)", text)
+        value = example.group(1) if example else "47.5"
+        client.send(user, value, reply_to=message["message_id"])
+        say(user, f"回复数值 {value}")
         return
     action = plan_for.get(member_id, "o")
     if "待办汇总" in text:  # several items at once: open each task to report on it
