@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from functools import cached_property
 from typing import TypeVar
@@ -294,6 +294,12 @@ class Catalogue:
     def tz(self) -> ZoneInfo:
         """The office's time zone (Asia/Shanghai)."""
         return ZoneInfo(self.document.timezone)
+
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled as its fields only: the indexes below are added to the instance as they are
+        first used, possibly while a report process gets the table pickled on another thread
+        (they are rebuilt there)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     # Indexes, built once per catalogue on first use (the dataclass is frozen and has no
     # __slots__, so cached_property can store them); lookups are dict reads.

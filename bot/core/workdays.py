@@ -138,6 +138,16 @@ class WorkCalendar:
         self.overrides = overrides or CalendarOverrides()
         self._cache: dict[dt.date, bool] = {}
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled as its overrides only: the cache of days grows while the bot runs (a report
+        process gets the calendar pickled on another thread) and is rebuilt there."""
+        return {"overrides": self.overrides}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        overrides = state["overrides"]
+        assert isinstance(overrides, CalendarOverrides)
+        self.__init__(overrides)  # type: ignore[misc]
+
     def is_workday(self, day: dt.date) -> bool:
         """Whether ``day`` is a working day (调休 Saturdays and Sundays included)."""
         hit = self._cache.get(day)
