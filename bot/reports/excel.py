@@ -113,10 +113,18 @@ class _Styles:
         return self.get("centred", alignment=CENTER, border=BORDER)
 
     def light(self, light: Light) -> StyleArray:
-        return self.get(f"light.{light.value}", alignment=CENTER, border=BORDER, fill=_fill(light))
+        name = f"light.{light.value}"  # the fill made only the first time (a table asks 4,000)
+        found = self._made.get(name)
+        if found is not None:
+            return found
+        return self.get(name, alignment=CENTER, border=BORDER, fill=_fill(light))
 
     def wrapped(self, light: Light) -> StyleArray:
-        return self.get(f"wrapped.{light.value}", alignment=WRAP, border=BORDER, fill=_fill(light))
+        name = f"wrapped.{light.value}"
+        found = self._made.get(name)
+        if found is not None:
+            return found
+        return self.get(name, alignment=WRAP, border=BORDER, fill=_fill(light))
 
 
 def _merge(
