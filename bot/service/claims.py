@@ -10,6 +10,7 @@ from bot.core.protocol import Awaiting, ClaimAction, Pending
 from bot.core.render import Rendered, esc
 from bot.service import notices
 from bot.service.base import Edit, Identity, Outcome, World, already_handled
+from bot.service.evidence import claim_copy
 from bot.service.items import item_label
 from storage.repo import Store
 
@@ -30,10 +31,12 @@ def _open_claim(
     return task, task.subtask(claim.subtask_id) if claim.subtask_id else None, claim
 
 
-def _copies(store: Store, claim_id: int, addition: str) -> list[Edit]:
+def _copies(store: Store, world: World, claim_id: int, addition: str) -> list[Edit]:
     """Every coordinator's copy of a claim notice, with `addition` and without buttons."""
     return [
-        Edit(r.chat_id, r.message_id, Rendered(r.text + addition))
+        Edit(
+            r.chat_id, r.message_id, Rendered(claim_copy(store, world, claim_id, r.text) + addition)
+        )
         for r in store.outbox_like(f"claim:{claim_id}:")
         if r.chat_id is not None and r.message_id is not None
     ]
@@ -74,7 +77,7 @@ def handle_claim(
         item = item_label(world, task, sub)
         out = Outcome(replan=True, toast=world.t("claim.confirmed_ack", number=task.number))
         mark = world.t("claim.confirmed_mark", who=esc(who.name), time=world.time(world.now))
-        out.edits = _copies(store, claim_id, mark)
+        out.edits = _copies(store, world, claim_id, mark)
         out.outbox = notices.claim_result(
             store, world, claim, world.t("msg.claim_confirmed", item=item)
         )
@@ -102,7 +105,7 @@ def return_claim(
         time=world.time(world.now),
         reason=esc(reason[:200]),
     )
-    out.edits = _copies(store, claim_id, mark)
+    out.edits = _copies(store, world, claim_id, mark)
     text = world.t("msg.claim_returned", item=item, reason=esc(reason[:1000]))
     out.outbox = notices.claim_result(store, world, claim, text)
     return out.reply(world.t("claim.returned_ack", number=task.number))

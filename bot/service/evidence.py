@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.core.history import Record
+from bot.core.history import Record, UpdateKind
 from bot.core.model import Role, SubTask, Task
+from bot.core.parse import parse_progress
 from bot.core.protocol import Awaiting
 from bot.core.render import Button, Rendered, esc
 from bot.core.workflow import Evidence
@@ -125,8 +126,9 @@ def receive(
             return Outcome().reply(
                 world.t("access.other_bureau", number=task.number, bureau=esc(bureau))
             )
-        if claim_id is None:
-            open_claim = record.item(task.id, sub.id if sub else None).claim
+        open_claim = store.item(task.id, sub.id if sub else None).claim
+        if claim_id is None or open_claim is None or open_claim.id != claim_id:
+            # evidence of the item's open claim; one already decided keeps its decision
             claim_id = open_claim.id if open_claim is not None else None
         sha, path = keep(upload.data, data_dir, upload.file_name)
         ev = store.add_evidence(
@@ -137,7 +139,7 @@ def receive(
             telegram_file_unique_id=upload.file_unique_id, path=path,
             telegram_user_id=who.user_id, telegram_message_id=upload.message_id,
         )  # fmt: skip
-        out = Outcome().reply(
+        out = Outcome(replan=_caption(store, world, who, task, sub, upload)).reply(
             world.t(
                 "evidence.recorded", item=item_label(world, task, sub),
                 name=esc(ev.file_name), size=size_text(ev.size),
@@ -146,6 +148,34 @@ def receive(
         if claim_id is not None:
             _show_coordinators(store, world, who, task, sub, claim_id, ev, upload, out)
         return out
+
+
+def _caption(
+    store: Store, world: World, who: Identity, task: Task, sub: SubTask | None, upload: Upload
+) -> bool:
+    """A file's caption is what the contact said with it: a note on the same item."""
+    text = upload.caption.strip()
+    if not text:
+        return False
+    store.add_update(
+        task_id=task.id, kind=UpdateKind.NOTE, by=who.member_id, at=world.now,
+        bureau_id=who.bureau_id, subtask_id=sub.id if sub else None, note=text,
+        progress=parse_progress(text), telegram_user_id=who.user_id,
+        telegram_message_id=upload.message_id,
+    )  # fmt: skip
+    return True
+
+
+def claim_copy(store: Store, world: World, claim_id: int, text: str) -> str:
+    """A coordinator's copy of a claim as it stands: 待提交 replaced by the evidence received."""
+    lines = "".join(
+        "\n" + world.t("evidence.claim_line", name=esc(e.file_name), size=size_text(e.size),
+                       sha=e.sha256[:12])
+        for e in store.evidence(claim_id=claim_id)
+    )  # fmt: skip
+    if not lines:
+        return text
+    return text.replace(world.t("evidence.claim_missing"), "") + lines
 
 
 def _show_coordinators(
@@ -160,16 +190,10 @@ def _show_coordinators(
     out: Outcome,
 ) -> None:
     """The coordinators' copies of the claim list the evidence, and each gets the file."""
-    lines = "".join(
-        "\n" + world.t("evidence.claim_line", name=esc(e.file_name), size=size_text(e.size),
-                       sha=e.sha256[:12])
-        for e in store.evidence(claim_id=claim_id)
-    )  # fmt: skip
-    pending_mark = world.t("evidence.claim_missing")
     for r in store.outbox_like(f"claim:{claim_id}:"):
         if r.chat_id is None or r.message_id is None:
             continue
-        text = r.text.replace(pending_mark, "") + lines
+        text = claim_copy(store, world, claim_id, r.text)
         out.edits.append(Edit(r.chat_id, r.message_id, Rendered(text, _buttons(r.buttons))))
     caption = world.t(
         "evidence.caption", item=item_label(world, task, sub), who=esc(who.name),
