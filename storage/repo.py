@@ -657,6 +657,15 @@ class Store:
         )
         return to_update(rows[0]) if rows else None
 
+    def reading_by_message(self, user_id: int, message_id: int) -> Reading | None:
+        """The latest reading recorded from a user's Telegram message (for edits)."""
+        rows = self._rows(
+            "SELECT * FROM readings WHERE telegram_user_id = ? AND telegram_message_id = ? "
+            "ORDER BY id DESC LIMIT 1",
+            [user_id, message_id],
+        )
+        return to_reading(rows[0]) if rows else None
+
     def updates(
         self,
         task_id: str | None = None,

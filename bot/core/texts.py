@@ -696,3 +696,21 @@ EN.update(
         "invite.bound_warning": "⚠️ {member} is bound to Telegram account {user_id}: whoever uses this link replaces that account.",
     }
 )
+
+# -- red team: edits, groups and other edges ----------------------------------------------------
+
+ZH.update(
+    {
+        "reading.corrected": "已按修改后的内容更正：{name} = {value} {unit}。",
+        "reading.corrected_explained": "已按修改后的内容更正：{name} 暂无数据（{note}）。",
+        "answer.kept_corrected": "已按修改后的内容更新待归入任务的说明。",
+    }
+)
+
+EN.update(
+    {
+        "reading.corrected": "Corrected with your edited message: {name} = {value} {unit}.",
+        "reading.corrected_explained": "Corrected with your edited message: no data for {name} ({note}).",
+        "answer.kept_corrected": "Updated the note waiting for a task with your edited message.",
+    }
+)

@@ -10,6 +10,7 @@ it belongs, never dropped.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from bot.core.compose import fmt_value, status_buttons
 from bot.core.history import Record, StatusUpdate, UpdateKind
@@ -427,8 +428,10 @@ def _reading(
     key: str | None,
     message_id: int | None,
     free_text: bool = True,
+    corrected: bool = False,
 ) -> Outcome:
-    """A value or an explanation for an indicator; anything else gets an example."""
+    """A value or an explanation for an indicator; anything else gets an example. A
+    correction (an edited message) leaves what the bot waits for as it is."""
     if ind.owner != who.bureau_id:
         owner = world.catalogue.bureau_name(ind.owner)
         return Outcome().reply(
@@ -443,15 +446,16 @@ def _reading(
         telegram_user_id=who.user_id, telegram_message_id=message_id,
     )  # fmt: skip
     assert reading is not None
-    store.clear_pending(who.user_id)
+    if not corrected:
+        store.clear_pending(who.user_id)
     if got.value is None:
         note = esc((got.explanation or "")[:200])
-        return Outcome(replan=True).reply(
-            world.t("reading.explained", name=esc(ind.name), note=note)
-        )
+        key = "reading.corrected_explained" if corrected else "reading.explained"
+        return Outcome(replan=True).reply(world.t(key, name=esc(ind.name), note=note))
     value = fmt_value(got.value)
+    key = "reading.corrected" if corrected else "reading.recorded"
     return Outcome(replan=True).reply(
-        world.t("reading.recorded", name=esc(ind.name), value=value, unit=esc(ind.unit))
+        world.t(key, name=esc(ind.name), value=value, unit=esc(ind.unit))
     )
 
 
@@ -528,15 +532,39 @@ def no_data(
 def edited(
     store: Store, world: World, who: Identity, *, message_id: int, text: str, update_id: int
 ) -> Outcome:
-    """An edited text that produced an update: recorded as its correction (the original stays)."""
+    """An edited text that produced an update: recorded as its correction (the original stays);
+    one that gave a reading: the corrected reading; one the bot still keeps: kept as edited."""
     with store.transaction():
         if not store.mark_processed(update_id, world.now):
             return Outcome(duplicate=True)
         old = store.update_by_message(who.user_id, message_id)
-        if old is None or old.task_id not in world.catalogue.task_ids:
+        if old is None:
+            return _edited_other(store, world, who, message_id, text)
+        if old.task_id not in world.catalogue.task_ids:
             return Outcome()
         task = world.catalogue.task(old.task_id)
+        if not may_report(world.catalogue, who, task):
+            return Outcome().reply(_other_bureau(world, who, task))
         _record(store, world, who, task, old.kind, sub=old.subtask_id, note=text,
                 progress=parse_progress(text), key=old.message_key, message_id=message_id,
                 corrects=old.id)  # fmt: skip
         return Outcome(replan=True).reply(world.t("answer.correction", number=task.number))
+
+
+def _edited_other(store: Store, world: World, who: Identity, message_id: int, text: str) -> Outcome:
+    """An edit of a message that gave a reading, or of a text kept until its task is known."""
+    reading = store.reading_by_message(who.user_id, message_id)
+    if reading is not None:
+        if reading.indicator_id not in world.catalogue.indicator_ids:
+            return Outcome()
+        ind = world.catalogue.indicator(reading.indicator_id)
+        return _reading(store, world, who, ind, text, key=reading.message_key,
+                        message_id=message_id, corrected=True)  # fmt: skip
+    pending = store.pending(who.user_id)
+    if pending is None or pending.kind is not Awaiting.WHICH_TASK:
+        return Outcome()
+    if all(kept_id != message_id for _, kept_id in pending.texts):
+        return Outcome()
+    texts = tuple((text if i == message_id else t, i) for t, i in pending.texts)
+    store.set_pending(who.user_id, replace(pending, texts=texts))
+    return Outcome().reply(world.t("answer.kept_corrected"))
