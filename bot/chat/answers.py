@@ -38,8 +38,13 @@ async def text_message(update: Update, context: DubanContext) -> None:
     who = identity(update, context)
     target = message.reply_to_message
     to_bot = target is not None and target.from_user is not None and target.from_user.is_bot
-    if not private(update) and not to_bot:
-        return  # ordinary chatter in a group is never taken as an answer
+    if not private(update):
+        # Nothing said in a group is taken as an answer (a group may hold people the table
+        # does not know, and what the bot would answer shows task data); a reply to the bot
+        # gets the hint to use the private chat.
+        if to_bot and who is not None and who.known:
+            await reply(update, context.runtime.world().t("access.private_only"))
+        return
     if who is None or not who.known:
         await refuse_stranger(update, context, who)
         return
@@ -63,6 +68,8 @@ async def edited_message(update: Update, context: DubanContext) -> None:
     message = update.edited_message
     if message is None or message.text is None or message.from_user is None:
         return
+    if not private(update):
+        return  # only private texts are answers (message ids count per chat)
     who = identity(update, context)
     if who is None or not who.known:
         return
