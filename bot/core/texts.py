@@ -704,6 +704,7 @@ ZH.update(
         "reading.corrected": "已按修改后的内容更正：{name} = {value} {unit}。",
         "reading.corrected_explained": "已按修改后的内容更正：{name} 暂无数据（{note}）。",
         "answer.kept_corrected": "已按修改后的内容更新待归入任务的说明。",
+        "ext.out_of_window": "新的完成时限 {new} 超出允许的范围（{low} 至 {high}），请检查日期。",
     }
 )
 
@@ -712,5 +713,6 @@ EN.update(
         "reading.corrected": "Corrected with your edited message: {name} = {value} {unit}.",
         "reading.corrected_explained": "Corrected with your edited message: no data for {name} ({note}).",
         "answer.kept_corrected": "Updated the note waiting for a task with your edited message.",
+        "ext.out_of_window": "The new deadline {new} is outside the allowed range ({low} to {high}): please check the date.",
     }
 )

@@ -6,6 +6,7 @@ effective deadline (`bot.core.workflow.with_extensions`); the YAML stays the adm
 
 from __future__ import annotations
 
+from bot.core.deadline import deadline_window, in_window
 from bot.core.history import Record, UpdateKind
 from bot.core.model import SubTask, Task
 from bot.core.protocol import (
@@ -98,6 +99,11 @@ def request(
         new, reason = parsed
         current = item_deadline(task, sub)
         assert new.due is not None and current.due is not None
+        low, high = deadline_window(world.catalogue.document.date)
+        if not in_window(new.due, (low, high)):
+            return Outcome().reply(
+                world.t("ext.out_of_window", new=esc(new.text), low=low, high=high)
+            )
         if new.due <= current.due:
             return Outcome().reply(
                 world.t("ext.not_later", new=esc(new.text), current=esc(current.text))
