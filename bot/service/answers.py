@@ -317,15 +317,26 @@ def text_message(
             from bot.service.claims import return_claim
 
             return return_claim(store, world, record, who, pending.claim_id, text)
-        if pending is not None and pending.kind in (Awaiting.REFUSE_REASON, Awaiting.EXTENSION):
+        rows = store.outbox_by_message(chat_id, reply_to) if reply_to is not None else []
+        if (
+            pending is not None
+            and pending.kind in (Awaiting.REFUSE_REASON, Awaiting.EXTENSION)
+            and not _answers_another(who, pending, rows)
+        ):
             return _workflow_text(store, world, record, who, pending, text)
-        if who.contact is not None and reply_to is not None:
-            rows = store.outbox_by_message(chat_id, reply_to)
-            if rows:
-                return _reply_to_prompt(store, world, record, who, rows, text, message_id)
+        if who.contact is not None and rows:
+            return _reply_to_prompt(store, world, record, who, rows, text, message_id)
         if who.contact is None:
             return Outcome().reply(world.t("help.coordinator"))
         return _free_text(store, world, record, who, text, message_id, pending)
+
+
+def _answers_another(who: Identity, pending: Pending, rows: list[OutboxRow]) -> bool:
+    """A contact asked for a new deadline replied to another reminder instead: the reply
+    answers that reminder (and, like any answer, ends the question)."""
+    if pending.kind is not Awaiting.EXTENSION or who.contact is None or not rows:
+        return False
+    return all(r.key != pending.message_key for r in rows)
 
 
 def _workflow_text(
