@@ -15,7 +15,7 @@ import secrets
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -768,7 +768,13 @@ class Store:
     # -- pending input
 
     def set_pending(self, user_id: int, pending: Pending) -> None:
-        """Remember what the bot asked a user for (replacing what it waited for before)."""
+        """Remember what the bot asked a user for (replacing what it waited for before). Texts
+        kept until the user says which task they belong to are never replaced: they go on
+        with the new question and come back when it is answered (see `clear_pending`)."""
+        if not pending.texts:
+            current = self.pending(user_id)
+            if current is not None and current.texts:
+                pending = replace(pending, texts=current.texts, candidates=current.candidates)
         data = asdict(pending)
         for key in ("kind", "since"):
             data.pop(key)
@@ -789,10 +795,20 @@ class Store:
         rows = self._rows("SELECT * FROM pending_input WHERE telegram_user_id = ?", [user_id])
         return _pending(rows[0]) if rows else None
 
-    def clear_pending(self, user_id: int) -> None:
-        """Stop waiting."""
+    def clear_pending(self, user_id: int, *, keep_texts: bool = True) -> None:
+        """Stop waiting; texts still kept for a task (unless `keep_texts` is False: they were
+        just filed) go back to waiting for the user to say which task."""
         with self.transaction():
+            current = self.pending(user_id) if keep_texts else None
+            if current is not None and current.kind is Awaiting.WHICH_TASK and current.texts:
+                return  # still asking which task
             self.db.execute("DELETE FROM pending_input WHERE telegram_user_id = ?", [user_id])
+            if current is not None and current.texts:
+                kept = Pending(
+                    Awaiting.WHICH_TASK, current.since, texts=current.texts,
+                    candidates=current.candidates,
+                )  # fmt: skip
+                self.set_pending(user_id, kept)
 
     # -- catalogue versions and entities
 

@@ -237,7 +237,7 @@ def _keep(
     pending: Pending | None,
 ) -> Outcome:
     """Keep a text until the contact says which task it is about; ask (again)."""
-    kept = pending.texts if pending is not None and pending.kind is Awaiting.WHICH_TASK else ()
+    kept = pending.texts if pending is not None else ()
     texts = (*kept, (text, message_id))[-MAX_KEPT:]
     ids = tuple(t.id for t in tasks)
     store.set_pending(
@@ -261,7 +261,7 @@ def _file(store: Store, world: World, who: Identity, task: Task, pending: Pendin
     for text, message_id in pending.texts:
         _record(store, world, who, task, UpdateKind.NOTE, note=text,
                 progress=parse_progress(text), message_id=message_id)  # fmt: skip
-    store.clear_pending(who.user_id)
+    store.clear_pending(who.user_id, keep_texts=False)
     filed = world.t(
         "answer.filed", number=task.number, title=esc(task.title), count=len(pending.texts)
     )
@@ -278,7 +278,7 @@ def which_task(
         pending = store.pending(who.user_id)
         if (
             pending is None
-            or pending.kind is not Awaiting.WHICH_TASK
+            or not pending.texts
             or task_id not in pending.candidates
             or task_id not in world.catalogue.task_ids
         ):
@@ -310,9 +310,13 @@ def text_message(
         if not store.mark_processed(update_id, world.now):
             return Outcome(duplicate=True)
         pending = store.pending(who.user_id)
-        if pending is not None and pending.expires() < world.now:
+        if (
+            pending is not None
+            and pending.expires() < world.now
+            and pending.kind is not Awaiting.WHICH_TASK  # kept texts are never dropped
+        ):
             store.clear_pending(who.user_id)  # an old question: don't guess
-            pending = None
+            pending = store.pending(who.user_id)  # texts it carried, still kept
         if pending is not None and pending.kind is Awaiting.RETURN_REASON and pending.claim_id:
             from bot.service.claims import return_claim
 
@@ -572,7 +576,7 @@ def _edited_other(store: Store, world: World, who: Identity, message_id: int, te
         return _reading(store, world, who, ind, text, key=reading.message_key,
                         message_id=message_id, corrected=True)  # fmt: skip
     pending = store.pending(who.user_id)
-    if pending is None or pending.kind is not Awaiting.WHICH_TASK:
+    if pending is None or not pending.texts:
         return Outcome()
     if all(kept_id != message_id for _, kept_id in pending.texts):
         return Outcome()
