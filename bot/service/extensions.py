@@ -211,6 +211,9 @@ def decide(
             return Outcome(toast="").reply(
                 world.t("ext.refuse_prompt", item=item_label(world, task, sub))
             )
+        overtaken = _overtaken(store, world, ext, task, sub)
+        if overtaken is not None:
+            return overtaken
         store.decide_extension(ext.id, ExtensionState.APPROVED, who.member_id, world.now)
         item = item_label(world, task, sub)
         out = Outcome(replan=True, catalogue_changed=True)
@@ -220,6 +223,25 @@ def decide(
         text = world.t("ext.approved", item=item, new=esc(ext.new_text), who=esc(who.name))
         out.outbox = _result(store, world, ext, text)
         return out.reply(world.t("ext.approved_ack", item=item))
+
+
+def _overtaken(
+    store: Store, world: World, ext: Extension, task: Task, sub: SubTask | None
+) -> Outcome | None:
+    """A request the deadline in force overtook since it was made (the admin changed the
+    YAML, or another extension was approved) would move the deadline back: it is closed
+    instead, every copy says so, and the contact hears it."""
+    now = item_deadline(task, sub)
+    if now.yaml_text == ext.old_text and (now.due is None or ext.new_due > now.due):
+        return None
+    item = item_label(world, task, sub)
+    note = world.t("ext.closed_note", old=ext.old_text, new=now.text)
+    store.decide_extension(ext.id, ExtensionState.CLOSED, "system", world.now, note)
+    text = world.t("ext.overtaken", item=item, now=esc(now.text), old=esc(ext.old_text),
+                   new=esc(ext.new_text))  # fmt: skip
+    out = Outcome(toast="", outbox=_result(store, world, ext, text))
+    out.edits = _copies(store, ext.id, world.t("ext.overtaken_mark", now=esc(now.text)))
+    return out.reply(text)
 
 
 def refuse(store: Store, world: World, who: Identity, request_id: int, reason: str) -> Outcome:

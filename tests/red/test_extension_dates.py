@@ -46,3 +46,25 @@ def test_an_approved_extension_already_stored_beyond_the_window_does_not_stop_th
     assert plan(effective, at("2026-01-05 09:00"), Record()) == plan(
         unextended, at("2026-01-05 09:00"), Record()
     )
+
+
+async def test_a_request_the_table_overtook_cannot_shorten_the_deadline(make_bot: MakeBot) -> None:
+    """Asked for 2026年6月底; meanwhile the admin moved the deadline to 2026年12月底 in the
+    YAML; a coordinator then approves the old request: the deadline must not move back."""
+    from harness import TABLE
+
+    bot = await make_bot(at("2025-12-01 10:00"))
+    await bot.start_users(ECO, COORD, ADMIN)
+    await bot.say(ECO, "/extend 2 2026年6月底 资金下达推迟")
+    request = bot.last(COORD, "延期申请")
+    bot.config.write_text(
+        TABLE.replace(
+            "    deadline: 2025年底\n    subtasks:", "    deadline: 2026年底\n    subtasks:"
+        ),
+        encoding="utf-8",
+    )
+    await bot.duban.reload("test", explicit=True)
+    await bot.press(COORD, request, "x:ok:1")
+    assert bot.runtime.catalogue.task("t02").deadline.due.isoformat() == "2026-12-31"
+    assert bot.rows("SELECT kind FROM extension_events") != [("approved",)]
+    assert "已批准" not in bot.last(COORD, "延期申请")["text"]
