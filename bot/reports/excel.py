@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell, MergedCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
@@ -101,7 +101,10 @@ class _Styles:
         return found
 
     def put(self, row: int, col: int, value: Any, style: StyleArray) -> Cell:
-        """Write a value with a style."""
+        """Write a value with a style (characters a worksheet cannot hold, such as control
+        characters someone typed in chat, become spaces: the database keeps them)."""
+        if isinstance(value, str):
+            value = ILLEGAL_CHARACTERS_RE.sub(" ", value)
         cell = self.ws.cell(row=row, column=col, value=value)
         cell._style = copy(style)
         return cell
