@@ -706,6 +706,7 @@ ZH.update(
         "answer.kept_corrected": "已按修改后的内容更新待归入任务的说明。",
         "ext.out_of_window": "新的完成时限 {new} 超出允许的范围（{low} 至 {high}），请检查日期。",
         "ext.overtaken": "该申请提出后，{item}的完成时限已改为「{now}」（申请时为「{old}」，申请延至 {new}），申请已失效，未作批准。",
+        "answer.item_removed": "该子项已不在分工表中。如需说明情况，请回复文字（将记入任务 {number}），或用 /update {number} 报告整个任务。",
         "ext.overtaken_mark": "\n\n✖️ 已失效：完成时限已改为「{now}」",
     }
 )
@@ -717,6 +718,7 @@ EN.update(
         "answer.kept_corrected": "Updated the note waiting for a task with your edited message.",
         "ext.out_of_window": "The new deadline {new} is outside the allowed range ({low} to {high}): please check the date.",
         "ext.overtaken": 'Since this request the deadline of {item} changed to "{now}" (it was "{old}"; the request asked for {new}): the request no longer applies and was not approved.',
+        "answer.item_removed": "That sub-item is no longer in the table. Reply with text to explain (it goes to task {number}), or report on the whole task with /update {number}.",
         "ext.overtaken_mark": '\n\n✖️ No longer applies: the deadline is now "{now}"',
     }
 )

@@ -61,6 +61,8 @@ def _record(
     message_id: int | None = None,
     corrects: int | None = None,
 ) -> StatusUpdate:
+    if sub is not None and task.subtask(sub) is None:
+        sub = None  # the sub-item left the table since: what was said goes to its task
     u = store.add_update(
         task_id=task.id,
         kind=kind,
@@ -147,6 +149,8 @@ def answer_reminder(
         task = world.catalogue.task(row.task_id)
         if not may_report(world.catalogue, who, task):
             return Outcome(toast=_other_bureau(world, who, task), alert=True)
+        if row.subtask_id and task.subtask(row.subtask_id) is None:
+            return Outcome(toast=world.t("answer.item_removed", number=task.number), alert=True)
         if record.closed(task.id, row.subtask_id):
             return Outcome(toast=world.t("answer.closed", number=task.number), alert=True)
         pressed = Edit(chat_id, message_id, Rendered(row.text))
@@ -357,6 +361,9 @@ def _workflow_text(
         return Outcome().reply(world.t("answer.expired_button"))
     task = cat.task(pending.task_id or "")
     sub = task.subtask(pending.subtask_id) if pending.subtask_id else None
+    if pending.subtask_id and sub is None:
+        store.clear_pending(who.user_id)
+        return Outcome().reply(world.t("answer.item_removed", number=task.number))
     date = pending.extra.get("date")
     body = f"{date} {text}" if date else text
     return extensions.request(

@@ -48,6 +48,8 @@ def ask(
             return Outcome(toast=world.t("answer.expired_button"), alert=True)
         task = world.catalogue.task(row.task_id or "")
         sub = task.subtask(row.subtask_id) if row.subtask_id else None
+        if row.subtask_id and sub is None:
+            return Outcome(toast=world.t("answer.item_removed", number=task.number), alert=True)
         refusal = _refusal(world, record, who, task, sub)
         if refusal:
             return Outcome(toast=refusal, alert=True)
