@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import secrets
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -519,6 +519,23 @@ class Store:
             if keys:
                 self.db.execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'")
         return keys
+
+    def outbox_reroute(self, before: Mapping[str, int], after: Mapping[str, int]) -> int:
+        """A table edit changed members' chats (a new person in the post, a member removed):
+        their pending messages go to the new chat, or wait for one (never to the old)."""
+        moved = 0
+        with self.transaction():
+            for member_id, old in before.items():
+                new = after.get(member_id)
+                if new == old:
+                    continue
+                cur = self.db.execute(
+                    "UPDATE outbox SET chat_id = ? WHERE recipient = ? AND state = 'pending' "
+                    "AND chat_id = ?",
+                    [new, member_id, old],
+                )
+                moved += cur.rowcount
+        return moved
 
     def outbox_adopt(self, member_id: str, chat_id: int) -> int:
         """A member started the bot: pending messages that had no chat to go to get theirs."""
