@@ -707,6 +707,7 @@ ZH.update(
         "ext.out_of_window": "新的完成时限 {new} 超出允许的范围（{low} 至 {high}），请检查日期。",
         "ext.overtaken": "该申请提出后，{item}的完成时限已改为「{now}」（申请时为「{old}」，申请延至 {new}），申请已失效，未作批准。",
         "answer.item_removed": "该子项已不在分工表中。如需说明情况，请回复文字（将记入任务 {number}），或用 /update {number} 报告整个任务。",
+        "answer.already_answered": "这条提醒已记录过您的反馈（{status}）。如需补充，请直接回复提醒消息。",
         "ext.overtaken_mark": "\n\n✖️ 已失效：完成时限已改为「{now}」",
     }
 )
@@ -719,6 +720,7 @@ EN.update(
         "ext.out_of_window": "The new deadline {new} is outside the allowed range ({low} to {high}): please check the date.",
         "ext.overtaken": 'Since this request the deadline of {item} changed to "{now}" (it was "{old}"; the request asked for {new}): the request no longer applies and was not approved.',
         "answer.item_removed": "That sub-item is no longer in the table. Reply with text to explain (it goes to task {number}), or report on the whole task with /update {number}.",
+        "answer.already_answered": "Your answer to this reminder is already recorded ({status}). To add to it, reply to the reminder.",
         "ext.overtaken_mark": '\n\n✖️ No longer applies: the deadline is now "{now}"',
     }
 )

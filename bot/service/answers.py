@@ -153,10 +153,27 @@ def answer_reminder(
             return Outcome(toast=world.t("answer.item_removed", number=task.number), alert=True)
         if record.closed(task.id, row.subtask_id):
             return Outcome(toast=world.t("answer.closed", number=task.number), alert=True)
+        earlier = _pressed_before(store, who, task, row.key)
+        if earlier is not None:  # a double tap: both presses left before the buttons went
+            name = status_name(world, earlier.kind)
+            return Outcome(toast=world.t("answer.already_answered", status=name), alert=True)
         pressed = Edit(chat_id, message_id, Rendered(row.text))
         return _status(
             store, world, who, task, answer, sub=row.subtask_id, key=row.key, pressed=pressed
         )
+
+
+def _pressed_before(store: Store, who: Identity, task: Task, key: str) -> StatusUpdate | None:
+    """The status this contact already gave by a button under this reminder (a note typed in
+    reply is no such answer: a button may still follow it)."""
+    return next(
+        (
+            u
+            for u in store.updates(task.id)
+            if u.message_key == key and u.by == who.member_id and u.kind is not UpdateKind.NOTE
+        ),
+        None,
+    )
 
 
 def pick_status(
