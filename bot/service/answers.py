@@ -101,6 +101,11 @@ def _status(
         )
         out.toast = world.t("update.note")
         return out.reply(world.t("answer.note_prompt", number=task.number))
+    if answer.kind is UpdateKind.DONE_CLAIMED:
+        open_claim = store.item(task.id, sub).claim
+        if open_claim is not None and open_claim.by == who.member_id:  # claimed already
+            name = status_name(world, answer.kind)
+            return Outcome(toast=world.t("answer.already_answered", status=name), alert=True)
     u = _record(store, world, who, task, answer.kind, sub=sub, key=key)
     store.set_pending(who.user_id, Pending(Awaiting.NOTE, world.now, task.id, sub, message_key=key))
     name = status_name(world, answer.kind)
