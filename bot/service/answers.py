@@ -28,6 +28,9 @@ from storage.repo import OutboxRow, Store
 
 #: Texts kept at most while the bot asks which task they belong to.
 MAX_KEPT = 20
+#: What the bot asks for that "取消" calls off (the press that asked changed nothing yet).
+ASKED = (Awaiting.RETURN_REASON, Awaiting.REFUSE_REASON, Awaiting.EXTENSION)
+CANCEL = frozenset({"取消", "撤回", "算了", "cancel"})
 
 
 def status_name(world: World, kind: UpdateKind) -> str:
@@ -343,6 +346,9 @@ def text_message(
         ):
             store.clear_pending(who.user_id)  # an old question: don't guess
             pending = store.pending(who.user_id)  # texts it carried, still kept
+        if pending is not None and pending.kind in ASKED and text.lower() in CANCEL:
+            store.clear_pending(who.user_id)  # a decision pressed by mistake, called off
+            return Outcome().reply(world.t("answer.cancelled"))
         if pending is not None and pending.kind is Awaiting.RETURN_REASON and pending.claim_id:
             from bot.service.claims import return_claim
 
