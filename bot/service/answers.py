@@ -16,7 +16,13 @@ from bot.core.compose import fmt_value, status_buttons
 from bot.core.history import Record, StatusUpdate, UpdateKind
 from bot.core.i18n import paren
 from bot.core.model import Catalogue, Indicator, Task
-from bot.core.parse import ReadingProblem, find_task, parse_progress, parse_reading
+from bot.core.parse import (
+    ReadingProblem,
+    find_task,
+    parse_number,
+    parse_progress,
+    parse_reading,
+)
 from bot.core.protocol import Answer, Awaiting, Pending, PickTask, WhichTask, pack
 from bot.core.render import Button, Rendered, esc, task_card
 from bot.core.status import task_status
@@ -410,6 +416,12 @@ def _reply_to_prompt(
     message_id: int,
 ) -> Outcome:
     subjects = {r.indicator_id or r.task_id for r in rows} - {None}
+    inds = {r.indicator_id: r for r in rows if r.indicator_id in world.catalogue.indicator_ids}
+    if len(subjects) > 1 and len(inds) == 1:  # a bare figure answers the summary's indicator
+        row = next(iter(inds.values()))
+        ind = world.catalogue.indicator(row.indicator_id or "")
+        if parse_number(text, ind.unit) is not None:
+            return _reading(store, world, who, ind, text, key=row.key, message_id=message_id)
     if len(subjects) > 1:  # a summary of several items: which one?
         ids = {r.task_id for r in rows if r.indicator_id is None}
         tasks = [t for t in open_tasks(world.catalogue, record, who) if t.id in ids]
