@@ -709,6 +709,8 @@ ZH.update(
         "answer.item_removed": "该子项已不在分工表中。如需说明情况，请回复文字（将记入任务 {number}），或用 /update {number} 报告整个任务。",
         "answer.already_answered": "这条提醒已记录过您的反馈（{status}）。如需补充，请直接回复提醒消息。",
         "answer.cancelled": "已取消，未作任何记录。",
+        "answer.task_gone": "该任务已不在分工表中（已归档）。您的说明已记入该任务的记录；如涉及其他任务，请用 /update 报告。",
+        "answer.subject_gone": "该指标已不在分工表中，未记录。如有疑问请联系督办员。",
         "ext.overtaken_mark": "\n\n✖️ 已失效：完成时限已改为「{now}」",
     }
 )
@@ -723,6 +725,8 @@ EN.update(
         "answer.item_removed": "That sub-item is no longer in the table. Reply with text to explain (it goes to task {number}), or report on the whole task with /update {number}.",
         "answer.already_answered": "Your answer to this reminder is already recorded ({status}). To add to it, reply to the reminder.",
         "answer.cancelled": "Cancelled: nothing was recorded.",
+        "answer.task_gone": "That task is no longer in the table (archived). Your note is kept in its record; for another task, report with /update.",
+        "answer.subject_gone": "That indicator is no longer in the table: nothing was recorded. Ask a coordinator if in doubt.",
         "ext.overtaken_mark": '\n\n✖️ No longer applies: the deadline is now "{now}"',
     }
 )

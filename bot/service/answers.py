@@ -436,6 +436,16 @@ def _reply_to_prompt(
         return _note(
             store, world, who, task, text, sub=row.subtask_id, key=row.key, message_id=message_id
         )
+    if row.indicator_id is not None:
+        return Outcome().reply(world.t("answer.subject_gone"))
+    if row.task_id is not None:  # the task left the table since: what was said stays with it
+        store.add_update(
+            task_id=row.task_id, kind=UpdateKind.NOTE, by=who.member_id, at=world.now,
+            bureau_id=who.bureau_id, subtask_id=row.subtask_id, note=text,
+            progress=parse_progress(text), message_key=row.key, telegram_user_id=who.user_id,
+            telegram_message_id=message_id,
+        )  # fmt: skip
+        return Outcome().reply(world.t("answer.task_gone"))
     return _free_text(store, world, record, who, text, message_id, store.pending(who.user_id))
 
 

@@ -39,3 +39,29 @@ async def test_a_completion_claim_on_a_removed_sub_item_is_not_a_claim_of_the_ta
     await bot.press(ECO, reminder, "a:d")
     assert bot.rows("SELECT count(*) FROM status_updates WHERE subtask_id = 't02-2'") == [(0,)]
     assert not any("申请办结" in t for t in bot.texts(COORD))
+
+
+#: Task 2 archived (removed from the table); 生态环境局 keeps task 1 (cooperating).
+NO_T02 = TABLE[: TABLE.index("  - id: t02\n")] + TABLE[TABLE.index("indicators:\n") :].replace(
+    "    task: t02\n", "    task: t01\n"
+)
+
+
+async def test_a_reply_to_a_removed_tasks_reminder_is_not_filed_on_another_task(
+    make_bot: MakeBot,
+) -> None:
+    bot = await make_bot(at("2025-12-01 08:00"))
+    await bot.start_users(ECO, COORD, ADMIN)
+    bot.set_time(at("2025-12-01 09:00"))
+    await bot.tick()
+    reminder = bot.last(ECO, "节点提醒", "打好蓝天保卫战")
+    bot.config.write_text(NO_T02, encoding="utf-8")
+    await bot.duban.reload("test", explicit=True)
+    assert "t02" not in bot.duban.runtime.catalogue.task_ids
+    await bot.say(ECO, "已完成验收，进度100%", reply_to=reminder["message_id"])
+    assert bot.rows("SELECT count(*) FROM status_updates WHERE task_id = 't01'") == [(0,)]
+    assert bot.rows("SELECT task_id, note FROM status_updates") == [("t02", "已完成验收，进度100%")]
+    assert "已不在分工表中" in bot.texts(ECO)[-1]
+    await bot.say(COORD, "/status archived")
+    await bot.say(COORD, "/export")
+    assert bot.messages(COORD)[-1].get("document")
