@@ -612,8 +612,14 @@ def edited(
         old = store.update_by_message(who.user_id, message_id)
         if old is None:
             return _edited_other(store, world, who, message_id, text)
-        if old.task_id not in world.catalogue.task_ids:
-            return Outcome()
+        if old.task_id not in world.catalogue.task_ids:  # archived since: kept with it
+            store.add_update(
+                task_id=old.task_id, kind=old.kind, by=who.member_id, at=world.now,
+                bureau_id=who.bureau_id, subtask_id=old.subtask_id, note=text,
+                progress=parse_progress(text), message_key=old.message_key, corrects=old.id,
+                telegram_user_id=who.user_id, telegram_message_id=message_id,
+            )  # fmt: skip
+            return Outcome().reply(world.t("answer.task_gone"))
         task = world.catalogue.task(old.task_id)
         if not may_report(world.catalogue, who, task):
             return Outcome().reply(_other_bureau(world, who, task))

@@ -65,3 +65,21 @@ async def test_a_reply_to_a_removed_tasks_reminder_is_not_filed_on_another_task(
     await bot.say(COORD, "/status archived")
     await bot.say(COORD, "/export")
     assert bot.messages(COORD)[-1].get("document")
+
+
+async def test_an_edit_of_a_note_on_a_removed_task_is_kept_too(make_bot: MakeBot) -> None:
+    bot = await make_bot(at("2025-12-01 08:00"))
+    await bot.start_users(ECO, COORD, ADMIN)
+    bot.set_time(at("2025-12-01 09:00"))
+    await bot.tick()
+    reminder = bot.last(ECO, "节点提醒", "打好蓝天保卫战")
+    sent = bot.client.send(ECO, "进度50%", reply_to=reminder["message_id"])
+    await bot.pump()
+    bot.config.write_text(NO_T02, encoding="utf-8")
+    await bot.duban.reload("test", explicit=True)
+    bot.client.edit(ECO, sent["message_id"], "进度70%")
+    await bot.pump()
+    assert bot.rows("SELECT task_id, note, corrects IS NOT NULL FROM status_updates") == [
+        ("t02", "进度50%", 0),
+        ("t02", "进度70%", 1),
+    ]
