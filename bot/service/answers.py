@@ -9,6 +9,7 @@ it belongs, never dropped.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -37,6 +38,8 @@ MAX_KEPT = 20
 #: What the bot asks for that "取消" calls off (the press that asked changed nothing yet).
 ASKED = (Awaiting.RETURN_REASON, Awaiting.REFUSE_REASON, Awaiting.EXTENSION)
 CANCEL = frozenset({"取消", "撤回", "算了", "cancel"})
+#: A text this soon after a button (or a completion claim) is its note.
+NOTE_WINDOW = dt.timedelta(hours=2)
 
 
 def status_name(world: World, kind: UpdateKind) -> str:
@@ -475,7 +478,12 @@ def _free_text(
         tasks = [cat.task(i) for i in pending.candidates if i in cat.task_ids]
         return _keep(store, world, who, text, message_id, tasks, pending)
     notes = (Awaiting.NOTE, Awaiting.EVIDENCE)
-    if pending is not None and pending.kind in notes and pending.task_id in cat.task_ids:
+    if (
+        pending is not None
+        and pending.kind in notes
+        and pending.task_id in cat.task_ids
+        and world.now <= pending.since + NOTE_WINDOW  # files are waited for longer than notes
+    ):
         task = cat.task(pending.task_id or "")
         return _note(store, world, who, task, text, sub=pending.subtask_id,
                      key=pending.message_key, message_id=message_id)  # fmt: skip
