@@ -24,6 +24,8 @@ from storage.repo import Store
 
 #: The largest file a bot may download from Telegram's Bot API (getFile).
 MAX_BYTES = 20 * 1024 * 1024
+#: Files listed by name on a claim's copies (each copy must stay a Telegram message).
+MAX_LISTED = 20
 
 
 @dataclass(frozen=True)
@@ -168,13 +170,18 @@ def _caption(
 
 def claim_copy(store: Store, world: World, claim_id: int, text: str) -> str:
     """A coordinator's copy of a claim as it stands: 待提交 replaced by the evidence received."""
+    files = store.evidence(claim_id=claim_id)
     lines = "".join(
         "\n" + world.t("evidence.claim_line", name=esc(e.file_name), size=size_text(e.size),
                        sha=e.sha256[:12])
-        for e in store.evidence(claim_id=claim_id)
+        for e in files[:MAX_LISTED]
     )  # fmt: skip
     if not lines:
         return text
+    if len(files) > MAX_LISTED:  # a message holds 4096 characters: the rest by count
+        lines += "\n" + world.t(
+            "evidence.claim_more", more=len(files) - MAX_LISTED, total=len(files)
+        )
     return text.replace(world.t("evidence.claim_missing"), "") + lines
 
 

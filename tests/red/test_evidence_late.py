@@ -76,3 +76,22 @@ async def test_the_caption_of_a_photo_is_recorded_against_its_item(make_bot: Mak
     await bot.pump()
     notes = bot.rows("SELECT task_id, subtask_id, note FROM status_updates WHERE kind = 'note'")
     assert ("t02", "t02-2", "验收报告第3页，已盖章，进度100%") in notes
+
+
+async def test_many_files_keep_the_claim_copies_within_telegrams_limit(
+    make_bot: MakeBot,
+) -> None:
+    """A site inspection sent as 80 photos: each coordinator's copy must still take the
+    decision (an edit over 4096 characters is refused by Telegram and the copy keeps its
+    buttons)."""
+    bot, claim_id = await claimed(make_bot)
+    for n in range(80):
+        bot.emu.user_photo(ECO, PNG + bytes([n]))
+    await bot.pump()
+    assert bot.rows("SELECT count(*) FROM evidence") == [(80,)]
+    await bot.press(COORD, bot.last(COORD, "申请办结"), f"c:ok:{claim_id}")
+    for chat in (COORD, ADMIN):
+        copy = bot.last(chat, "申请办结")
+        assert "已确认办结" in copy["text"], copy["text"][-200:]
+        assert buttons(copy) == []
+        assert "80" in copy["text"]  # how many files there are is still said
