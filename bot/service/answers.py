@@ -276,16 +276,19 @@ def _keep(
 ) -> Outcome:
     """Keep a text until the contact says which task it is about; ask (again)."""
     kept = pending.texts if pending is not None else ()
-    texts = (*kept, (text, message_id))[-MAX_KEPT:]
-    ids = tuple(t.id for t in tasks)
-    store.set_pending(
-        who.user_id, Pending(Awaiting.WHICH_TASK, world.now, texts=texts, candidates=ids)
-    )
-    question = (
-        world.t("answer.which_task_more", count=len(texts))
-        if len(texts) > 1
-        else world.t("answer.which_task")
-    )
+    if len(kept) >= MAX_KEPT:  # full: this one is refused out loud, none pushed out
+        question = world.t("answer.kept_full", count=len(kept))
+    else:
+        texts = (*kept, (text, message_id))
+        ids = tuple(t.id for t in tasks)
+        store.set_pending(
+            who.user_id, Pending(Awaiting.WHICH_TASK, world.now, texts=texts, candidates=ids)
+        )
+        question = (
+            world.t("answer.which_task_more", count=len(texts))
+            if len(texts) > 1
+            else world.t("answer.which_task")
+        )
     buttons = tuple(
         (Button(f"{t.number}. {t.title[:14]}", pack(WhichTask(t.id))),) for t in tasks[:40]
     )

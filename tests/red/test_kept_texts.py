@@ -56,3 +56,14 @@ async def test_kept_text_survives_three_days(make_bot: MakeBot) -> None:
     bot.advance(days=3)
     await bot.say(ECO, "2")
     assert notes(bot) == [("t02", TEXT)]
+
+
+async def test_no_kept_text_is_dropped_silently_when_many_wait(make_bot: MakeBot) -> None:
+    bot, question = await kept(make_bot)
+    for n in range(2, 26):
+        await bot.say(ECO, f"第{n}条说明")
+    await bot.press(ECO, bot.last(ECO, "对应的任务"), "w:t01")
+    filed = [n for t, n in notes(bot)]
+    assert filed[0] == TEXT  # the first is never pushed out by later ones
+    unfiled = [f"第{n}条说明" for n in range(2, 26) if f"第{n}条说明" not in filed]
+    assert not unfiled or "未保存" in "".join(bot.texts(ECO)), unfiled
