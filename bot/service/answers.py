@@ -650,6 +650,15 @@ def _edited_other(store: Store, world: World, who: Identity, message_id: int, te
         return _reading(store, world, who, ind, text, key=reading.message_key,
                         message_id=message_id, corrected=True)  # fmt: skip
     pending = store.pending(who.user_id)
+    if (
+        pending is not None
+        and pending.kind is Awaiting.READING
+        and pending.indicator_id in world.catalogue.indicator_ids
+        and pending.expires() >= world.now
+    ):  # the reading the bot still waits for (the text as first sent was refused)
+        ind = world.catalogue.indicator(pending.indicator_id or "")
+        return _reading(store, world, who, ind, text, key=pending.message_key,
+                        message_id=message_id)  # fmt: skip
     if pending is None or not pending.texts:
         return Outcome()
     if all(kept_id != message_id for _, kept_id in pending.texts):

@@ -77,3 +77,15 @@ async def test_an_edit_of_a_note_on_a_task_now_led_by_another_bureau_is_refused(
     await bot.pump()
     assert bot.rows("SELECT count(*) FROM status_updates WHERE task_id = 't02'")[0][0] == count
     assert "不是您单位" in bot.texts(ECO)[-1], bot.texts(ECO)[-1]
+
+
+async def test_editing_a_refused_reading_into_a_figure_records_it(make_bot: MakeBot) -> None:
+    bot = await make_bot(at("2025-03-03 10:00"))
+    await bot.start_users(ECO)
+    await bot.say(ECO, "/report pm25")
+    sent = bot.client.send(ECO, "47.5.3")  # a typo: the bot asks again with an example
+    await bot.pump()
+    assert bot.rows("SELECT count(*) FROM readings") == [(0,)]
+    bot.client.edit(ECO, sent["message_id"], "47.5")
+    await bot.pump()
+    assert bot.rows("SELECT value FROM readings") == [(47.5,)]
