@@ -36,6 +36,7 @@ from bot.core.history import History, Record, StatusUpdate, UpdateKind
 from bot.core.i18n import paren, t
 from bot.core.model import Catalogue, Deadline, SubTask, Task
 from bot.core.ranking import BureauFigures, figures
+from bot.core.series import still_asked
 from bot.core.status import ItemStatus, Light, indicator_status, table_status
 from bot.core.workdays import WorkCalendar
 from bot.core.workflow import Evidence, Extension
@@ -501,7 +502,7 @@ def _unanswered_sheet(
     _header(styles, 1, t(lang, "xlsx.cols.unanswered").split("|"))
     rows = []
     for p in record.prompts.values():
-        if p.answered_at is not None:
+        if p.answered_at is not None or not still_asked(catalogue, record, p):
             continue
         if p.indicator_id is not None:
             if p.indicator_id not in catalogue.indicator_ids:

@@ -54,3 +54,27 @@ async def test_the_new_lead_can_answer_and_the_old_one_cannot(make_bot: MakeBot)
     assert bot.rows("SELECT task_id, bureau_id, kind FROM status_updates") == [
         ("t02", "econ", "at_risk")
     ]
+
+
+async def test_reports_do_not_count_the_moved_tasks_old_reminder_against_the_old_bureau(
+    make_bot: MakeBot,
+) -> None:
+    from bot.web.model import bureau_figures
+
+    bot = await reminded_then_moved(make_bot)
+    rt = bot.duban.runtime
+    world = rt.world()
+    figures = {
+        f.bureau_id: f
+        for f in bureau_figures(rt.catalogue, rt.record, world.now, world.calendar, frozenset())
+    }
+    # 生态环境局 still owes its reminder of task 1 (cooperating), not task 2's
+    assert figures["eco"].unanswered == 1
+    before = len(bot.texts(COORD))
+    bot.set_time(at("2025-12-08 09:00"))  # a Monday: the weekly digest
+    await bot.tick()
+    digest = next(t for t in bot.texts(COORD)[before:] if "督办周报" in t)
+    row = next(
+        line for line in digest.splitlines() if line.startswith("• 生态环境局：") and "条（" in line
+    )
+    assert "2" not in row.split("（")[1], row
