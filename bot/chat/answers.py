@@ -100,6 +100,15 @@ async def update_command(update: Update, context: DubanContext, who: Identity) -
     args = command_args(context)
     if args:
         task = find_task(rt.catalogue, " ".join(args))
+        first = find_task(rt.catalogue, args[0]) if len(args) > 1 else None
+        if task is None and first is not None and update.message is not None:
+            # `/update 7 本月完成招标`: what follows the task's number is its note
+            outcome = await rt.write(
+                answers.command_note, world, who, task=first, text=" ".join(args[1:]),
+                message_id=update.message.message_id, update_id=update.update_id,
+            )  # fmt: skip
+            await deliver(update, context, outcome)
+            return
         if task is None:
             await reply(
                 update, world.t("answer.unknown_task", value=esc(" ".join(args)[:40]), hint="")

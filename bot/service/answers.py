@@ -233,6 +233,23 @@ def ask_status(world: World, record: Record, who: Identity, task: Task) -> Outco
     return Outcome().reply("\n".join(lines), status_buttons(world.lang, task.id))
 
 
+def command_note(
+    store: Store,
+    world: World,
+    who: Identity,
+    *,
+    task: Task,
+    text: str,
+    message_id: int,
+    update_id: int,
+) -> Outcome:
+    """`/update TASK 说明`: the note of that task (as a reply to its reminder would be)."""
+    with store.transaction():
+        if not store.mark_processed(update_id, world.now):
+            return Outcome(duplicate=True)
+        return _note(store, world, who, task, text, message_id=message_id)
+
+
 def task_buttons(tasks: Sequence[Task]) -> tuple[tuple[Button, ...], ...]:
     """One button per task (number and the start of its title)."""
     return tuple((Button(f"{t.number}. {t.title[:14]}", pack(PickTask(t.id))),) for t in tasks[:40])
