@@ -107,6 +107,8 @@ class _Styles:
         if isinstance(value, str):
             value = ILLEGAL_CHARACTERS_RE.sub(" ", value)
         cell = self.ws.cell(row=row, column=col, value=value)
+        if isinstance(value, str) and value.startswith("="):
+            cell.data_type = "s"  # what someone typed is text, never a formula
         cell._style = copy(style)
         return cell
 
@@ -473,8 +475,19 @@ def history_csv(catalogue: Catalogue, updates: Iterable[StatusUpdate], lang: str
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(t(lang, "xlsx.cols.history").split("|"))
-    writer.writerows(history_rows(catalogue, updates, lang))
+    writer.writerows([_csv_safe(v) for v in r] for r in history_rows(catalogue, updates, lang))
     return out.getvalue().encode("utf-8-sig")
+
+
+def _csv_safe(value: object) -> object:
+    """A text Excel would read as a formula (=, +, -, @ first) is quoted with an apostrophe:
+    what someone typed in chat stays text when the office opens the CSV."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value
 
 
 def _history_sheet(
