@@ -23,9 +23,11 @@ def claim(
     store: Store, world: World, who: Identity, task: Task, sub: SubTask | None, u: StatusUpdate
 ) -> bool:
     """申请办结: every coordinator gets the claim with 确认办结 / 退回 buttons."""
+    lead = (sub.lead if sub is not None and sub.lead else None) or task.lead
+    role = world.t("claim.as_cooperating") if who.bureau_id != lead else ""
     text = world.t(
         "msg.claim",
-        bureau=esc(world.catalogue.bureau_name(who.bureau_id)),
+        bureau=esc(world.catalogue.bureau_name(who.bureau_id)) + role,
         contact=esc(who.name),
         item=item_label(world, task, sub),
         note=world.t("claim.note", note=esc(u.note)) if u.note else "",
