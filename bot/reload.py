@@ -70,14 +70,18 @@ def entities_of(catalogue: Catalogue) -> list[tuple[str, str, str, str | None, d
 
 
 def id_reuse_errors(store: Store, catalogue: Catalogue, file: str, lang: str) -> list[str]:
-    """Task ids reused for a clearly different task (another section and another title)."""
+    """Task ids reused for a clearly different task: another section and another title, or
+    the id of a removed (archived) task brought back under another title (its history, a
+    closure included, would become the new task's)."""
     known = {e.id: e for e in store.entities("task")}
     errors = []
     for task in catalogue.tasks:
         old = known.get(task.id)
         if old is None or old.section is None:
             continue
-        if old.section != task.section and old.title != task.title:
+        moved = old.section != task.section
+        revived = old.archived_at is not None
+        if (moved or revived) and old.title != task.title:
             errors.append(
                 t(
                     lang,

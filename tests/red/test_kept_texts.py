@@ -59,7 +59,7 @@ async def test_kept_text_survives_three_days(make_bot: MakeBot) -> None:
 
 
 async def test_no_kept_text_is_dropped_silently_when_many_wait(make_bot: MakeBot) -> None:
-    bot, question = await kept(make_bot)
+    bot, _ = await kept(make_bot)
     for n in range(2, 26):
         await bot.say(ECO, f"第{n}条说明")
     await bot.press(ECO, bot.last(ECO, "对应的任务"), "w:t01")
