@@ -159,6 +159,18 @@ async def report_command(update: Update, context: DubanContext, who: Identity) -
     await deliver(update, context, outcome)
 
 
+async def other_message(update: Update, context: DubanContext) -> None:
+    """A voice message, a sticker, a location…: nothing the bot can record; it says so (the
+    contact would otherwise take the reminder as answered)."""
+    if not private(update):
+        return
+    who = identity(update, context)
+    if who is None or not who.known:
+        await refuse_stranger(update, context, who)
+        return
+    await reply(update, context.runtime.world().t("answer.unsupported"))
+
+
 def _split_report(catalogue: Catalogue, args: list[str]) -> tuple[str, str]:
     """The indicator's name and the value: the name may have spaces (`/report 优良 天数 66`),
     the value is the last word when it has a digit (or says 暂无)."""
@@ -181,4 +193,18 @@ def handlers() -> list[BaseHandler[Update, DubanContext, None]]:
             filters.UpdateType.EDITED_MESSAGE & filters.TEXT & ~filters.COMMAND, edited_message
         ),
         MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, text_message),
+        MessageHandler(
+            filters.UpdateType.MESSAGE
+            & (
+                filters.VOICE
+                | filters.AUDIO
+                | filters.VIDEO
+                | filters.VIDEO_NOTE
+                | filters.Sticker.ALL
+                | filters.LOCATION
+                | filters.CONTACT
+                | filters.ANIMATION
+            ),
+            other_message,
+        ),
     ]
