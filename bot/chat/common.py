@@ -7,6 +7,7 @@ and delivers the `Outcome` it returns; it never touches storage.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
@@ -123,13 +124,32 @@ async def deliver(update: Update, context: DubanContext, outcome: Outcome) -> No
         context.duban.engine.wake()
 
 
+#: A stranger gets the polite answer at most once in this long: updates are handled one at a
+#: time and Telegram takes about one message a second to a chat, so answering each message of
+#: a flood would hold every contact and coordinator up for as long as the flood.
+STRANGER_QUIET = dt.timedelta(minutes=10)
+
+
+def answered_stranger_lately(context: DubanContext, user_id: int) -> bool:
+    """Whether this stranger got the answer within STRANGER_QUIET (else: now they do)."""
+    seen = context.duban.stranger_answers
+    now = context.runtime.now()
+    last = seen.get(user_id)
+    if last is not None and dt.timedelta(0) <= now - last < STRANGER_QUIET:
+        return True
+    if len(seen) > 10_000:  # bounded: strangers can be many
+        seen.clear()
+    seen[user_id] = now
+    return False
+
+
 async def refuse_stranger(update: Update, context: DubanContext, who: Identity | None) -> None:
-    """A polite answer saying whom to ask; nothing is read or changed."""
+    """A polite answer saying whom to ask (once in a while); nothing is read or changed."""
     runtime = context.runtime
     if update.callback_query:
         await answer_press(update, t(runtime.lang, "help.stranger"), alert=True)
         return
-    if private(update):
+    if private(update) and not answered_stranger_lately(context, who.user_id if who else 0):
         await reply(update, stranger_text(runtime.world(), who.user_id if who else 0))
 
 

@@ -7,6 +7,7 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.chat.common import (
     DubanContext,
+    answered_stranger_lately,
     deliver,
     identity,
     private,
@@ -30,6 +31,8 @@ async def start(update: Update, context: DubanContext) -> None:
         return
     rt = context.runtime
     code = (context.args or [""])[0].strip()
+    if not who.known and not code and answered_stranger_lately(context, who.user_id):
+        return  # a flood of /start: answered once in a while
     outcome, rebound = await rt.write(
         members.start, rt.world(), who, code=code, update_id=update.update_id
     )
