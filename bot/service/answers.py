@@ -268,14 +268,17 @@ def _note(
     sub: str | None = None,
     key: str | None = None,
     message_id: int | None = None,
+    keep_waiting: bool = False,
 ) -> Outcome:
-    """A note on a task (progress read from the text)."""
+    """A note on a task (progress read from the text); `keep_waiting`: what the bot waits for
+    (a claim's evidence) still stands."""
     if not may_report(world.catalogue, who, task):
         return Outcome().reply(_other_bureau(world, who, task))
     progress = parse_progress(text)
     _record(store, world, who, task, UpdateKind.NOTE, sub=sub, note=text,
             progress=progress, key=key, message_id=message_id)  # fmt: skip
-    store.clear_pending(who.user_id)
+    if not keep_waiting:
+        store.clear_pending(who.user_id)
     suffix = world.t("answer.progress_suffix", progress=progress) if progress is not None else ""
     return Outcome(replan=True).reply(
         world.t("answer.text_recorded", number=task.number, progress=suffix)
@@ -506,7 +509,8 @@ def _free_text(
     ):
         task = cat.task(pending.task_id or "")
         return _note(store, world, who, task, text, sub=pending.subtask_id,
-                     key=pending.message_key, message_id=message_id)  # fmt: skip
+                     key=pending.message_key, message_id=message_id,
+                     keep_waiting=pending.kind is Awaiting.EVIDENCE)  # fmt: skip
     tasks = open_tasks(cat, record, who)
     if not tasks:
         return Outcome().reply(world.t("answer.no_open_tasks"))
