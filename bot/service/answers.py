@@ -30,6 +30,7 @@ from bot.core.status import task_status
 from bot.core.workflow import requires_evidence
 from bot.service import notices
 from bot.service.base import Edit, Identity, Outcome, World
+from bot.service.evidence import earlier_files
 from bot.service.items import may_report, reminder_row
 from storage.repo import OutboxRow, Store
 
@@ -131,6 +132,7 @@ def _status(
         )
     if answer.kind is UpdateKind.DONE_CLAIMED:
         out.outbox = notices.claim(store, world, who, task, subtask, u)
+        out.files.extend(earlier_files(store, world, u.id))
         out.reply(world.t("answer.claimed", number=task.number))
         if requires_evidence(world.catalogue, task, subtask):
             store.set_pending(

@@ -6,6 +6,7 @@ Evidence of a completion claim is shown to every coordinator with the claim.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import re
@@ -22,6 +23,8 @@ from bot.service.base import Edit, Identity, Outcome, World
 from bot.service.items import item_label, may_report
 from storage.repo import Store
 
+#: What settles a claim (evidence sent before one of these belongs to an earlier claim).
+DECIDED = (UpdateKind.CLOSED, UpdateKind.RETURNED, UpdateKind.REOPENED)
 #: The largest file a bot may download from Telegram's Bot API (getFile).
 MAX_BYTES = 20 * 1024 * 1024
 #: Files listed by name on a claim's copies (each copy must stay a Telegram message).
@@ -168,9 +171,54 @@ def _caption(
     return True
 
 
+def claim_files(store: Store, claim_id: int) -> list[Evidence]:
+    """The evidence of a claim: the files sent with it, and those of its item sent before it
+    but after the item's last decision (the proof first, then 已完成)."""
+    claim = store.update(claim_id)
+    if claim is None:
+        return store.evidence(claim_id=claim_id)
+    since: dt.datetime | None = None
+    for u in store.updates(claim.task_id):
+        if u.id < claim.id and u.subtask_id == claim.subtask_id and u.kind in DECIDED:
+            since = u.at
+    return [
+        e
+        for e in store.evidence(claim.task_id)
+        if e.claim_id == claim_id
+        or (
+            e.claim_id is None
+            and e.subtask_id == claim.subtask_id
+            and e.at <= claim.at
+            and (since is None or e.at > since)
+        )
+    ]
+
+
+def earlier_files(store: Store, world: World, claim_id: int) -> list[tuple[int, str, str, str]]:
+    """The files sent before a claim, to show every coordinator with it (chat, kind, file id,
+    caption)."""
+    out = []
+    cat = world.catalogue
+    for e in claim_files(store, claim_id):
+        if e.claim_id is not None or e.task_id not in cat.task_ids:
+            continue
+        task = cat.task(e.task_id)
+        sub = task.subtask(e.subtask_id) if e.subtask_id else None
+        kind = "photo" if e.file_name.startswith("photo-") else "document"
+        caption = world.t(
+            "evidence.caption", item=item_label(world, task, sub),
+            who=esc(cat.member_name(e.by)), name=esc(e.file_name), sha=e.sha256[:12],
+        )  # fmt: skip
+        for person in world.catalogue.with_role(Role.COORDINATOR):
+            chat = world.chats.get(person.id)
+            if chat is not None:
+                out.append((chat, kind, e.telegram_file_id, caption))
+    return out
+
+
 def claim_copy(store: Store, world: World, claim_id: int, text: str) -> str:
     """A coordinator's copy of a claim as it stands: 待提交 replaced by the evidence received."""
-    files = store.evidence(claim_id=claim_id)
+    files = claim_files(store, claim_id)
     lines = "".join(
         "\n" + world.t("evidence.claim_line", name=esc(e.file_name), size=size_text(e.size),
                        sha=e.sha256[:12])

@@ -14,6 +14,7 @@ from bot.core.protocol import ClaimAction, HandleClaim, pack
 from bot.core.render import esc
 from bot.core.workflow import requires_evidence
 from bot.service.base import Identity, World
+from bot.service.evidence import claim_copy
 from bot.service.items import item_label
 from storage.repo import NewMessage, Store
 from storage.state import ts
@@ -34,6 +35,7 @@ def claim(
     )
     if requires_evidence(world.catalogue, task, sub):
         text += world.t("evidence.claim_missing")
+    text = claim_copy(store, world, u.id, text)  # files sent before the claim go with it
     buttons = (
         (world.t("button.confirm"), pack(HandleClaim(ClaimAction.CONFIRM, u.id))),
         (world.t("button.return"), pack(HandleClaim(ClaimAction.RETURN, u.id))),

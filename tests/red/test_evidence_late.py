@@ -95,3 +95,23 @@ async def test_many_files_keep_the_claim_copies_within_telegrams_limit(
         assert "已确认办结" in copy["text"], copy["text"][-200:]
         assert buttons(copy) == []
         assert "80" in copy["text"]  # how many files there are is still said
+
+
+async def test_files_sent_before_the_claim_go_with_it(make_bot: MakeBot) -> None:
+    """The natural order: the proof first (a reply to the reminder), then 已完成. The
+    coordinators' claim must not say 待提交 while the files are already there."""
+    bot = await make_bot(at("2024-11-29 08:00"))
+    await bot.start_users(ECO, COORD, ADMIN)
+    bot.set_time(at("2024-11-29 09:00"))
+    await bot.tick()
+    reminder = bot.last(ECO, "节点提醒", "加强移动源排放控制")
+    bot.emu.user_photo(ECO, PNG, reply_to=reminder["message_id"])
+    await bot.pump()
+    sha = bot.rows("SELECT sha256 FROM evidence")[0][0]
+    bot.advance(minutes=2)
+    await bot.press(ECO, reminder, "a:d")
+    for chat in (COORD, ADMIN):
+        copy = bot.last(chat, "申请办结")
+        assert "佐证材料：待提交" not in copy["text"], copy["text"]
+        assert f"SHA-256 {sha[:12]}" in copy["text"]
+        assert any(m.get("photo") for m in bot.messages(chat))
