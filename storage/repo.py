@@ -529,10 +529,11 @@ class Store:
                 new = after.get(member_id)
                 if new == old:
                     continue
-                cur = self.db.execute(
-                    "UPDATE outbox SET chat_id = ? WHERE recipient = ? AND state = 'pending' "
-                    "AND chat_id = ?",
-                    [new, member_id, old],
+                cur = self.db.execute(  # their rows, and rows riding in their messages (代收)
+                    "UPDATE outbox SET chat_id = ? WHERE state = 'pending' AND chat_id = ? "
+                    "AND (recipient = ? OR batch IN (SELECT batch FROM outbox WHERE "
+                    "recipient = ? AND state = 'pending' AND batch IS NOT NULL))",
+                    [new, old, member_id, member_id],
                 )
                 moved += cur.rowcount
         return moved
