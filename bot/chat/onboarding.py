@@ -14,6 +14,7 @@ from bot.chat.common import (
     refuse_stranger,
     reply,
     requires,
+    stranger_answered,
 )
 from bot.core.model import Role
 from bot.core.render import esc
@@ -31,14 +32,19 @@ async def start(update: Update, context: DubanContext) -> None:
         return
     rt = context.runtime
     code = (context.args or [""])[0].strip()
-    if not who.known and not code and answered_stranger_lately(context, who.user_id):
-        return  # a flood of /start: answered once in a while
+    quiet = not who.known and answered_stranger_lately(context, who.user_id)
+    if quiet and not code:
+        return  # a flood of /start: not each answered
     outcome, rebound = await rt.write(
         members.start, rt.world(), who, code=code, update_id=update.update_id
     )
     if rebound:
         rt.refresh_bindings()
         await context.duban.member_bound(who.user_id)
+    elif quiet:
+        return  # a flood of wrong codes: each is counted, not each answered
+    elif not who.known:
+        stranger_answered(context, who.user_id)
     await deliver(update, context, outcome)
 
 
