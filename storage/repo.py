@@ -548,6 +548,25 @@ class Store:
             )
         return cur.rowcount
 
+    def outbox_unknown_in(self, chat_id: int) -> list[OutboxRow]:
+        """Rows sent to a chat whose delivery is unknown (no message id known), latest first."""
+        rows = self._rows(
+            "SELECT * FROM outbox WHERE chat_id = ? AND state = 'unknown' "
+            "AND message_id IS NULL ORDER BY sent_at DESC, key",
+            [chat_id],
+        )
+        return [_outbox(r) for r in rows]
+
+    def outbox_found(self, keys: Sequence[str], message_id: int) -> None:
+        """Rows of unknown delivery seen in their chat after all: delivered, as this message."""
+        with self.transaction():
+            for key in keys:
+                self.db.execute(
+                    "UPDATE outbox SET state = 'sent', message_id = ?, last_error = NULL "
+                    "WHERE key = ? AND state = 'unknown'",
+                    [message_id, key],
+                )
+
     def outbox_by_message(self, chat_id: int, message_id: int) -> list[OutboxRow]:
         """Every outbox row a Telegram message carried (a summary carries several)."""
         rows = self._rows(

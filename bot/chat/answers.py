@@ -59,6 +59,7 @@ async def text_message(update: Update, context: DubanContext) -> None:
         text=message.text.strip(),
         reply_to=target.message_id if target is not None and to_bot else None,
         update_id=update.update_id,
+        reply_shown=target.text if target is not None and to_bot else None,
     )
     await deliver(update, context, outcome)
 

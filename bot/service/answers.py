@@ -31,7 +31,7 @@ from bot.core.workflow import requires_evidence
 from bot.service import notices
 from bot.service.base import Edit, Identity, Outcome, World
 from bot.service.evidence import earlier_files
-from bot.service.items import may_report, reminder_row
+from bot.service.items import may_report, message_rows, reminder_row
 from storage.repo import OutboxRow, Store
 
 #: Texts kept at most while the bot asks which task they belong to.
@@ -155,12 +155,14 @@ def answer_reminder(
     message_id: int,
     answer: Answer,
     update_id: int,
+    shown: str | None = None,
 ) -> Outcome:
-    """A button under a reminder: the status of the reminder's task (or sub-item)."""
+    """A button under a reminder: the status of the reminder's task (or sub-item); `shown`:
+    the message's text as the chat shows it (finds a reminder of unknown delivery)."""
     with store.transaction():
         if not store.mark_processed(update_id, world.now):
             return Outcome(duplicate=True)
-        row = reminder_row(store, who, chat_id, message_id)
+        row = reminder_row(store, who, chat_id, message_id, shown)
         if row is None or row.task_id is None or row.indicator_id is not None:
             return Outcome(toast=world.t("answer.expired_button"), alert=True)
         if row.task_id not in world.catalogue.task_ids:
@@ -367,8 +369,10 @@ def text_message(
     text: str,
     reply_to: int | None,
     update_id: int,
+    reply_shown: str | None = None,
 ) -> Outcome:
-    """A text from a known user: a reply to a prompt, what the bot asked for, or a free note."""
+    """A text from a known user: a reply to a prompt, what the bot asked for, or a free note
+    (`reply_shown`: the text of the message replied to, as the chat shows it)."""
     with store.transaction():
         if not store.mark_processed(update_id, world.now):
             return Outcome(duplicate=True)
@@ -387,7 +391,7 @@ def text_message(
             from bot.service.claims import return_claim
 
             return return_claim(store, world, record, who, pending.claim_id, text)
-        rows = store.outbox_by_message(chat_id, reply_to) if reply_to is not None else []
+        rows = message_rows(store, chat_id, reply_to, reply_shown) if reply_to is not None else []
         if (
             pending is not None
             and pending.kind in (Awaiting.REFUSE_REASON, Awaiting.EXTENSION)
@@ -614,13 +618,20 @@ def report(
 
 
 def no_data(
-    store: Store, world: World, who: Identity, *, chat_id: int, message_id: int, update_id: int
+    store: Store,
+    world: World,
+    who: Identity,
+    *,
+    chat_id: int,
+    message_id: int,
+    update_id: int,
+    shown: str | None = None,
 ) -> Outcome:
     """暂无数据/说明 under an indicator prompt: the next text explains why."""
     with store.transaction():
         if not store.mark_processed(update_id, world.now):
             return Outcome(duplicate=True)
-        rows = store.outbox_by_message(chat_id, message_id)
+        rows = message_rows(store, chat_id, message_id, shown)
         row = rows[0] if rows else None
         if row is None or row.indicator_id not in world.catalogue.indicator_ids:
             return Outcome(toast=world.t("answer.expired_button"), alert=True)

@@ -38,12 +38,13 @@ def ask(
     chat_id: int,
     message_id: int,
     update_id: int,
+    shown: str | None = None,
 ) -> Outcome:
     """申请延期 under a reminder: the next text is the new deadline and the reason."""
     with store.transaction():
         if not store.mark_processed(update_id, world.now):
             return Outcome(duplicate=True)
-        row = reminder_row(store, who, chat_id, message_id)
+        row = reminder_row(store, who, chat_id, message_id, shown)
         if row is None or row.task_id not in world.catalogue.task_ids:
             return Outcome(toast=world.t("answer.expired_button"), alert=True)
         task = world.catalogue.task(row.task_id or "")
