@@ -20,7 +20,7 @@ from bot.core.protocol import Awaiting
 from bot.core.render import Button, Rendered, esc
 from bot.core.workflow import Evidence
 from bot.service.base import Edit, Identity, Outcome, World
-from bot.service.items import item_label, may_report
+from bot.service.items import item_label, may_report, message_rows
 from storage.repo import Store
 
 #: What settles a claim (evidence sent before one of these belongs to an earlier claim).
@@ -45,6 +45,7 @@ class Upload:
     message_id: int
     reply_to: int | None
     caption: str = ""
+    reply_shown: str | None = None  # the text of the message replied to, as the chat shows it
 
 
 def size_text(size: int) -> str:
@@ -89,7 +90,7 @@ def _target(
     if upload.reply_to is not None:
         rows = [
             r
-            for r in store.outbox_by_message(upload.chat_id, upload.reply_to)
+            for r in message_rows(store, upload.chat_id, upload.reply_to, upload.reply_shown)
             if r.task_id in cat.task_ids and r.indicator_id is None
         ]
         if len({(r.task_id, r.subtask_id) for r in rows}) == 1:

@@ -40,3 +40,16 @@ async def test_a_reply_to_a_reminder_of_unknown_delivery_is_its_note(make_bot: M
     assert bot.rows("SELECT task_id, subtask_id, note FROM status_updates") == [
         ("t02", "t02-2", "资金已到位")
     ]
+
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x40\x00\x00\x00\x30" + bytes(range(256)) * 8
+
+
+@pytest.mark.slow
+async def test_a_file_replying_to_a_reminder_of_unknown_delivery_is_its_evidence(
+    make_bot: MakeBot,
+) -> None:
+    bot, reminder = await arrived_unknown(make_bot)
+    bot.emu.user_photo(ECO, PNG, reply_to=reminder["message_id"])
+    await bot.pump()
+    assert bot.rows("SELECT task_id, subtask_id FROM evidence") == [("t02", "t02-2")]
