@@ -11,7 +11,7 @@ from bot.core.render import Rendered, esc
 from bot.service import notices
 from bot.service.base import Edit, Identity, Outcome, World, already_handled
 from bot.service.evidence import claim_copy
-from bot.service.items import item_label
+from bot.service.items import adopt_pressed, item_label
 from storage.repo import Store
 
 #: Decisions that settle every claim of an item made before them.
@@ -87,6 +87,7 @@ def handle_claim(
     with store.transaction():
         if not store.mark_processed(update_id, world.now):
             return Outcome(duplicate=True)
+        adopt_pressed(store, pressed.chat_id, pressed.message_id, pressed.rendered.text)
         found = _open_claim(store, world, claim_id)
         if found is None:
             # already handled (or its task is gone): this copy loses its buttons too

@@ -19,7 +19,7 @@ from bot.core.protocol import (
 from bot.core.render import Rendered, esc
 from bot.core.workflow import Extension, ExtensionState, item_deadline, parse_new_deadline
 from bot.service.base import Edit, Identity, Outcome, World, already_handled
-from bot.service.items import item_label, may_report, reminder_row
+from bot.service.items import adopt_pressed, item_label, may_report, reminder_row
 from bot.service.notices import to_coordinators
 from storage.repo import NewMessage, Store
 
@@ -203,6 +203,7 @@ def decide(
     with store.transaction():
         if not store.mark_processed(update_id, world.now):
             return Outcome(duplicate=True)
+        adopt_pressed(store, pressed.chat_id, pressed.message_id, pressed.rendered.text)
         found = _open(store, world, request_id)
         if found is None:
             return already_handled(world, pressed)

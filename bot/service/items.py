@@ -25,7 +25,7 @@ def may_report(catalogue: Catalogue, who: Identity, task: Task) -> bool:
     return who.bureau_id is not None and who.bureau_id in catalogue.bureaus_of(task)
 
 
-def _plain(text: str) -> str:
+def plain_text(text: str) -> str:
     """An HTML message text as Telegram shows it (tags gone, entities read)."""
     return html.unescape(re.sub(r"<[^>]+>", "", text)).strip()
 
@@ -41,12 +41,18 @@ def message_rows(
         return rows
     units: dict[str, list[OutboxRow]] = {}
     for r in store.outbox_unknown_in(chat_id):
-        if _plain(r.text) == shown.strip():
+        if plain_text(r.text) == shown.strip():
             units.setdefault(r.batch or r.key, []).append(r)
     if not units:
         return []
     store.outbox_found([r.key for r in next(iter(units.values()))], message_id)
     return store.outbox_by_message(chat_id, message_id)
+
+
+def adopt_pressed(store: Store, chat_id: int, message_id: int, html_text: str) -> None:
+    """A button pressed under a message of unknown delivery (a coordinator's copy of a
+    request): recorded as delivered, so the copy is edited with the decision like the rest."""
+    message_rows(store, chat_id, message_id, plain_text(html_text))
 
 
 def reminder_row(
@@ -61,4 +67,11 @@ def reminder_row(
     return next((r for r in rows if r.recipient == who.member_id), rows[0])
 
 
-__all__ = ["item_label", "may_report", "message_rows", "reminder_row"]
+__all__ = [
+    "adopt_pressed",
+    "item_label",
+    "may_report",
+    "message_rows",
+    "plain_text",
+    "reminder_row",
+]

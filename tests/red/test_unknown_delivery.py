@@ -53,3 +53,27 @@ async def test_a_file_replying_to_a_reminder_of_unknown_delivery_is_its_evidence
     bot.emu.user_photo(ECO, PNG, reply_to=reminder["message_id"])
     await bot.pump()
     assert bot.rows("SELECT task_id, subtask_id FROM evidence") == [("t02", "t02-2")]
+
+
+@pytest.mark.slow
+async def test_a_claim_notice_of_unknown_delivery_shows_the_decision_when_pressed(
+    make_bot: MakeBot,
+) -> None:
+    bot = await make_bot(at("2024-11-29 08:00"))
+    await bot.start_users(ECO, COORD)
+    bot.set_time(at("2024-11-29 09:00"))
+    await bot.tick()
+    engine = bot.duban.engine
+    wake = engine.wake
+    engine.wake = lambda: None  # type: ignore[method-assign]  # the notice waits in the outbox
+    await bot.press(ECO, bot.last(ECO, "节点提醒", "加强移动源排放控制"), "a:d")
+    engine.wake = wake  # type: ignore[method-assign]
+    bot.client.set_faults(late_rate=1.0, late_seconds=6.0)  # its answer never comes
+    await engine.flush()
+    bot.client.set_faults()
+    assert {s for (s,) in bot.rows("SELECT state FROM outbox WHERE kind = 'claim'")} == {"unknown"}
+    notice = bot.last(COORD, "申请办结")
+    claim = bot.rows("SELECT id FROM status_updates WHERE kind = 'done_claimed'")[0][0]
+    await bot.press(COORD, notice, f"c:ok:{claim}")
+    copy = bot.last(COORD, "申请办结")
+    assert "已确认办结" in copy["text"] and buttons(copy) == [], copy["text"]
