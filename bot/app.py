@@ -75,6 +75,8 @@ class Duban:
         self._reload_lock = asyncio.Lock()
         self._reported: set[tuple[int, int, str]] = set()
         self._held: Outcome | None = None
+        #: When each stranger was last answered (`bot.chat.common.answered_stranger_lately`).
+        self.stranger_answers: dict[int, tuple[dt.datetime, int]] = {}
         self._watch_task: asyncio.Task[None] | None = None
         self._pruned_at = dt.datetime.now(dt.UTC)
         self.inbox = Inbox(inbox_path(runtime.db_path), owner=runtime.reader.get_meta("db_id"))

@@ -24,7 +24,7 @@ from bot.core.i18n import t
 from bot.core.model import Catalogue
 from bot.core.render import esc
 from bot.core.workflow import ExtensionState, item_deadline, stale_extensions
-from bot.service.members import revoke_stale
+from bot.service.members import chats, revoke_stale
 from storage.repo import Store
 
 log = logging.getLogger(__name__)
@@ -71,14 +71,18 @@ def entities_of(catalogue: Catalogue) -> list[tuple[str, str, str, str | None, d
 
 
 def id_reuse_errors(store: Store, catalogue: Catalogue, file: str, lang: str) -> list[str]:
-    """Task ids reused for a clearly different task (another section and another title)."""
+    """Task ids reused for a clearly different task: another section and another title, or
+    the id of a removed (archived) task brought back under another title (its history, a
+    closure included, would become the new task's)."""
     known = {e.id: e for e in store.entities("task")}
     errors = []
     for task in catalogue.tasks:
         old = known.get(task.id)
         if old is None or old.section is None:
             continue
-        if old.section != task.section and old.title != task.title:
+        moved = old.section != task.section
+        revived = old.archived_at is not None
+        if (moved or revived) and old.title != task.title:
             errors.append(
                 t(
                     lang,
@@ -164,7 +168,9 @@ def apply(
         )
         report = close_stale_extensions(store, new, report, now, actor)
         archived, restored = store.sync_entities(entities_of(new), new_version, now)
+        before = chats(current, store.bindings()) if current is not None else {}
         revoked = [b.member_id for b in revoke_stale(store, new, now)]
+        store.outbox_reroute(before, chats(new, store.bindings()))
         store.audit(
             now, actor, "apply_table",
             {"version": new_version, "archived": archived, "restored": restored, "revoked": revoked},

@@ -13,9 +13,9 @@ import datetime as dt
 import json
 import secrets
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -520,6 +520,24 @@ class Store:
                 self.db.execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'")
         return keys
 
+    def outbox_reroute(self, before: Mapping[str, int], after: Mapping[str, int]) -> int:
+        """A table edit changed members' chats (a new person in the post, a member removed):
+        their pending messages go to the new chat, or wait for one (never to the old)."""
+        moved = 0
+        with self.transaction():
+            for member_id, old in before.items():
+                new = after.get(member_id)
+                if new == old:
+                    continue
+                cur = self.db.execute(  # their rows, and rows riding in their messages (代收)
+                    "UPDATE outbox SET chat_id = ? WHERE state = 'pending' AND chat_id = ? "
+                    "AND (recipient = ? OR batch IN (SELECT batch FROM outbox WHERE "
+                    "recipient = ? AND state = 'pending' AND batch IS NOT NULL))",
+                    [new, old, member_id, member_id],
+                )
+                moved += cur.rowcount
+        return moved
+
     def outbox_adopt(self, member_id: str, chat_id: int) -> int:
         """A member started the bot: pending messages that had no chat to go to get theirs."""
         with self.transaction():
@@ -529,6 +547,25 @@ class Store:
                 [chat_id, member_id],
             )
         return cur.rowcount
+
+    def outbox_unknown_in(self, chat_id: int) -> list[OutboxRow]:
+        """Rows sent to a chat whose delivery is unknown (no message id known), latest first."""
+        rows = self._rows(
+            "SELECT * FROM outbox WHERE chat_id = ? AND state = 'unknown' "
+            "AND message_id IS NULL ORDER BY sent_at DESC, key",
+            [chat_id],
+        )
+        return [_outbox(r) for r in rows]
+
+    def outbox_found(self, keys: Sequence[str], message_id: int) -> None:
+        """Rows of unknown delivery seen in their chat after all: delivered, as this message."""
+        with self.transaction():
+            for key in keys:
+                self.db.execute(
+                    "UPDATE outbox SET state = 'sent', message_id = ?, last_error = NULL "
+                    "WHERE key = ? AND state = 'unknown'",
+                    [message_id, key],
+                )
 
     def outbox_by_message(self, chat_id: int, message_id: int) -> list[OutboxRow]:
         """Every outbox row a Telegram message carried (a summary carries several)."""
@@ -657,6 +694,15 @@ class Store:
         )
         return to_update(rows[0]) if rows else None
 
+    def reading_by_message(self, user_id: int, message_id: int) -> Reading | None:
+        """The latest reading recorded from a user's Telegram message (for edits)."""
+        rows = self._rows(
+            "SELECT * FROM readings WHERE telegram_user_id = ? AND telegram_message_id = ? "
+            "ORDER BY id DESC LIMIT 1",
+            [user_id, message_id],
+        )
+        return to_reading(rows[0]) if rows else None
+
     def updates(
         self,
         task_id: str | None = None,
@@ -759,7 +805,13 @@ class Store:
     # -- pending input
 
     def set_pending(self, user_id: int, pending: Pending) -> None:
-        """Remember what the bot asked a user for (replacing what it waited for before)."""
+        """Remember what the bot asked a user for (replacing what it waited for before). Texts
+        kept until the user says which task they belong to are never replaced: they go on
+        with the new question and come back when it is answered (see `clear_pending`)."""
+        if not pending.texts:
+            current = self.pending(user_id)
+            if current is not None and current.texts:
+                pending = replace(pending, texts=current.texts, candidates=current.candidates)
         data = asdict(pending)
         for key in ("kind", "since"):
             data.pop(key)
@@ -780,10 +832,20 @@ class Store:
         rows = self._rows("SELECT * FROM pending_input WHERE telegram_user_id = ?", [user_id])
         return _pending(rows[0]) if rows else None
 
-    def clear_pending(self, user_id: int) -> None:
-        """Stop waiting."""
+    def clear_pending(self, user_id: int, *, keep_texts: bool = True) -> None:
+        """Stop waiting; texts still kept for a task (unless `keep_texts` is False: they were
+        just filed) go back to waiting for the user to say which task."""
         with self.transaction():
+            current = self.pending(user_id) if keep_texts else None
+            if current is not None and current.kind is Awaiting.WHICH_TASK and current.texts:
+                return  # still asking which task
             self.db.execute("DELETE FROM pending_input WHERE telegram_user_id = ?", [user_id])
+            if current is not None and current.texts:
+                kept = Pending(
+                    Awaiting.WHICH_TASK, current.since, texts=current.texts,
+                    candidates=current.candidates,
+                )  # fmt: skip
+                self.set_pending(user_id, kept)
 
     # -- catalogue versions and entities
 

@@ -38,8 +38,13 @@ async def text_message(update: Update, context: DubanContext) -> None:
     who = identity(update, context)
     target = message.reply_to_message
     to_bot = target is not None and target.from_user is not None and target.from_user.is_bot
-    if not private(update) and not to_bot:
-        return  # ordinary chatter in a group is never taken as an answer
+    if not private(update):
+        # Nothing said in a group is taken as an answer (a group may hold people the table
+        # does not know, and what the bot would answer shows task data); a reply to the bot
+        # gets the hint to use the private chat.
+        if to_bot and who is not None and who.known:
+            await reply(update, context.runtime.world().t("access.private_only"))
+        return
     if who is None or not who.known:
         await refuse_stranger(update, context, who)
         return
@@ -54,6 +59,7 @@ async def text_message(update: Update, context: DubanContext) -> None:
         text=message.text.strip(),
         reply_to=target.message_id if target is not None and to_bot else None,
         update_id=update.update_id,
+        reply_shown=target.text if target is not None and to_bot else None,
     )
     await deliver(update, context, outcome)
 
@@ -63,6 +69,8 @@ async def edited_message(update: Update, context: DubanContext) -> None:
     message = update.edited_message
     if message is None or message.text is None or message.from_user is None:
         return
+    if not private(update):
+        return  # only private texts are answers (message ids count per chat)
     who = identity(update, context)
     if who is None or not who.known:
         return
@@ -93,6 +101,15 @@ async def update_command(update: Update, context: DubanContext, who: Identity) -
     args = command_args(context)
     if args:
         task = find_task(rt.catalogue, " ".join(args))
+        first = find_task(rt.catalogue, args[0]) if len(args) > 1 else None
+        if task is None and first is not None and update.message is not None:
+            # `/update 7 本月完成招标`: what follows the task's number is its note
+            outcome = await rt.write(
+                answers.command_note, world, who, task=first, text=" ".join(args[1:]),
+                message_id=update.message.message_id, update_id=update.update_id,
+            )  # fmt: skip
+            await deliver(update, context, outcome)
+            return
         if task is None:
             await reply(
                 update, world.t("answer.unknown_task", value=esc(" ".join(args)[:40]), hint="")
@@ -143,6 +160,18 @@ async def report_command(update: Update, context: DubanContext, who: Identity) -
     await deliver(update, context, outcome)
 
 
+async def other_message(update: Update, context: DubanContext) -> None:
+    """A voice message, a sticker, a location…: nothing the bot can record; it says so (the
+    contact would otherwise take the reminder as answered)."""
+    if not private(update):
+        return
+    who = identity(update, context)
+    if who is None or not who.known:
+        await refuse_stranger(update, context, who)
+        return
+    await reply(update, context.runtime.world().t("answer.unsupported"))
+
+
 def _split_report(catalogue: Catalogue, args: list[str]) -> tuple[str, str]:
     """The indicator's name and the value: the name may have spaces (`/report 优良 天数 66`),
     the value is the last word when it has a digit (or says 暂无)."""
@@ -165,4 +194,18 @@ def handlers() -> list[BaseHandler[Update, DubanContext, None]]:
             filters.UpdateType.EDITED_MESSAGE & filters.TEXT & ~filters.COMMAND, edited_message
         ),
         MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, text_message),
+        MessageHandler(
+            filters.UpdateType.MESSAGE
+            & (
+                filters.VOICE
+                | filters.AUDIO
+                | filters.VIDEO
+                | filters.VIDEO_NOTE
+                | filters.Sticker.ALL
+                | filters.LOCATION
+                | filters.CONTACT
+                | filters.ANIMATION
+            ),
+            other_message,
+        ),
     ]

@@ -111,10 +111,13 @@ async def _operate(update: Update, context: DubanContext, who: Identity, cb: obj
     world, uid = rt.world(), update.update_id
     pressed = _pressed(update)
     chat, message = pressed.chat_id, pressed.message_id
+    query = update.callback_query
+    shown = getattr(query.message, "text", None) if query is not None else None
     match cb:
         case AnswerReminder(answer):
             return await rt.write(answers.answer_reminder, world, rt.record, who, chat_id=chat,
-                                  message_id=message, answer=answer, update_id=uid)  # fmt: skip
+                                  message_id=message, answer=answer, update_id=uid,
+                                  shown=shown)  # fmt: skip
         case PickTask(task_id):
             task = rt.catalogue.task(task_id) if task_id in rt.catalogue.task_ids else None
             if task is None:
@@ -128,7 +131,7 @@ async def _operate(update: Update, context: DubanContext, who: Identity, cb: obj
                                   pressed=pressed, update_id=uid)  # fmt: skip
         case AnswerReading(ReadingAction.NO_DATA):
             return await rt.write(answers.no_data, world, who, chat_id=chat, message_id=message,
-                                  update_id=uid)  # fmt: skip
+                                  update_id=uid, shown=shown)  # fmt: skip
         case PickIndicator(indicator_id):
             if indicator_id not in rt.catalogue.indicator_ids:
                 return Outcome(toast=world.t("answer.expired_button"), alert=True)
@@ -136,7 +139,7 @@ async def _operate(update: Update, context: DubanContext, who: Identity, cb: obj
             return await rt.write(answers.ask_reading, world, who, ind=ind, update_id=uid)
         case AskExtension():
             return await rt.write(extensions.ask, world, rt.record, who, chat_id=chat,
-                                  message_id=message, update_id=uid)  # fmt: skip
+                                  message_id=message, update_id=uid, shown=shown)  # fmt: skip
         case HandleExtension(action, request_id):
             return await rt.write(extensions.decide, world, who, action=action,
                                   request_id=request_id, pressed=pressed, update_id=uid)  # fmt: skip

@@ -7,6 +7,7 @@ and delivers the `Outcome` it returns; it never touches storage.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
@@ -123,14 +124,44 @@ async def deliver(update: Update, context: DubanContext, outcome: Outcome) -> No
         context.duban.engine.wake()
 
 
+#: A stranger gets at most STRANGER_BURST answers in STRANGER_QUIET: updates are handled one
+#: at a time and Telegram takes about one message a second to a chat, so answering each
+#: message of a flood would hold every contact and coordinator up for as long as the flood.
+STRANGER_QUIET = dt.timedelta(minutes=10)
+STRANGER_BURST = 6
+
+
+def answered_stranger_lately(context: DubanContext, user_id: int) -> bool:
+    """Whether this stranger had their answers for now (STRANGER_BURST in STRANGER_QUIET)."""
+    since, count = context.duban.stranger_answers.get(user_id, (None, 0))
+    now = context.runtime.now()
+    fresh = since is None or not dt.timedelta(0) <= now - since < STRANGER_QUIET
+    return not fresh and count >= STRANGER_BURST
+
+
+def stranger_answered(context: DubanContext, user_id: int) -> None:
+    """Count an answer to a stranger."""
+    seen = context.duban.stranger_answers
+    since, count = seen.get(user_id, (None, 0))
+    now = context.runtime.now()
+    if since is None or not dt.timedelta(0) <= now - since < STRANGER_QUIET:
+        since, count = now, 0
+    if len(seen) > 10_000:  # bounded: strangers can be many
+        seen.clear()
+    seen[user_id] = (since, count + 1)
+
+
 async def refuse_stranger(update: Update, context: DubanContext, who: Identity | None) -> None:
-    """A polite answer saying whom to ask; nothing is read or changed."""
+    """A polite answer saying whom to ask (not to every message of a flood); nothing is read
+    or changed."""
     runtime = context.runtime
     if update.callback_query:
         await answer_press(update, t(runtime.lang, "help.stranger"), alert=True)
         return
-    if private(update):
-        await reply(update, stranger_text(runtime.world(), who.user_id if who else 0))
+    user_id = who.user_id if who else 0
+    if private(update) and not answered_stranger_lately(context, user_id):
+        stranger_answered(context, user_id)
+        await reply(update, stranger_text(runtime.world(), user_id))
 
 
 async def refuse_role(update: Update, context: DubanContext, roles: Sequence[Role]) -> None:

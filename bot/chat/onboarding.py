@@ -7,12 +7,14 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.chat.common import (
     DubanContext,
+    answered_stranger_lately,
     deliver,
     identity,
     private,
     refuse_stranger,
     reply,
     requires,
+    stranger_answered,
 )
 from bot.core.model import Role
 from bot.core.render import esc
@@ -30,12 +32,19 @@ async def start(update: Update, context: DubanContext) -> None:
         return
     rt = context.runtime
     code = (context.args or [""])[0].strip()
+    quiet = not who.known and answered_stranger_lately(context, who.user_id)
+    if quiet and not code:
+        return  # a flood of /start: not each answered
     outcome, rebound = await rt.write(
         members.start, rt.world(), who, code=code, update_id=update.update_id
     )
     if rebound:
         rt.refresh_bindings()
         await context.duban.member_bound(who.user_id)
+    elif quiet:
+        return  # a flood of wrong codes: each is counted, not each answered
+    elif not who.known:
+        stranger_answered(context, who.user_id)
     await deliver(update, context, outcome)
 
 

@@ -106,6 +106,7 @@ async def file_message(update: Update, context: DubanContext) -> None:
         kind=kind, chat_id=message.chat.id, message_id=message.message_id,
         reply_to=target.message_id if target is not None else None,
         caption=message.caption or "",
+        reply_shown=target.text if target is not None else None,
     )  # fmt: skip
     outcome = await rt.write(
         evidence.receive, world, rt.record, who, upload=upload, data_dir=rt.db_path.parent,

@@ -14,7 +14,15 @@ from enum import StrEnum
 
 from bot.core.model import Catalogue, Indicator, Task
 
-PROGRESS = re.compile(r"(?:进度|完成|progress)?\s*[:：]?\s*(\d{1,3}(?:\.\d+)?)\s*%", re.IGNORECASE)
+PROGRESS = re.compile(
+    r"(?:进度|完成|progress)\s*(?:了|约|达到|已达|达)?\s*[:：]?\s*(\d{1,3}(?:\.\d+)?)\s*%",
+    re.IGNORECASE,
+)
+PERCENT = re.compile(r"(\d{1,3}(?:\.\d+)?)\s*%")
+#: Words just before a percentage that make it another figure: a change, a share, a rate.
+OTHER_FIGURE = re.compile(
+    r"(下降|增长|提高|降低|减少|增加|上升|下滑|同比|环比|占比|占|率|比例|超过|低于|高于)\s*[:：]?\s*$"
+)
 NUMBER = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:[.,]\d+)?")
 #: An answer that says there is no figure yet.
 NO_DATA = re.compile(r"^(暂无|尚无|没有|无数据|未统计|尚未|还没有|n/?a\b|no data)", re.IGNORECASE)
@@ -26,10 +34,16 @@ def normalise(text: str) -> str:
 
 
 def parse_progress(text: str) -> int | None:
-    """'进度60%' / '60%' / '完成６０％' -> 60; None when the text names no percentage in 0..100."""
-    m = PROGRESS.search(normalise(text))
-    if not m:
-        return None
+    """'进度60%' / '60%' / '完成６０％' -> 60; None when the text names no percentage in 0..100.
+    A percentage named as progress (进度, 完成) wins; a bare one counts only when it is the
+    text's only percentage and no other figure (同比下降12%, 占比30%)."""
+    t = normalise(text)
+    m = PROGRESS.search(t)
+    if m is None:
+        found = PERCENT.findall(t)
+        m = PERCENT.search(t) if len(found) == 1 else None
+        if m is None or OTHER_FIGURE.search(t[: m.start()]):
+            return None
     value = round(float(m.group(1)))
     return value if 0 <= value <= 100 else None
 

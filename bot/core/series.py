@@ -176,9 +176,17 @@ def in_working_hours(catalogue: Catalogue, now: dt.datetime, calendar: WorkCalen
 
 
 def still_asked(catalogue: Catalogue, record: Record, prompt: Prompt) -> bool:
-    """A prompt whose subject is still in the table and, for a task, still open."""
+    """A prompt whose subject is still in the table and, for a task, still open, asked of a
+    bureau that still has it (a task or indicator moved to another bureau is not chased
+    from the old one)."""
     if prompt.indicator_id is not None:
-        return prompt.indicator_id in catalogue.indicator_ids
+        if prompt.indicator_id not in catalogue.indicator_ids:
+            return False
+        owner = catalogue.indicator(prompt.indicator_id).owner
+        return prompt.bureau_id is None or prompt.bureau_id == owner
     if prompt.task_id is None or prompt.task_id not in catalogue.task_ids:
         return False  # archived since: its reminders stop
+    task = catalogue.task(prompt.task_id)
+    if prompt.bureau_id is not None and prompt.bureau_id not in catalogue.bureaus_of(task):
+        return False
     return not record.closed(prompt.task_id, prompt.subtask_id)

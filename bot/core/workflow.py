@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from bot.core.deadline import DeadlineError, parse_deadline
+from bot.core.deadline import DeadlineError, deadline_window, in_window, parse_deadline
 from bot.core.i18n import t
 from bot.core.model import Catalogue, Deadline, DeadlineKind, SubTask, Task
 from bot.core.parse import normalise
@@ -97,8 +97,14 @@ def _extend(deadline: Deadline, ext: Extension, catalogue: Catalogue, tz_day: dt
 def with_extensions(catalogue: Catalogue, extensions: Iterable[Extension]) -> Catalogue:
     """The table with each approved extension as its item's deadline (the original wording
     kept in the text: 原定 …，经批准延期至 …). The planner and the status rules see the
-    effective deadline; the YAML stays the admin's."""
-    active = {(e.task_id, e.subtask_id): e for e in extensions if e.active}
+    effective deadline; the YAML stays the admin's. An extension to a day no table could
+    name (beyond `deadline_window`) is left out: the plan cannot be built around it."""
+    window = deadline_window(catalogue.document.date)
+    active = {
+        (e.task_id, e.subtask_id): e
+        for e in extensions
+        if e.active and in_window(e.new_due, window)
+    }
     if not active:
         return catalogue
     tasks = []

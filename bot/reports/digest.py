@@ -22,6 +22,7 @@ from bot.core.i18n import join, t
 from bot.core.model import Catalogue
 from bot.core.ranking import figures
 from bot.core.render import MAX_MESSAGE, esc, fmt_time
+from bot.core.series import still_asked
 from bot.core.status import ItemStatus, Light, counts, is_overdue, table_status
 from bot.core.workdays import WorkCalendar
 
@@ -266,7 +267,7 @@ def _unanswered(catalogue: Catalogue, record: Record, lang: str) -> list[str]:
     tasks = {x.id: x for x in catalogue.tasks}
     waiting: dict[str, list[str]] = defaultdict(list)
     for prompt in record.prompts.values():
-        if prompt.answered_at is not None:
+        if prompt.answered_at is not None or not still_asked(catalogue, record, prompt):
             continue
         if prompt.indicator_id is not None:
             if prompt.indicator_id not in catalogue.indicator_ids:

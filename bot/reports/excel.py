@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell, MergedCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
@@ -36,6 +36,7 @@ from bot.core.history import History, Record, StatusUpdate, UpdateKind
 from bot.core.i18n import paren, t
 from bot.core.model import Catalogue, Deadline, SubTask, Task
 from bot.core.ranking import BureauFigures, figures
+from bot.core.series import still_asked
 from bot.core.status import ItemStatus, Light, indicator_status, table_status
 from bot.core.workdays import WorkCalendar
 from bot.core.workflow import Evidence, Extension
@@ -101,8 +102,13 @@ class _Styles:
         return found
 
     def put(self, row: int, col: int, value: Any, style: StyleArray) -> Cell:
-        """Write a value with a style."""
+        """Write a value with a style (characters a worksheet cannot hold, such as control
+        characters someone typed in chat, become spaces: the database keeps them)."""
+        if isinstance(value, str):
+            value = ILLEGAL_CHARACTERS_RE.sub(" ", value)
         cell = self.ws.cell(row=row, column=col, value=value)
+        if isinstance(value, str) and value.startswith("="):
+            cell.data_type = "s"  # what someone typed is text, never a formula
         cell._style = copy(style)
         return cell
 
@@ -477,8 +483,19 @@ def history_csv(catalogue: Catalogue, updates: Iterable[StatusUpdate], lang: str
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(t(lang, "xlsx.cols.history").split("|"))
-    writer.writerows(history_rows(catalogue, updates, lang))
+    writer.writerows([_csv_safe(v) for v in r] for r in history_rows(catalogue, updates, lang))
     return out.getvalue().encode("utf-8-sig")
+
+
+def _csv_safe(value: object) -> object:
+    """A text Excel would read as a formula (=, +, -, @ first) is quoted with an apostrophe:
+    what someone typed in chat stays text when the office opens the CSV."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value
 
 
 def _history_sheet(
@@ -506,7 +523,7 @@ def _unanswered_sheet(
     _header(styles, 1, t(lang, "xlsx.cols.unanswered").split("|"))
     rows = []
     for p in record.prompts.values():
-        if p.answered_at is not None:
+        if p.answered_at is not None or not still_asked(catalogue, record, p):
             continue
         if p.indicator_id is not None:
             if p.indicator_id not in catalogue.indicator_ids:

@@ -10,33 +10,66 @@ from bot.core.protocol import Awaiting, ClaimAction, Pending
 from bot.core.render import Rendered, esc
 from bot.service import notices
 from bot.service.base import Edit, Identity, Outcome, World, already_handled
-from bot.service.items import item_label
+from bot.service.evidence import claim_copy
+from bot.service.items import adopt_pressed, item_label
 from storage.repo import Store
+
+#: Decisions that settle every claim of an item made before them.
+DECISIONS = (UpdateKind.CLOSED, UpdateKind.RETURNED, UpdateKind.REOPENED)
+
+
+def _undecided(store: Store, claim: StatusUpdate) -> list[StatusUpdate]:
+    """The claims of the claim's item since its last decision (two contacts of a bureau may
+    claim the same item before a coordinator decides: one decision settles them all)."""
+    out: list[StatusUpdate] = []
+    for u in store.updates(claim.task_id):
+        if u.subtask_id != claim.subtask_id:
+            continue
+        if u.kind in DECISIONS:
+            out = []
+        elif u.kind is UpdateKind.DONE_CLAIMED:
+            out.append(u)
+    return out
 
 
 def _open_claim(
     store: Store, world: World, claim_id: int
-) -> tuple[Task, SubTask | None, StatusUpdate] | None:
-    """The claim if it is still the open claim of its item (and its task still exists)."""
+) -> tuple[Task, SubTask | None, StatusUpdate, list[StatusUpdate]] | None:
+    """The item's open claim if `claim_id` is one of its claims still undecided (and its task
+    still exists), with every undecided claim of the item."""
     claim = store.update(claim_id)
     if claim is None or claim.kind is not UpdateKind.DONE_CLAIMED:
         return None
     if claim.task_id not in world.catalogue.task_ids:
         return None
     current = store.item(claim.task_id, claim.subtask_id).claim
-    if current is None or current.id != claim_id:
+    undecided = _undecided(store, claim) if current is not None else []
+    if current is None or all(c.id != claim_id for c in undecided):
         return None
     task = world.catalogue.task(claim.task_id)
-    return task, task.subtask(claim.subtask_id) if claim.subtask_id else None, claim
+    sub = task.subtask(claim.subtask_id) if claim.subtask_id else None
+    return task, sub, current, undecided
 
 
-def _copies(store: Store, claim_id: int, addition: str) -> list[Edit]:
-    """Every coordinator's copy of a claim notice, with `addition` and without buttons."""
+def _copies(store: Store, world: World, claims: list[StatusUpdate], addition: str) -> list[Edit]:
+    """Every coordinator's copy of the claims' notices, with `addition` and without buttons."""
     return [
-        Edit(r.chat_id, r.message_id, Rendered(r.text + addition))
-        for r in store.outbox_like(f"claim:{claim_id}:")
+        Edit(r.chat_id, r.message_id, Rendered(claim_copy(store, world, c.id, r.text) + addition))
+        for c in claims
+        for r in store.outbox_like(f"claim:{c.id}:")
         if r.chat_id is not None and r.message_id is not None
     ]
+
+
+def _tell_claimants(store: Store, world: World, claims: list[StatusUpdate], text: str) -> bool:
+    """Each contact who claimed hears the decision (once, however often they claimed)."""
+    told: set[str] = set()
+    queued = False
+    for c in reversed(claims):
+        if c.by not in told:
+            told.add(c.by)
+            queued = notices.claim_result(store, world, c, text) or queued
+    return queued
 
 
 def handle_claim(
@@ -54,14 +87,15 @@ def handle_claim(
     with store.transaction():
         if not store.mark_processed(update_id, world.now):
             return Outcome(duplicate=True)
+        adopt_pressed(store, pressed.chat_id, pressed.message_id, pressed.rendered.text)
         found = _open_claim(store, world, claim_id)
         if found is None:
             # already handled (or its task is gone): this copy loses its buttons too
             return already_handled(world, pressed)
-        task, sub, claim = found
+        task, sub, claim, claims = found
         if action is ClaimAction.RETURN:
             pending = Pending(
-                Awaiting.RETURN_REASON, world.now, task.id, claim.subtask_id, claim_id=claim_id
+                Awaiting.RETURN_REASON, world.now, task.id, claim.subtask_id, claim_id=claim.id
             )
             store.set_pending(who.user_id, pending)
             return Outcome(toast="").reply(
@@ -74,10 +108,9 @@ def handle_claim(
         item = item_label(world, task, sub)
         out = Outcome(replan=True, toast=world.t("claim.confirmed_ack", number=task.number))
         mark = world.t("claim.confirmed_mark", who=esc(who.name), time=world.time(world.now))
-        out.edits = _copies(store, claim_id, mark)
-        out.outbox = notices.claim_result(
-            store, world, claim, world.t("msg.claim_confirmed", item=item)
-        )
+        out.edits = _copies(store, world, claims, mark)
+        confirmed = world.t("msg.claim_confirmed", item=item)
+        out.outbox = _tell_claimants(store, world, claims, confirmed)
         return out.reply(world.t("claim.confirmed_ack", number=task.number))
 
 
@@ -89,7 +122,7 @@ def return_claim(
     found = _open_claim(store, world, claim_id)
     if found is None:
         return Outcome().reply(world.t("claim.already_handled"))
-    task, sub, claim = found
+    task, sub, claim, claims = found
     store.add_update(
         task_id=task.id, kind=UpdateKind.RETURNED, by=who.member_id, at=world.now,
         subtask_id=claim.subtask_id, note=reason[:2000], telegram_user_id=who.user_id,
@@ -102,7 +135,7 @@ def return_claim(
         time=world.time(world.now),
         reason=esc(reason[:200]),
     )
-    out.edits = _copies(store, claim_id, mark)
+    out.edits = _copies(store, world, claims, mark)
     text = world.t("msg.claim_returned", item=item, reason=esc(reason[:1000]))
-    out.outbox = notices.claim_result(store, world, claim, text)
+    out.outbox = _tell_claimants(store, world, claims, text)
     return out.reply(world.t("claim.returned_ack", number=task.number))

@@ -6,23 +6,29 @@ Evidence of a completion claim is shown to every coordinator with the claim.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.core.history import Record
+from bot.core.history import Record, UpdateKind
 from bot.core.model import Role, SubTask, Task
+from bot.core.parse import parse_progress
 from bot.core.protocol import Awaiting
 from bot.core.render import Button, Rendered, esc
 from bot.core.workflow import Evidence
 from bot.service.base import Edit, Identity, Outcome, World
-from bot.service.items import item_label, may_report
+from bot.service.items import item_label, may_report, message_rows
 from storage.repo import Store
 
+#: What settles a claim (evidence sent before one of these belongs to an earlier claim).
+DECIDED = (UpdateKind.CLOSED, UpdateKind.RETURNED, UpdateKind.REOPENED)
 #: The largest file a bot may download from Telegram's Bot API (getFile).
 MAX_BYTES = 20 * 1024 * 1024
+#: Files listed by name on a claim's copies (each copy must stay a Telegram message).
+MAX_LISTED = 20
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,7 @@ class Upload:
     message_id: int
     reply_to: int | None
     caption: str = ""
+    reply_shown: str | None = None  # the text of the message replied to, as the chat shows it
 
 
 def size_text(size: int) -> str:
@@ -83,7 +90,7 @@ def _target(
     if upload.reply_to is not None:
         rows = [
             r
-            for r in store.outbox_by_message(upload.chat_id, upload.reply_to)
+            for r in message_rows(store, upload.chat_id, upload.reply_to, upload.reply_shown)
             if r.task_id in cat.task_ids and r.indicator_id is None
         ]
         if len({(r.task_id, r.subtask_id) for r in rows}) == 1:
@@ -125,8 +132,9 @@ def receive(
             return Outcome().reply(
                 world.t("access.other_bureau", number=task.number, bureau=esc(bureau))
             )
-        if claim_id is None:
-            open_claim = record.item(task.id, sub.id if sub else None).claim
+        open_claim = store.item(task.id, sub.id if sub else None).claim
+        if claim_id is None or open_claim is None or open_claim.id != claim_id:
+            # evidence of the item's open claim; one already decided keeps its decision
             claim_id = open_claim.id if open_claim is not None else None
         sha, path = keep(upload.data, data_dir, upload.file_name)
         ev = store.add_evidence(
@@ -137,7 +145,7 @@ def receive(
             telegram_file_unique_id=upload.file_unique_id, path=path,
             telegram_user_id=who.user_id, telegram_message_id=upload.message_id,
         )  # fmt: skip
-        out = Outcome().reply(
+        out = Outcome(replan=_caption(store, world, who, task, sub, upload)).reply(
             world.t(
                 "evidence.recorded", item=item_label(world, task, sub),
                 name=esc(ev.file_name), size=size_text(ev.size),
@@ -146,6 +154,84 @@ def receive(
         if claim_id is not None:
             _show_coordinators(store, world, who, task, sub, claim_id, ev, upload, out)
         return out
+
+
+def _caption(
+    store: Store, world: World, who: Identity, task: Task, sub: SubTask | None, upload: Upload
+) -> bool:
+    """A file's caption is what the contact said with it: a note on the same item."""
+    text = upload.caption.strip()
+    if not text:
+        return False
+    store.add_update(
+        task_id=task.id, kind=UpdateKind.NOTE, by=who.member_id, at=world.now,
+        bureau_id=who.bureau_id, subtask_id=sub.id if sub else None, note=text,
+        progress=parse_progress(text), telegram_user_id=who.user_id,
+        telegram_message_id=upload.message_id,
+    )  # fmt: skip
+    return True
+
+
+def claim_files(store: Store, claim_id: int) -> list[Evidence]:
+    """The evidence of a claim: the files sent with it, and those of its item sent before it
+    but after the item's last decision (the proof first, then 已完成)."""
+    claim = store.update(claim_id)
+    if claim is None:
+        return store.evidence(claim_id=claim_id)
+    since: dt.datetime | None = None
+    for u in store.updates(claim.task_id):
+        if u.id < claim.id and u.subtask_id == claim.subtask_id and u.kind in DECIDED:
+            since = u.at
+    return [
+        e
+        for e in store.evidence(claim.task_id)
+        if e.claim_id == claim_id
+        or (
+            e.claim_id is None
+            and e.subtask_id == claim.subtask_id
+            and e.at <= claim.at
+            and (since is None or e.at > since)
+        )
+    ]
+
+
+def earlier_files(store: Store, world: World, claim_id: int) -> list[tuple[int, str, str, str]]:
+    """The files sent before a claim, to show every coordinator with it (chat, kind, file id,
+    caption)."""
+    out = []
+    cat = world.catalogue
+    for e in claim_files(store, claim_id):
+        if e.claim_id is not None or e.task_id not in cat.task_ids:
+            continue
+        task = cat.task(e.task_id)
+        sub = task.subtask(e.subtask_id) if e.subtask_id else None
+        kind = "photo" if e.file_name.startswith("photo-") else "document"
+        caption = world.t(
+            "evidence.caption", item=item_label(world, task, sub),
+            who=esc(cat.member_name(e.by)), name=esc(e.file_name), sha=e.sha256[:12],
+        )  # fmt: skip
+        for person in world.catalogue.with_role(Role.COORDINATOR):
+            chat = world.chats.get(person.id)
+            if chat is not None:
+                out.append((chat, kind, e.telegram_file_id, caption))
+    return out
+
+
+def claim_copy(store: Store, world: World, claim_id: int, text: str) -> str:
+    """A coordinator's copy of a claim as it stands: 待提交 replaced by the evidence received."""
+    files = claim_files(store, claim_id)
+    lines = "".join(
+        "\n" + world.t("evidence.claim_line", name=esc(e.file_name), size=size_text(e.size),
+                       sha=e.sha256[:12])
+        for e in files[:MAX_LISTED]
+    )  # fmt: skip
+    if not lines:
+        return text
+    if len(files) > MAX_LISTED:  # a message holds 4096 characters: the rest by count
+        lines += "\n" + world.t(
+            "evidence.claim_more", more=len(files) - MAX_LISTED, total=len(files)
+        )
+    return text.replace(world.t("evidence.claim_missing"), "") + lines
 
 
 def _show_coordinators(
@@ -160,16 +246,10 @@ def _show_coordinators(
     out: Outcome,
 ) -> None:
     """The coordinators' copies of the claim list the evidence, and each gets the file."""
-    lines = "".join(
-        "\n" + world.t("evidence.claim_line", name=esc(e.file_name), size=size_text(e.size),
-                       sha=e.sha256[:12])
-        for e in store.evidence(claim_id=claim_id)
-    )  # fmt: skip
-    pending_mark = world.t("evidence.claim_missing")
     for r in store.outbox_like(f"claim:{claim_id}:"):
         if r.chat_id is None or r.message_id is None:
             continue
-        text = r.text.replace(pending_mark, "") + lines
+        text = claim_copy(store, world, claim_id, r.text)
         out.edits.append(Edit(r.chat_id, r.message_id, Rendered(text, _buttons(r.buttons))))
     caption = world.t(
         "evidence.caption", item=item_label(world, task, sub), who=esc(who.name),

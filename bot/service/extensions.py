@@ -6,6 +6,7 @@ effective deadline (`bot.core.workflow.with_extensions`); the YAML stays the adm
 
 from __future__ import annotations
 
+from bot.core.deadline import deadline_window, in_window
 from bot.core.history import Record, UpdateKind
 from bot.core.model import SubTask, Task
 from bot.core.protocol import (
@@ -18,7 +19,7 @@ from bot.core.protocol import (
 from bot.core.render import Rendered, esc
 from bot.core.workflow import Extension, ExtensionState, item_deadline, parse_new_deadline
 from bot.service.base import Edit, Identity, Outcome, World, already_handled
-from bot.service.items import item_label, may_report, reminder_row
+from bot.service.items import adopt_pressed, item_label, may_report, reminder_row
 from bot.service.notices import to_coordinators
 from storage.repo import NewMessage, Store
 
@@ -37,16 +38,19 @@ def ask(
     chat_id: int,
     message_id: int,
     update_id: int,
+    shown: str | None = None,
 ) -> Outcome:
     """申请延期 under a reminder: the next text is the new deadline and the reason."""
     with store.transaction():
         if not store.mark_processed(update_id, world.now):
             return Outcome(duplicate=True)
-        row = reminder_row(store, who, chat_id, message_id)
+        row = reminder_row(store, who, chat_id, message_id, shown)
         if row is None or row.task_id not in world.catalogue.task_ids:
             return Outcome(toast=world.t("answer.expired_button"), alert=True)
         task = world.catalogue.task(row.task_id or "")
         sub = task.subtask(row.subtask_id) if row.subtask_id else None
+        if row.subtask_id and sub is None:
+            return Outcome(toast=world.t("answer.item_removed", number=task.number), alert=True)
         refusal = _refusal(world, record, who, task, sub)
         if refusal:
             return Outcome(toast=refusal, alert=True)
@@ -98,6 +102,11 @@ def request(
         new, reason = parsed
         current = item_deadline(task, sub)
         assert new.due is not None and current.due is not None
+        low, high = deadline_window(world.catalogue.document.date)
+        if not in_window(new.due, (low, high)):
+            return Outcome().reply(
+                world.t("ext.out_of_window", new=esc(new.text), low=low, high=high)
+            )
         if new.due <= current.due:
             return Outcome().reply(
                 world.t("ext.not_later", new=esc(new.text), current=esc(current.text))
@@ -194,6 +203,7 @@ def decide(
     with store.transaction():
         if not store.mark_processed(update_id, world.now):
             return Outcome(duplicate=True)
+        adopt_pressed(store, pressed.chat_id, pressed.message_id, pressed.rendered.text)
         found = _open(store, world, request_id)
         if found is None:
             return already_handled(world, pressed)
@@ -205,6 +215,9 @@ def decide(
             return Outcome(toast="").reply(
                 world.t("ext.refuse_prompt", item=item_label(world, task, sub))
             )
+        overtaken = _overtaken(store, world, ext, task, sub)
+        if overtaken is not None:
+            return overtaken
         store.decide_extension(ext.id, ExtensionState.APPROVED, who.member_id, world.now)
         item = item_label(world, task, sub)
         out = Outcome(replan=True, catalogue_changed=True)
@@ -214,6 +227,25 @@ def decide(
         text = world.t("ext.approved", item=item, new=esc(ext.new_text), who=esc(who.name))
         out.outbox = _result(store, world, ext, text)
         return out.reply(world.t("ext.approved_ack", item=item))
+
+
+def _overtaken(
+    store: Store, world: World, ext: Extension, task: Task, sub: SubTask | None
+) -> Outcome | None:
+    """A request the deadline in force overtook since it was made (the admin changed the
+    YAML, or another extension was approved) would move the deadline back: it is closed
+    instead, every copy says so, and the contact hears it."""
+    now = item_deadline(task, sub)
+    if now.yaml_text == ext.old_text and (now.due is None or ext.new_due > now.due):
+        return None
+    item = item_label(world, task, sub)
+    note = world.t("ext.closed_note", old=ext.old_text, new=now.text)
+    store.decide_extension(ext.id, ExtensionState.CLOSED, "system", world.now, note)
+    text = world.t("ext.overtaken", item=item, now=esc(now.text), old=esc(ext.old_text),
+                   new=esc(ext.new_text))  # fmt: skip
+    out = Outcome(toast="", outbox=_result(store, world, ext, text))
+    out.edits = _copies(store, ext.id, world.t("ext.overtaken_mark", now=esc(now.text)))
+    return out.reply(text)
 
 
 def refuse(store: Store, world: World, who: Identity, request_id: int, reason: str) -> Outcome:

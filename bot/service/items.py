@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 from bot.core.model import Catalogue, SubTask, Task
 from bot.core.render import esc
 from bot.service.base import Identity, World
@@ -22,14 +25,53 @@ def may_report(catalogue: Catalogue, who: Identity, task: Task) -> bool:
     return who.bureau_id is not None and who.bureau_id in catalogue.bureaus_of(task)
 
 
-def reminder_row(store: Store, who: Identity, chat_id: int, message_id: int) -> OutboxRow | None:
+def plain_text(text: str) -> str:
+    """An HTML message text as Telegram shows it (tags gone, entities read)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text)).strip()
+
+
+def message_rows(
+    store: Store, chat_id: int, message_id: int, shown: str | None = None
+) -> list[OutboxRow]:
+    """The outbox rows a message in a chat carried. A message whose sending got no answer
+    (delivery unknown, so no message id) that the user answers after all is found by its
+    text (`shown`, as the chat shows it) and recorded as delivered."""
+    rows = store.outbox_by_message(chat_id, message_id)
+    if rows or not shown:
+        return rows
+    units: dict[str, list[OutboxRow]] = {}
+    for r in store.outbox_unknown_in(chat_id):
+        if plain_text(r.text) == shown.strip():
+            units.setdefault(r.batch or r.key, []).append(r)
+    if not units:
+        return []
+    store.outbox_found([r.key for r in next(iter(units.values()))], message_id)
+    return store.outbox_by_message(chat_id, message_id)
+
+
+def adopt_pressed(store: Store, chat_id: int, message_id: int, html_text: str) -> None:
+    """A button pressed under a message of unknown delivery (a coordinator's copy of a
+    request): recorded as delivered, so the copy is edited with the decision like the rest."""
+    message_rows(store, chat_id, message_id, plain_text(html_text))
+
+
+def reminder_row(
+    store: Store, who: Identity, chat_id: int, message_id: int, shown: str | None = None
+) -> OutboxRow | None:
     """The outbox row of the one item a reminder message is about (the presser's own row
     when a deputy's message carries the item for a colleague on leave too); None when the
     message carried several items or none."""
-    rows = store.outbox_by_message(chat_id, message_id)
+    rows = message_rows(store, chat_id, message_id, shown)
     if len({(r.task_id, r.subtask_id, r.indicator_id) for r in rows}) != 1:
         return None
     return next((r for r in rows if r.recipient == who.member_id), rows[0])
 
 
-__all__ = ["item_label", "may_report", "reminder_row"]
+__all__ = [
+    "adopt_pressed",
+    "item_label",
+    "may_report",
+    "message_rows",
+    "plain_text",
+    "reminder_row",
+]

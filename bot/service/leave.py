@@ -223,7 +223,11 @@ def set_leave(
             return Outcome().reply(world.t("leave.usage"))
         if last < first:
             return Outcome().reply(world.t("leave.backwards"))
-        if (last - first).days >= MAX_LEAVE_DAYS or last < today:
+        if (
+            (last - first).days >= MAX_LEAVE_DAYS
+            or last < today
+            or (first - today).days > MAX_LEAVE_DAYS  # 9999-12-31 has no day after it
+        ):
             return Outcome().reply(world.t("leave.bad_range"))
         store.add_leave(who.member_id, first, last, world.now, who.member_id)
         deputy = deputy_of(world, who.member_id)

@@ -14,6 +14,7 @@ from bot.core.protocol import ClaimAction, HandleClaim, pack
 from bot.core.render import esc
 from bot.core.workflow import requires_evidence
 from bot.service.base import Identity, World
+from bot.service.evidence import claim_copy
 from bot.service.items import item_label
 from storage.repo import NewMessage, Store
 from storage.state import ts
@@ -23,15 +24,18 @@ def claim(
     store: Store, world: World, who: Identity, task: Task, sub: SubTask | None, u: StatusUpdate
 ) -> bool:
     """申请办结: every coordinator gets the claim with 确认办结 / 退回 buttons."""
+    lead = (sub.lead if sub is not None and sub.lead else None) or task.lead
+    role = world.t("claim.as_cooperating") if who.bureau_id != lead else ""
     text = world.t(
         "msg.claim",
-        bureau=esc(world.catalogue.bureau_name(who.bureau_id)),
+        bureau=esc(world.catalogue.bureau_name(who.bureau_id)) + role,
         contact=esc(who.name),
         item=item_label(world, task, sub),
         note=world.t("claim.note", note=esc(u.note)) if u.note else "",
     )
     if requires_evidence(world.catalogue, task, sub):
         text += world.t("evidence.claim_missing")
+    text = claim_copy(store, world, u.id, text)  # files sent before the claim go with it
     buttons = (
         (world.t("button.confirm"), pack(HandleClaim(ClaimAction.CONFIRM, u.id))),
         (world.t("button.return"), pack(HandleClaim(ClaimAction.RETURN, u.id))),

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from bot.core.history import Reading, Record, StatusUpdate
 from bot.core.model import Catalogue, Section, SubTask, Task
+from bot.core.series import still_asked
 from bot.core.status import ItemStatus, Light, counts, is_overdue, table_status
 from bot.core.workdays import WorkCalendar
 
@@ -217,7 +218,7 @@ def bureau_figures(
     }
     unanswered: dict[str, int] = {}
     for p in record.prompts.values():
-        if p.answered_at is None and p.bureau_id:
+        if p.answered_at is None and p.bureau_id and still_asked(catalogue, record, p):
             unanswered[p.bureau_id] = unanswered.get(p.bureau_id, 0) + 1
     out = []
     for b in catalogue.bureaus:
