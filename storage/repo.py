@@ -32,11 +32,15 @@ from bot.core.history import (
     UpdateKind,
 )
 from bot.core.protocol import Awaiting, Pending
+from bot.core.series import Kind
 from bot.core.workflow import Evidence, Extension, ExtensionState, Leave
 from storage import state
 from storage.db import open_db
 from storage.inbox import REDELIVERY_WINDOW
 from storage.state import parse_ts, to_reading, to_sent, to_update, ts
+
+#: Messages the planner plans (a key forgotten is planned again when it is still due).
+PLANNED_KINDS = frozenset(k.value for k in Kind)
 
 _ts = ts
 
@@ -272,7 +276,9 @@ class Store:
                 raise Busy(str(err)) from err
             raise
         delta, self._delta = self._delta, None
-        if self.track and (delta.items or delta.prompts or delta.readings or delta.sent):
+        if self.track and (
+            delta.items or delta.prompts or delta.readings or delta.sent or delta.unsent
+        ):
             self.deltas.append(delta)
 
     def _rows(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
@@ -790,10 +796,31 @@ class Store:
             )
         return cur.rowcount > 0
 
-    def mark_reachable(self, member_id: str) -> None:
-        """The member talked to the bot again."""
-        with self.transaction():
+    def mark_reachable(self, member_id: str) -> tuple[list[str], list[str]]:
+        """The member talked to the bot again: what could not reach them goes now. Planned
+        messages (reminders, check-ins, follow-ups, digests...) are forgotten, so the planner
+        plans them anew with today's text under its catch-up rules; claims, requests and
+        decisions go out as they are; alerts (who could not be reached) stay failed, stale
+        by now. Returns (forgotten, pending again)."""
+        with self.transaction() as delta:
             self.db.execute("DELETE FROM reachability WHERE member_id = ?", [member_id])
+            rows = self._rows(
+                "SELECT key, kind FROM outbox WHERE recipient = ? AND state = 'failed' AND "
+                "(last_error LIKE 'Forbidden%' OR lower(last_error) LIKE '%chat not found%')",
+                [member_id],
+            )
+            planned = [r["key"] for r in rows if r["kind"] in PLANNED_KINDS]
+            again = [r["key"] for r in rows if r["kind"] not in PLANNED_KINDS | {"alert"}]
+            for key in planned:
+                self.db.execute("DELETE FROM outbox WHERE key = ?", [key])
+            for key in again:
+                self.db.execute(
+                    "UPDATE outbox SET state = 'pending', attempts = 0, not_before = NULL, "
+                    "sent_at = NULL WHERE key = ?",
+                    [key],
+                )
+            delta.unsent |= set(planned)
+        return planned, again
 
     def unreachable(self) -> dict[str, str]:
         """Members the bot cannot write to, with the reason."""

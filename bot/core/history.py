@@ -298,6 +298,7 @@ class Delta:
     prompts: list[Prompt] = field(default_factory=list)
     readings: list[Reading] = field(default_factory=list)
     sent: set[str] = field(default_factory=set)
+    unsent: set[str] = field(default_factory=set)  # outbox keys forgotten (to be planned anew)
 
     def apply(self, record: Record) -> None:
         """Bring `record` up to date with this change."""
@@ -307,6 +308,7 @@ class Delta:
             record.set_prompt(prompt)
         for reading in self.readings:
             record.add_reading(reading)
+        record.sent -= self.unsent
         record.sent |= self.sent
 
 
