@@ -138,6 +138,7 @@ async def test_filters_search_and_red_first_work(dash: Harness, browser: Any) ->
     assert await shown(page) == [t.number for t in cat.tasks_of("urban")]
 
     await page.select_option("select[name=bureau]", "")
+    await page.wait_for_url(lambda url: "bureau=urban" not in url)  # each change reloads
     await page.select_option("select[name=section]", "s3")
     await page.wait_for_url(re.compile(r"section=s3"))
     assert await shown(page) == [7, 8, 9]
@@ -148,6 +149,7 @@ async def test_filters_search_and_red_first_work(dash: Harness, browser: Any) ->
     assert await shown(page) == [number[s.task_id] for s in mine]
 
     await page.click("a.clear")
+    await page.wait_for_url(re.compile(r"/app/$"))  # typed into the page the link opens
     await page.fill("input[name=q]", "蓝天")
     await page.press("input[name=q]", "Enter")
     await page.wait_for_url(re.compile(r"q=%E8%93%9D"))
