@@ -182,6 +182,10 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
 
 
+#: The years a date on the command line may name (a table's deadlines lie in 2000-2100).
+YEARS = (1900, 2999)
+
+
 def parse_when(text: str, option: str, tz: dt.tzinfo = SHANGHAI) -> tuple[dt.datetime, bool]:
     """`YYYY-MM-DD` (the start of that day) or an ISO date and time; naive ones are in ``tz``.
 
@@ -195,6 +199,9 @@ def parse_when(text: str, option: str, tz: dt.tzinfo = SHANGHAI) -> tuple[dt.dat
         when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise CliError("cli.bad_when", option=option, value=text) from None
+    if not YEARS[0] <= when.year <= YEARS[1]:
+        raise CliError("cli.when_out_of_range", option=option, value=text, low=YEARS[0],
+                       high=YEARS[1])  # fmt: skip
     if when.tzinfo is None:
         when = when.replace(tzinfo=tz)
     return when, is_day

@@ -46,6 +46,8 @@ from storage.repo import Store
 log = logging.getLogger("duban")
 
 USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{4,31}")
+#: The longest range `duban plan` shows (ten years: a programme runs two to four).
+MAX_PLAN_DAYS = 3660
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -348,12 +350,21 @@ def plan_range(args: argparse.Namespace, tz: dt.tzinfo) -> tuple[dt.datetime, dt
             end = end_of_day(end.date(), tz)
     else:
         require_positive(args.days, "--days")
+        if args.days > MAX_PLAN_DAYS:
+            raise CliError("cli.too_many_days", limit=MAX_PLAN_DAYS, value=args.days)
         last = start.astimezone(tz).date() + dt.timedelta(days=args.days - 1)
         end = end_of_day(last, tz)
+    fmt = "%Y-%m-%d %H:%M"
     if start > end:
-        fmt = "%Y-%m-%d %H:%M"
         raise CliError(
             "cli.reversed_range",
+            start=start.astimezone(tz).strftime(fmt),
+            end=end.astimezone(tz).strftime(fmt),
+        )
+    if end - start > dt.timedelta(days=MAX_PLAN_DAYS):
+        raise CliError(
+            "cli.range_too_long",
+            limit=MAX_PLAN_DAYS,
             start=start.astimezone(tz).strftime(fmt),
             end=end.astimezone(tz).strftime(fmt),
         )

@@ -40,6 +40,17 @@ for argv in (
     case("range", argv, "晚于", "is after")
 case("range", "plan --config {config} --db {db} --days 0", "应大于 0", "must be more than 0")
 case("range", "plan --config {config} --db {db} --days -3", "应大于 0", "must be more than 0")
+# a range too long to plan (it failed with an internal error, or planned for ever)
+case("range", "plan --config {config} --db {db} --days 99999999", "最多 3660", "at most 3660")
+for argv in (
+    "plan --config {config} --db {db} --from 2025-01-01 --to 2040-12-31",
+    "plan --config {config} --db {db} --from 2025-01-01T09:00 --to 2036-01-01",
+):
+    case("range", argv, "最长 3660 天", "at most 3660 days")
+for value in ("9999-12-31", "0001-01-01", "3000-01-01T09:00"):
+    for option in ("--from", "--to"):
+        case("range", f"plan --config {{config}} --db {{db}} {option} {value}", "年之间", "years")
+    case("range", f"export --config {{config}} --db {{db}} --as-of {value}", "年之间", "years")
 case("range", "demo --config {config} --speed 0", "应大于 0", "must be more than 0")
 case("range", "health --db {db} --max-age -5", "不能为负数", "cannot be negative")
 case("range", "emulator --port 70000", "端口 70000 无效", "port 70000 is out of range")
