@@ -33,6 +33,20 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
+#: A whole text that only says the work is done (a newcomer types it instead of pressing
+#: 已完成, which is what asks the coordinators to close the item).
+DONE_WORDS = frozenset(
+    {"已完成", "完成", "完成了", "已经完成", "已经完成了", "已完成了", "全部完成", "已全部完成",
+     "已办结", "办结", "完工", "已完工", "done", "completed", "finished"}
+)  # fmt: skip
+
+
+def says_done(text: str) -> bool:
+    """Whether a text is only 'done' (its punctuation and spaces aside)."""
+    bare = "".join(ch for ch in normalise(text).lower() if ch.isalnum())
+    return bare in DONE_WORDS
+
+
 def parse_progress(text: str) -> int | None:
     """'进度60%' / '60%' / '完成６０％' -> 60; None when the text names no percentage in 0..100.
     A percentage named as progress (进度, 完成) wins; a bare one counts only when it is the

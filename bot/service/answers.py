@@ -23,6 +23,7 @@ from bot.core.parse import (
     parse_number,
     parse_progress,
     parse_reading,
+    says_done,
 )
 from bot.core.protocol import Answer, Awaiting, Pending, PickTask, WhichTask, pack
 from bot.core.render import Button, Rendered, esc, task_card
@@ -284,9 +285,12 @@ def _note(
     if not keep_waiting:
         store.clear_pending(who.user_id)
     suffix = world.t("answer.progress_suffix", progress=progress) if progress is not None else ""
-    return Outcome(replan=True).reply(
-        world.t("answer.text_recorded", number=task.number, progress=suffix)
-    )
+    text_out = world.t("answer.text_recorded", number=task.number, progress=suffix)
+    if says_done(text):  # a note, not a claim: say how to ask for closure
+        text_out += "\n" + world.t(
+            "answer.done_hint", button=world.t("button.done_claimed"), number=task.number
+        )
+    return Outcome(replan=True).reply(text_out)
 
 
 def _keep(
