@@ -748,16 +748,20 @@ class Store:
         return state.load_history(self.db)
 
     def history_since(self, since: dt.datetime) -> History:
-        """The updates, readings and messages of a period up to now (the answer ranking):
-        indexed reads, not the whole history."""
+        """The updates and readings (in recorded order) and the messages of a period up to
+        now (the answer ranking, the digest): indexed reads, not the whole history."""
         stamp = ts(since)
         updates = [
             to_update(r)
-            for r in self._rows("SELECT * FROM status_updates WHERE recorded_at >= ?", [stamp])
+            for r in self._rows(
+                "SELECT * FROM status_updates WHERE recorded_at >= ? ORDER BY id", [stamp]
+            )
         ]
         readings = [
             to_reading(r)
-            for r in self._rows("SELECT * FROM readings WHERE recorded_at >= ?", [stamp])
+            for r in self._rows(
+                "SELECT * FROM readings WHERE recorded_at >= ? ORDER BY id", [stamp]
+            )
         ]
         sent = [
             to_sent(r)

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
-from collections import defaultdict
-from collections.abc import Callable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -82,8 +82,12 @@ def _portable(world: World) -> World:
 
 
 def _readings(store: Store) -> dict[str, list[Reading]]:
+    return _by_indicator(store.readings())
+
+
+def _by_indicator(readings: Iterable[Reading]) -> dict[str, list[Reading]]:
     out: dict[str, list[Reading]] = defaultdict(list)
-    for r in store.readings():
+    for r in readings:
         out[r.indicator_id].append(r)
     return out
 
@@ -110,15 +114,17 @@ def make_workbook(db_path: str, world: World, as_of: dt.datetime | None = None) 
             history = store.history()
         else:
             record = store.record()
+            everything = store.history_since(EPOCH)  # every answer, reading and message, once
+            answers = Counter(u.task_id for u in everything.updates)
             data = WorkbookData(
                 record,
-                store.updates(),
-                _values(_readings(store)),
+                everything.updates,
+                _values(_by_indicator(everything.readings)),
                 archived,
-                {e.id: len(store.updates(e.id)) for e in archived},
+                {e.id: answers[e.id] for e in archived},
                 extensions=extensions,
                 evidence=evidence,
-                ranking=ranking_of(world.catalogue, store.history_since(EPOCH), record, world.now),
+                ranking=ranking_of(world.catalogue, everything, record, world.now),
             )
     finally:
         store.close()
@@ -137,14 +143,17 @@ def chart(db_path: Path | str, world: World) -> bytes:
 
 def make_chart(db_path: str, world: World) -> bytes:
     """`chart`, in this process."""
-    from bot.reports.chart import render_chart_of
-
     store = Store.open(db_path, create=False)
     try:
-        record = store.record()
-        readings = _readings(store)
+        return _chart_from(store, world, store.record())
     finally:
         store.close()
+
+
+def _chart_from(store: Store, world: World, record: Record) -> bytes:
+    from bot.reports.chart import render_chart_of
+
+    readings = _readings(store)
     return render_chart_of(world.catalogue, record, readings, world.now, lang=world.lang)
 
 
@@ -173,10 +182,15 @@ def make_digest_text_and_csv(db_path: str, world: World) -> tuple[str, bytes, by
 
 
 def make_digest_text(db_path: str, world: World) -> tuple[str, bytes]:
-    """The digest's text and chart, in this process."""
-    from bot.reports.digest import digest_for
+    """The digest's text and chart, in this process (one connection, the state read once)."""
+    from bot.reports.digest import digest_from
 
-    return digest_for(db_path, world), make_chart(db_path, world)
+    store = Store.open(db_path, create=False)
+    try:
+        record = store.record()
+        return digest_from(store, world, record), _chart_from(store, world, record)
+    finally:
+        store.close()
 
 
 def make_digest_workbook(db_path: str, world: World) -> bytes:
@@ -190,11 +204,11 @@ def make_digest_workbook(db_path: str, world: World) -> bytes:
         readings = _readings(store)
         archived = store.entities("task", archived=True)
         counts = {e.id: len(store.updates(e.id)) for e in archived}
-        week = [u for u in store.updates(since=since) if u.at > since]
         extensions, evidence = store.extensions(), store.evidence()
-        period = store.history_since(since)
+        period = store.history_since(since)  # the week's answers and messages
     finally:
         store.close()
+    week = [u for u in period.updates if u.at > since]
     ranking = ranking_of(world.catalogue, period, record, world.now, (since, world.now))
     data = WorkbookData(
         record, week, _values(readings), archived, counts, since, extensions, evidence, ranking

@@ -15,6 +15,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.core.compose import fmt_value
 from bot.core.history import History, Reading, Record, Sent, StatusUpdate
@@ -26,6 +27,9 @@ from bot.core.series import still_asked
 from bot.core.status import ItemStatus, Light, counts, is_overdue, table_status
 from bot.core.workdays import WorkCalendar
 
+if TYPE_CHECKING:
+    from storage.repo import Store
+
 SECTION_LIMIT = 12
 
 
@@ -34,31 +38,24 @@ def _label_key(label: str) -> tuple[int, str]:
     return (int(label), "") if label.isdigit() else (10**9, label)
 
 
-def digest_for(db_path: object, world: object) -> str:
-    """The digest for the coordinators, built from the database at `db_path` (in a worker
-    thread or process, with its own connection)."""
-    from pathlib import Path
-
+def digest_from(store: Store, world: object, record: Record) -> str:
+    """The digest from an open store (a connection of its own, in a report process) and its
+    current state (`record`): the week's answers, readings and messages, and the state a week
+    ago, read from it."""
     from bot.service.base import World
-    from storage.repo import Store
 
     assert isinstance(world, World)
     since = world.now - dt.timedelta(days=7)
-    store = Store.open(Path(str(db_path)), create=False)
-    try:
-        record = store.record()
-        period = store.history_since(since)  # the week's answers and messages
-        week = Week(
-            record,
-            store.record_as_of(since, record),
-            [u for u in period.updates if u.at > since],
-            [r for r in period.readings if r.at > since],
-            list(period.sent.values()),
-        )
-        bound = {b.member_id for b in store.bindings()} | set(world.chats)
-        failed = [r.key for r in store.outbox_rows("failed")]
-    finally:
-        store.close()
+    period = store.history_since(since)  # the week's answers and messages
+    week = Week(
+        record,
+        store.record_as_of(since, record),
+        [u for u in period.updates if u.at > since],
+        [r for r in period.readings if r.at > since],
+        list(period.sent.values()),
+    )
+    bound = {b.member_id for b in store.bindings()} | set(world.chats)
+    failed = [r.key for r in store.outbox_rows("failed")]
     cat = world.catalogue
     open_bureaus = {
         b for task in cat.tasks if not record.closed(task.id) for b in cat.bureaus_of(task)
