@@ -32,7 +32,7 @@ from bot.core.render import Button, Rendered
 from bot.engine import TICK_JOB, Engine, markup
 from bot.inbox import DubanApplication, InboxQueue
 from bot.limiter import Limiter
-from bot.reload import Outcome, apply, failure_text, held_text, validate
+from bot.reload import Outcome, apply, failure_text, held_text, stored_config, validate
 from bot.runtime import Runtime
 from bot.service.base import Identity
 from bot.transport import RetryingRequest
@@ -73,7 +73,7 @@ class Duban:
         self.watch = watch
         self.startup_errors = startup_errors or []
         self._reload_lock = asyncio.Lock()
-        self._reported: set[tuple[int, int, str]] = set()
+        self._reported: set[tuple[tuple[int, int, str], ...]] = set()
         self._held: Outcome | None = None
         #: When each stranger was last answered (`bot.chat.common.answered_stranger_lately`).
         self.stranger_answers: dict[int, tuple[dt.datetime, int]] = {}
@@ -244,7 +244,8 @@ class Duban:
         """Validate tasks.yaml (off the loop) and apply it if good; tell the admins."""
         async with self._reload_lock:
             rt = self.runtime
-            result = await asyncio.to_thread(validate, rt.config_path)
+            texts, primary_file = stored_config(rt.reader)
+            result = await asyncio.to_thread(validate, rt.config_path, texts, primary_file)
             if confirmed and (self._held is None or self._held.sha256 != result.sha256):
                 return Rendered(t(rt.lang, "reload.nothing_held"))
             outcome = await rt.write(
@@ -260,9 +261,16 @@ class Duban:
             rt.apply(outcome.catalogue, outcome.version)
             assert outcome.report is not None
             text = outcome.report.render(rt.lang, outcome.version)
+            if outcome.errors:  # a broken file kept its last good version; the others applied
+                text += "\n\n" + failure_text(outcome, file, rt.lang)
             await self.tell_admins(text)
             await menus.publish_all(self.app.bot, rt)
             asyncio.get_running_loop().create_task(self.engine.tick())
+            return Rendered(text)
+        if outcome.unchanged and outcome.errors:
+            text = failure_text(outcome, file, rt.lang)
+            if not explicit:
+                await self.tell_admins(text)
             return Rendered(text)
         if outcome.unchanged:
             return Rendered(t(rt.lang, "reload.unchanged", version=rt.version))
@@ -335,15 +343,20 @@ class Duban:
         from watchfiles import awatch
 
         path = self.runtime.config_path.resolve()
+        directory = path if path.is_dir() else path.parent
         try:
-            async for changes in awatch(path.parent, debounce=300, step=50, recursive=False):
-                if not any(Path(p).name == path.name for _, p in changes):
+            async for changes in awatch(directory, debounce=300, step=50, recursive=False):
+                changed = sorted({Path(p) for _, p in changes if self._watched(path, Path(p))})
+                if not changed:
                     continue
-                stamp = await settled(path)
-                if stamp is None or stamp in self._reported:
+                stamps = [await settled(p) for p in changed]
+                stamp = tuple(x for x in stamps if x is not None)
+                if not stamp and not path.is_dir():
+                    continue  # the table file was removed: keep the table in force
+                if stamp in self._reported and stamp:
                     continue
-                self._reported.add(stamp)
-                log.info("%s changed: reloading", path)
+                self._reported.add(stamp)  # () (files removed) never stops a later reload
+                log.info("%s changed: reloading", ", ".join(p.name for p in changed))
                 try:
                     await self.reload("file", explicit=False)
                 except Exception:
@@ -352,6 +365,14 @@ class Duban:
             raise
         except Exception:
             log.exception("the file watcher stopped")
+
+    @staticmethod
+    def _watched(config: Path, changed: Path) -> bool:
+        """Whether a changed file is part of the config: the table file, or any `*.yaml` of
+        the config directory (added, edited or removed)."""
+        if config.is_dir():
+            return changed.suffix == ".yaml" and not changed.name.startswith(".")
+        return changed.name == config.name
 
     def run(self, webhook: Webhook | None = None) -> None:
         """Take updates until stopped (SIGINT/SIGTERM): long polling, or with `webhook` a web

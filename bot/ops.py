@@ -297,23 +297,30 @@ def _startup(
 ) -> tuple[Clock, Catalogue, int, list[str]] | None:
     """The table to start on: the file if it is good, else the last good version stored in the
     database (the admins are told why); None when there is neither."""
-    from bot.reload import apply, last_good, validate
+    from bot.reload import apply, failure_text, last_good, stored_config, validate
 
     store = Store.open(db_path)
     try:
         version, good = last_good(store, Path(args.config))
+        texts, primary_file = stored_config(store)
         clock: Clock
         if args.clock_start:
             clock = SimulatedClock(parse_instant(args.clock_start, good), args.clock_speed)
         else:
             clock = SystemClock()
-        result = validate(Path(args.config))
+        result = validate(Path(args.config), texts, primary_file)
         outcome = apply(
             store, result, good, version, store.record(), clock.now(), actor="start", confirmed=True
         )
         store.set_meta("config", str(Path(args.config).resolve()))
     finally:
         store.close()
+    if (outcome.applied or outcome.unchanged) and outcome.catalogue is not None and outcome.broken:
+        # another file was applied (or nothing changed): the broken one keeps its last good
+        lang = cli_lang(args, outcome.catalogue)
+        text = failure_text(outcome, args.config, lang)
+        print(text, file=sys.stderr)
+        return clock, outcome.catalogue, outcome.version, [text]
     if outcome.applied and outcome.catalogue is not None:
         return clock, outcome.catalogue, outcome.version, []
     if good is not None:

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bot.core.catalogue import LoadResult, load_catalogue, parse_catalogue, render_problem
+from bot.core.catalogue import render_problem
 from bot.core.diff import Change, ChangeReport, diff_catalogues
+from bot.core.documents import ConfigResult, from_texts, load_config
 from bot.core.gcpause import paused_gc
 from bot.core.history import Record
 from bot.core.i18n import t
@@ -46,6 +47,8 @@ class Outcome:
     held: bool = False  # a large removal, waiting for an admin's confirmation
     sha256: str = ""
     revoked: list[str] = field(default_factory=list)
+    #: Files that are broken now and keep their last good version (the others applied).
+    broken: list[str] = field(default_factory=list)
 
 
 def entities_of(catalogue: Catalogue) -> list[tuple[str, str, str, str | None, dict[str, Any]]]:
@@ -103,15 +106,27 @@ def last_good(store: Store, config_path: Path) -> tuple[int, Catalogue | None]:
     latest = store.latest_version()
     if latest is None:
         return 0, None
+    texts = store.version_texts(latest[0])
     with paused_gc():
-        result = parse_catalogue(latest[2], str(config_path))
-    return latest[0], result.catalogue
+        catalogue = from_texts(texts, store.get_meta("primary_file"), config_path.is_dir())
+    return latest[0], catalogue
 
 
-def validate(path: Path) -> LoadResult:
-    """Read and validate the table file (run it off the event loop: it can take a while)."""
+def stored_config(store: Store) -> tuple[dict[str, str], str | None]:
+    """What a reload needs from the database: the text of each file of the last applied
+    version (a file broken now keeps it) and the primary document's file."""
+    latest = store.latest_version()
+    texts = store.version_texts(latest[0]) if latest is not None else {}
+    return texts, store.get_meta("primary_file")
+
+
+def validate(
+    path: Path, texts: dict[str, str] | None = None, primary_file: str | None = None
+) -> ConfigResult:
+    """Read and validate the table file, or each file of the config directory (run it off
+    the event loop: it can take a while); `texts` stand in for files broken now."""
     with paused_gc():  # a large table is hundreds of thousands of objects that all stay
-        return load_catalogue(path)
+        return load_config(path, texts, primary_file)
 
 
 def removes_too_much(current: Catalogue | None, new: Catalogue) -> bool:
@@ -124,7 +139,7 @@ def removes_too_much(current: Catalogue | None, new: Catalogue) -> bool:
 
 def apply(
     store: Store,
-    result: LoadResult,
+    result: ConfigResult,
     current: Catalogue | None,
     version: int,
     record: Record,
@@ -138,15 +153,20 @@ def apply(
     lang = (
         current.language if current else (result.catalogue.language if result.catalogue else "zh")
     )
+    errors = [render_problem(p, lang) for p in result.errors]
+    broken = [f.name for f in result.broken]
+    if errors:
+        log.warning("table %s: %d errors in %s", result.file, len(errors), ", ".join(broken))
     if not result.ok or result.catalogue is None:
-        errors = [render_problem(p, lang) for p in result.errors]
-        log.warning("table %s rejected: %d errors", result.file, len(errors))
-        return Outcome(False, version, errors=errors, sha256=result.sha256)
+        return Outcome(False, version, errors=errors, sha256=result.sha256, broken=broken)
     new = result.catalogue
     with paused_gc(), store.transaction():
         latest = store.latest_version()
         if latest is not None and latest[1] == result.sha256 and current is not None:
-            return Outcome(False, version, catalogue=current, unchanged=True, sha256=result.sha256)
+            return Outcome(
+                False, version, catalogue=current, unchanged=True, sha256=result.sha256,
+                errors=errors, broken=broken,
+            )  # fmt: skip
         reuse = id_reuse_errors(store, new, result.file, lang)
         if reuse:
             return Outcome(False, version, errors=reuse, sha256=result.sha256)
@@ -159,13 +179,17 @@ def apply(
             return Outcome(
                 False, version, catalogue=new, report=report, held=True, sha256=result.sha256
             )
+        documents = {d.file: d.id for d in new.docs}
         new_version = store.add_version(
             sha256=result.sha256,
             source=result.file,
             text=result.text,
             summary=report.summary(),
             at=now,
+            files={name: (documents.get(name, ""), text) for name, text in result.texts.items()},
         )
+        if store.get_meta("primary_file") is None and result.primary_file:
+            store.set_meta("primary_file", result.primary_file)
         report = close_stale_extensions(store, new, report, now, actor)
         archived, restored = store.sync_entities(entities_of(new), new_version, now)
         before = chats(current, store.bindings()) if current is not None else {}
@@ -176,7 +200,10 @@ def apply(
             {"version": new_version, "archived": archived, "restored": restored, "revoked": revoked},
         )  # fmt: skip
     log.info("table version %d applied (%d changes)", new_version, len(report.changes))
-    return Outcome(True, new_version, new, report, sha256=result.sha256, revoked=revoked)
+    return Outcome(
+        True, new_version, new, report, errors, sha256=result.sha256, revoked=revoked,
+        broken=broken,
+    )  # fmt: skip
 
 
 def close_stale_extensions(
@@ -210,12 +237,21 @@ def close_stale_extensions(
 
 
 def failure_text(outcome: Outcome, file: str, lang: str, limit: int = 15) -> str:
-    """The errors for the admins, with file and line."""
+    """The errors for the admins, with file and line. When other files of the config were
+    applied, says that the broken ones keep their last good version."""
+    if outcome.broken and (outcome.applied or outcome.unchanged):
+        lines = [t(lang, "reload.file_kept", files=esc("、".join(outcome.broken)),
+                   count=len(outcome.errors))]  # fmt: skip
+        lines += [esc(e) for e in outcome.errors[:limit]]
+        if len(outcome.errors) > limit:
+            lines.append(t(lang, "reload.more", count=len(outcome.errors) - limit))
+        return "\n".join(lines)
+    names = "、".join(outcome.broken) if outcome.broken else Path(file).name
     lines = [
         t(
             lang,
             "reload.failed",
-            file=esc(Path(file).name),
+            file=esc(names),
             count=len(outcome.errors),
             version=outcome.version,
         )

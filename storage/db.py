@@ -487,3 +487,28 @@ def _database_id(db: sqlite_utils.Database) -> None:
     say which database they belong to, so a database made anew never meets an old inbox's
     update ids."""
     db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('db_id', ?)", [uuid.uuid4().hex])
+
+
+@MIGRATIONS(name="008_documents")
+def _documents(db: sqlite_utils.Database) -> None:
+    """Several documents in one bot (#15): the text of every file of each applied version, so
+    a file that is broken now keeps its own last good version. A database of one table keeps
+    its history as it is: that table becomes the primary document (meta `primary_file`),
+    whose ids stay unqualified; versions before this one have their text in
+    `catalogue_versions.text`."""
+    db.execute(
+        """CREATE TABLE version_files (
+            version_id INTEGER NOT NULL REFERENCES catalogue_versions(id),
+            file TEXT NOT NULL,
+            document TEXT NOT NULL DEFAULT '',
+            sha256 TEXT NOT NULL,
+            text TEXT NOT NULL,
+            PRIMARY KEY (version_id, file)
+        )"""
+    )
+    latest = db.execute(
+        "SELECT source FROM catalogue_versions ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    if latest is not None:
+        name = Path(latest[0]).name or "tasks.yaml"
+        db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('primary_file', ?)", [name])

@@ -10,6 +10,7 @@ and what it changed is kept as a `Delta` for the running bot's in-memory `Record
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import secrets
 from collections import deque
@@ -881,17 +882,44 @@ class Store:
     # -- catalogue versions and entities
 
     def add_version(
-        self, *, sha256: str, source: str, text: str, summary: dict[str, Any], at: dt.datetime
+        self,
+        *,
+        sha256: str,
+        source: str,
+        text: str,
+        summary: dict[str, Any],
+        at: dt.datetime,
+        files: Mapping[str, tuple[str, str]] | None = None,
     ) -> int:
-        """Store an applied catalogue version."""
+        """Store an applied catalogue version; `files` (name -> (document id, text)): the
+        text of each file of a config of several."""
         with self.transaction():
             cur = self.db.execute(
                 "INSERT INTO catalogue_versions (applied_at, sha256, source, text, summary) "
                 "VALUES (?, ?, ?, ?, ?)",
                 [ts(at), sha256, source, text, json.dumps(summary, ensure_ascii=False)],
             )
-        assert cur.lastrowid is not None
+            assert cur.lastrowid is not None
+            for name, (document, body) in (files or {}).items():
+                digest = hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
+                self.db.execute(
+                    "INSERT INTO version_files (version_id, file, document, sha256, text) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [cur.lastrowid, name, document, digest, body],
+                )
         return cur.lastrowid
+
+    def version_texts(self, version_id: int) -> dict[str, str]:
+        """File name -> text of an applied version (a version of one table before several
+        documents: that table's file)."""
+        rows = self._rows(
+            "SELECT file, text FROM version_files WHERE version_id = ? ORDER BY file",
+            [version_id],
+        )
+        if rows:
+            return {r["file"]: r["text"] for r in rows}
+        rows = self._rows("SELECT source, text FROM catalogue_versions WHERE id = ?", [version_id])
+        return {Path(r["source"]).name: r["text"] for r in rows}
 
     def versions(self) -> list[Version]:
         """Applied versions, oldest first."""

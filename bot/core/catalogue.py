@@ -138,28 +138,38 @@ def _render_params(params: Mapping[str, Any], lang: str) -> dict[str, Any]:
     return out
 
 
-def load_catalogue(path: str | Path, limits: Limits = LIMITS) -> LoadResult:
-    """Read and validate a table file; never raises (a file too big is not read at all)."""
+def load_catalogue(
+    path: str | Path,
+    limits: Limits = LIMITS,
+    shared: Shared | None = None,
+    reader: Any = None,
+) -> LoadResult:
+    """Read and validate a table file; never raises (a file too big is not read at all).
+    `reader(text, file, limits)` reads another kind of file the same way (`parse_shared`)."""
     p = Path(path)
+    failed = SharedResult if reader is not None else LoadResult
     try:
         with p.open("rb") as f:
             raw = f.read(limits.max_bytes + 1)
     except (OSError, ValueError):  # ValueError: a path with a NUL character
         problem = Problem(Severity.ERROR, "file_missing", "", None, file=str(p))
-        return LoadResult(None, (problem,), str(p), "", "")
+        return failed(None, (problem,), str(p), "", "")  # type: ignore[return-value]
     if len(raw) > limits.max_bytes:
         size = _file_size(p, len(raw))
         params = {"size": size, "limit": limits.max_bytes}
         problem = Problem(Severity.ERROR, "file_too_big", "", None, file=str(p), params=params)
-        return LoadResult(None, (problem,), str(p), "", "")
+        return failed(None, (problem,), str(p), "", "")  # type: ignore[return-value]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         problem = Problem(
             Severity.ERROR, "file_encoding", "", None, file=str(p), params={"detail": str(exc)}
         )
-        return LoadResult(None, (problem,), str(p), "", hashlib.sha256(raw).hexdigest())
-    return parse_catalogue(text, str(p), limits)
+        sha = hashlib.sha256(raw).hexdigest()
+        return failed(None, (problem,), str(p), "", sha)  # type: ignore[return-value]
+    if reader is not None:
+        return reader(text, str(p), limits)  # type: ignore[no-any-return]
+    return parse_catalogue(text, str(p), limits, shared)
 
 
 @contextmanager
@@ -186,10 +196,16 @@ def _file_size(path: Path, at_least: int) -> int:
         return at_least
 
 
-def parse_catalogue(text: str, file: str = "tasks.yaml", limits: Limits = LIMITS) -> LoadResult:
-    """Validate a table given as text; never raises, whatever the text."""
+def parse_catalogue(
+    text: str,
+    file: str = "tasks.yaml",
+    limits: Limits = LIMITS,
+    shared: Shared | None = None,
+) -> LoadResult:
+    """Validate a table given as text; never raises, whatever the text. With `shared` (the
+    people and bureaus of `people.yaml`) the table may leave out its own."""
     sha = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-    checker = _Checker(file)
+    checker = _Checker(file, shared)
     with _collector_paused():
         data = checker.parse_yaml(text, limits)
         catalogue = checker.build(data) if data is not None else None
@@ -197,6 +213,45 @@ def parse_catalogue(text: str, file: str = "tasks.yaml", limits: Limits = LIMITS
     if any(p.is_error for p in problems):
         catalogue = None
     return LoadResult(catalogue, problems, file, text, sha)
+
+
+@dataclass(frozen=True)
+class Shared:
+    """The people and bureaus of `people.yaml`, shared by every document of a config."""
+
+    people: tuple[Person, ...] = ()
+    bureaus: tuple[Bureau, ...] = ()
+
+
+@dataclass(frozen=True)
+class SharedResult:
+    """The outcome of loading `people.yaml`."""
+
+    shared: Shared | None
+    problems: tuple[Problem, ...]
+    file: str
+    text: str
+    sha256: str
+
+
+def parse_shared(text: str, file: str = "people.yaml", limits: Limits = LIMITS) -> SharedResult:
+    """Validate `people.yaml` (people and bureaus only); never raises."""
+    sha = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    checker = _Checker(file)
+    shared: Shared | None = None
+    with _collector_paused():
+        data = checker.parse_yaml(text, limits)
+        if data is not None:
+            checker.mapping(data, (), SHARED_KEYS, ("bureaus",))
+            checker.version(data)
+            telegram_ids: dict[int, str] = {}
+            people = checker.people(data.get("people"), ("people",), telegram_ids)
+            bureaus = checker.bureaus(data.get("bureaus"), ("bureaus",), telegram_ids)
+            shared = Shared(tuple(people), tuple(bureaus))
+    problems = tuple(checker.problems)
+    if any(p.is_error for p in problems):
+        shared = None
+    return SharedResult(shared, problems, file, text, sha)
 
 
 # --- YAML with positions -------------------------------------------------------------------
@@ -249,7 +304,12 @@ TOP_KEYS = (
     "tasks",
     "indicators",
 )
-DOCUMENT_KEYS = ("title", "issuer", "number", "date", "timezone")
+DOCUMENT_KEYS = ("title", "issuer", "number", "date", "timezone", "id", "short")
+#: `config/people.yaml`: the people and bureaus several documents share.
+SHARED_KEYS = ("version", "people", "bureaus")
+#: A document's id: ascii, short enough for a button's callback data with a task id.
+DOC_ID_RE = re.compile(r"^[a-z][a-z0-9_-]{0,11}$")
+MAX_SHORT = 8
 POLICY_KEYS = (
     "send_time",
     "working_hours",
@@ -341,8 +401,9 @@ def _short(value: object, limit: int = 60) -> str:
 class _Checker:
     """Walks the parsed YAML, builds the Catalogue and collects every problem."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, shared: Shared | None = None) -> None:
         self.file = file
+        self.shared = shared
         self.problems: list[Problem] = []
         self.marks: Mark | None = None
         self.task_index: dict[str, int] = {}  # task id -> its index in the YAML list
@@ -613,7 +674,8 @@ class _Checker:
     def build(self, data: dict[str, Any]) -> Catalogue | None:
         """Check every part of the table and build the Catalogue."""
         root: Path_ = ()
-        self.mapping(data, root, TOP_KEYS, ("document", "bureaus", "sections", "tasks"))
+        required = ("document", "sections", "tasks")
+        self.mapping(data, root, TOP_KEYS, required if self.shared else (*required, "bureaus"))
         self.version(data)
         language = self.choice(data, "language", root, ("zh", "en"), "zh")
         document = self.document(data.get("document"), ("document",))
@@ -621,8 +683,13 @@ class _Checker:
         policy = self.policy(data.get("policy"), ("policy",))
         calendar = self.calendar(data.get("calendar"), ("calendar",))
         telegram_ids: dict[int, str] = {}
+        if self.shared is not None:
+            members = [*self.shared.people, *_contacts_of(self.shared.bureaus)]
+            telegram_ids.update({m.telegram_id: m.id for m in members if m.telegram_id})
         people = self.people(data.get("people"), ("people",), telegram_ids)
         bureaus = self.bureaus(data.get("bureaus"), ("bureaus",), telegram_ids)
+        if self.shared is not None:
+            people, bureaus = self.with_shared(self.shared, people, bureaus)
         sections = self.sections(data.get("sections"), ("sections",))
         names = _BureauNames(bureaus)
         tasks = self.tasks(data.get("tasks"), ("tasks",), names, {s.id for s in sections})
@@ -645,6 +712,21 @@ class _Checker:
         self.cross_checks(catalogue)
         return catalogue
 
+    def with_shared(
+        self, shared: Shared, people: list[Person], bureaus: list[Bureau]
+    ) -> tuple[list[Person], list[Bureau]]:
+        """`people.yaml`'s people and bureaus first, then the table's own; an id of both is
+        an error (one set of people and bureaus)."""
+        known = {p.id for p in shared.people} | {c.id for c in _contacts_of(shared.bureaus)}
+        for i, person in enumerate(people):
+            if person.id in known:
+                self.error("duplicate_id", ("people", i, "id"), value=person.id, first="people.yaml")
+        bureau_ids = {b.id for b in shared.bureaus}
+        for i, bureau in enumerate(bureaus):
+            if bureau.id in bureau_ids:
+                self.error("duplicate_id", ("bureaus", i, "id"), value=bureau.id, first="people.yaml")
+        return [*shared.people, *people], [*shared.bureaus, *bureaus]
+
     def version(self, data: dict[str, Any]) -> None:
         """The file format version: only 1 exists (absent means 1)."""
         version = self.integer(data, "version", ())
@@ -665,6 +747,12 @@ class _Checker:
         except (ZoneInfoNotFoundError, ValueError):
             self.error("bad_timezone", (*path, "timezone"), value=tz)
             tz = "Asia/Shanghai"
+        doc_id = self.string(d, "id", path)
+        if doc_id and not DOC_ID_RE.match(doc_id):
+            self.error("bad_document_id", (*path, "id"), value=_short(doc_id))
+        short = self.string(d, "short", path)
+        if len(short) > MAX_SHORT or any(ch in short for ch in ".-:/ "):
+            self.error("bad_document_short", (*path, "short"), value=_short(short), limit=MAX_SHORT)
         if date is None:
             return None
         return Document(
@@ -673,6 +761,9 @@ class _Checker:
             number=self.string(d, "number", path),
             date=date,
             timezone=tz,
+            id=doc_id,
+            short=short,
+            file=Path(self.file).name,
         )
 
     def offsets(self, d: dict[str, Any], path: Path_) -> tuple[int, ...] | None:
@@ -1221,7 +1312,11 @@ class _Checker:
                         due=sub.deadline.due.isoformat(),
                         task_deadline=task.deadline.text,
                     )
-        for bi, bureau in enumerate(catalogue.bureaus):
+        shared_ids = set() if self.shared is None else {b.id for b in self.shared.bureaus}
+        offset = len(shared_ids)  # the own bureaus follow the shared ones
+        for bi, bureau in enumerate(catalogue.bureaus, start=-offset):
+            if bureau.id in shared_ids:  # another file's: checked there
+                continue
             if not bureau.contacts and catalogue.tasks_of(bureau.id):
                 self.warn("no_contacts", ("bureaus", bi), value=bureau.name)
             colleagues = [c.id for c in bureau.contacts]
@@ -1235,8 +1330,9 @@ class _Checker:
                         choices="、".join(others) or "—",
                         suggestion=_suggest(c.deputy, others),
                     )
-        placeholders = sum(c.placeholder for c in catalogue.contacts())
-        placeholders += sum(p.placeholder for p in catalogue.people)
+        placeholders = sum(c.placeholder for c in catalogue.contacts() if c.bureau_id not in shared_ids)
+        shared_people = set() if self.shared is None else set(self.shared.people)
+        placeholders += sum(p.placeholder for p in catalogue.people if p not in shared_people)
         if placeholders:
             self.warn("placeholder_contacts", ("bureaus",), count=placeholders)
         if not catalogue.with_role(Role.ADMIN):
@@ -1261,6 +1357,10 @@ class _Checker:
                 due=deadline.due.isoformat(),
                 document_date=doc_date.isoformat(),
             )
+
+
+def _contacts_of(bureaus: Iterable[Bureau]) -> list[Contact]:
+    return [c for b in bureaus for c in b.contacts]
 
 
 def calendar_unknown_years(catalogue: Catalogue) -> list[int]:

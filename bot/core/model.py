@@ -112,6 +112,7 @@ class Section:
     id: str
     number: str
     title: str
+    document: str = ""  # the document's id in a config of several documents
 
 
 class Cadence(StrEnum):
@@ -195,6 +196,20 @@ class Task:
     policy: PolicyOverride | None = None
     cooperating_open: bool = False  # the table adds 等有关部门 after the 配合单位
     source: str = ""  # where the wording comes from (the body's paragraph)
+    #: In a config of several documents: the document's id; tasks of the first (primary)
+    #: document keep their ids as written, the others' are `<document>.<id>`.
+    document: str = ""
+    prefix: str = ""  # written before the number: `水-` for the others' tasks (`水-7`)
+
+    @property
+    def label(self) -> str:
+        """The task's number as people read it: `7`, or `水-7` in another document."""
+        return f"{self.prefix}{self.number}"
+
+    @property
+    def order(self) -> tuple[bool, str, int]:
+        """Table order across documents: the primary document's tasks first, by number."""
+        return (bool(self.prefix), self.document if self.prefix else "", self.number)
 
     def subtask(self, subtask_id: str) -> SubTask | None:
         """The sub-item with this id, if any."""
@@ -226,6 +241,7 @@ class Indicator:
     checkin: Cadence = Cadence.QUARTERLY
     source: str = ""  # the sentence of the document that states it
     range: tuple[float, float] | None = None  # plausible readings [min, max]
+    document: str = ""  # the document's id in a config of several documents
 
     def plausible(self, value: float) -> bool:
         """Whether a reading can be real: finite and within `range`; without a range,
@@ -265,6 +281,17 @@ class Document:
     number: str
     date: dt.date
     timezone: str = "Asia/Shanghai"
+    #: A short id (`document.id`, ascii): the key of a document among several (`/status ID`,
+    #: `export --document ID`); the file's name without `.yaml` when not given.
+    id: str = ""
+    #: How task numbers of this document are written when there are several: `{short}-7`.
+    short: str = ""
+    file: str = ""  # the file it was read from (its name)
+
+    @property
+    def label(self) -> str:
+        """The short name shown before the title: `short`, else the id."""
+        return self.short or self.id
 
 
 @dataclass(frozen=True)
@@ -289,6 +316,44 @@ class Catalogue:
     policy: Policy = field(default_factory=Policy)
     calendar: CalendarOverrides = field(default_factory=CalendarOverrides)
     language: str = "zh"
+    #: Every document of the config, the primary (`document`) first; () for a single table.
+    documents: tuple[Document, ...] = ()
+
+    @property
+    def docs(self) -> tuple[Document, ...]:
+        """The documents the bot follows (one for a single table)."""
+        return self.documents or (self.document,)
+
+    @property
+    def several(self) -> bool:
+        """Whether the bot follows more than one document."""
+        return len(self.documents) > 1
+
+    def document_of(self, item: Task | Indicator | Section | str) -> Document:
+        """The document a task, indicator or section (or a document id) belongs to."""
+        doc_id = item if isinstance(item, str) else item.document
+        for doc in self.documents:
+            if doc.id == doc_id:
+                return doc
+        return self.document
+
+    def find_document(self, text: str) -> Document | None:
+        """A document by id, short name, 文号 or title (exact, spaces ignored)."""
+        key = "".join(text.split()).lower()
+        if not key or not self.several:
+            return None
+        for doc in self.documents:
+            names = (doc.id, doc.short, doc.number, doc.title)
+            if key in ("".join(n.split()).lower() for n in names if n):
+                return doc
+        return None
+
+    def tasks_in(self, document_id: str) -> tuple[Task, ...]:
+        """The tasks of one document (every task for a single table)."""
+        if not self.several:
+            return self.tasks
+        primary = self.document.id
+        return tuple(t for t in self.tasks if (t.document or primary) == document_id)
 
     @property
     def tz(self) -> ZoneInfo:

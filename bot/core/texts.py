@@ -738,3 +738,45 @@ EN.update(
         "ext.overtaken_mark": '\n\n✖️ No longer applies: the deadline is now "{now}"',
     }
 )
+
+# -- several documents in one bot (#15): config/*.yaml --------------------------------------------
+
+ZH.update(
+    {
+        "problem.bad_document_id": "文件编号「{value}」无效：只能用小写字母、数字、- 和 _，以字母开头，最长 12 个字符",
+        "problem.bad_document_short": "简称「{value}」无效：最多 {limit} 个字符，不能含空格、点、横线、冒号或斜线",
+        "problem.document_id_taken": "文件编号「{value}」已被 {first} 使用：每份文件的 document.id 必须不同（未设置时取文件名），本文件未加载",
+        "problem.document_policy_global": "本文件的 policy 中 {keys} 与主文件不同：这些设置对整个机器人生效，以主文件为准（其余提醒规则按本文件执行）",
+        "problem.bureau_conflict": "单位「{value}」在各文件中的名称不同（「{first}」与「{second}」）：以先出现的「{first}」为准",
+        "problem.member_conflict": "人员「{value}」在各文件中的信息不同：以先出现的为准；请把人员和单位写在 people.yaml 或主文件中，只写一次",
+        "problem.calendar_conflict": "各文件的 calendar 对 {days} 的说法相反（一份是节假日，一份是调休上班日）：这些日期按 chinesecalendar 计算",
+        "reload.file_kept": "⚠️ <b>{files} 的修改未生效</b>（{count} 个错误）：该文件继续使用上一份有效版本，其他文件照常生效。",
+        "doc.heading": "📄 <b>{label}</b> {title}",
+        "doc.counts": "{label}｜{title}：{total} 项 🔴{red} 🟡{yellow} 🟢{green} ✅{done}",
+        "doc.overview": "<b>督办总览</b>（{count} 份文件，截至 {now}）",
+        "doc.pick": "发送 /status 文号或简称（如 /status {example}）查看一份文件的全表。",
+        "button.document": "📄 {label}",
+        "cli.unknown_document": "没有文件「{value}」。可选：{choices}",
+        "check.documents": "共 {count} 份文件：{names}",
+    }
+)
+
+EN.update(
+    {
+        "problem.bad_document_id": "invalid document id '{value}': use lowercase letters, digits, - and _, starting with a letter, at most 12 characters",
+        "problem.bad_document_short": "invalid short name '{value}': at most {limit} characters, without spaces, dots, dashes, colons or slashes",
+        "problem.document_id_taken": "document id '{value}' is already used by {first}: every document needs its own document.id (the file name when not given); this file was not loaded",
+        "problem.document_policy_global": "this document's policy sets {keys} differently from the primary document: those hold for the whole bot, so the primary's values apply (the other reminder rules follow this document)",
+        "problem.bureau_conflict": "bureau '{value}' has different names in the files ('{first}' and '{second}'): the first, '{first}', is kept",
+        "problem.member_conflict": "'{value}' is described differently in the files: the first is kept; write people and bureaus once, in people.yaml or the primary table",
+        "problem.calendar_conflict": "the files' calendars disagree on {days} (a holiday in one, a working day in another): those days follow chinesecalendar",
+        "reload.file_kept": "⚠️ <b>The edit of {files} was not applied</b> ({count} errors): that file keeps its last good version; the other files apply as usual.",
+        "doc.heading": "📄 <b>{label}</b> {title}",
+        "doc.counts": "{label} | {title}: {total} tasks 🔴{red} 🟡{yellow} 🟢{green} ✅{done}",
+        "doc.overview": "<b>Overview</b> ({count} documents, as of {now})",
+        "doc.pick": "Send /status with a document's number or short name (e.g. /status {example}) for its whole table.",
+        "button.document": "📄 {label}",
+        "cli.unknown_document": "No document '{value}'. Choose from: {choices}",
+        "check.documents": "{count} documents: {names}",
+    }
+)

@@ -68,6 +68,7 @@ def test_fresh_and_old_databases_end_on_the_latest_schema(tmp_path: Path) -> Non
         "005_web_sessions",
         "006_workflow",
         "007_database_id",
+        "008_documents",
     ]
     assert len(reopened.updates()) == 1  # the old data is still there
     reopened.close()
