@@ -17,7 +17,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     DUBAN_DATA_DIR=/data \
-    DUBAN_CONFIG=/config/tasks.yaml \
+    DUBAN_CONFIG=/config \
     DUBAN_FONT=/usr/local/share/duban/NotoSansCJKsc-Regular.otf \
     TZ=Asia/Shanghai
 

@@ -59,7 +59,7 @@ bench: $(STAMP)  ## Speed and memory benchmarks of issue #12 (benchmarks/results
 fuzz: $(STAMP)  ## The table fuzzer in full: 1,500 mutated tables (the test run checks 150)
 	DUBAN_FUZZ=full $(BIN)/python -m pytest -q tests/fuzz -p no:cacheprovider
 
-check: $(STAMP)  ## Validate config/tasks.yaml
+check: $(STAMP)  ## Validate the tables in config/ (tasks.yaml and any other)
 	$(BIN)/duban check
 
 tasks: $(STAMP)  ## Print the table

@@ -34,6 +34,7 @@ from bot.clikit import (
     default_config,
     error_lang,
     fail_line,
+    input_config,
     input_file,
     load_table,
     parse_when,
@@ -205,7 +206,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         print()
         return 0
     print_problems(result, lang)
-    if result.catalogue is None:
+    if result.catalogue is None or result.errors:  # or one file of several is broken
         print(
             t(
                 lang,
@@ -217,6 +218,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         )
         return 1
     c = result.catalogue
+    if c.several:
+        names = join(lang, (f"{d.label}（{d.file}）" for d in c.docs))
+        print(t(lang, "check.documents", count=len(c.docs), names=names))
     print(
         t(
             lang,
@@ -263,7 +267,7 @@ def print_extensions(args: argparse.Namespace, catalogue: Catalogue, lang: str) 
         sub = task.subtask(e.subtask_id) if task and e.subtask_id else None
         print(
             t(
-                lang, "check.extension_row", number=task.number if task else e.task_id,
+                lang, "check.extension_row", number=task.label if task else e.task_id,
                 sub=paren(lang, sub.text[:20]) if sub else "", old=e.old_text, new=e.new_text,
                 who=catalogue.member_name(e.decided_by or ""),
                 date=(e.decided_at or e.requested_at).astimezone(catalogue.tz).date().isoformat(),
@@ -287,7 +291,7 @@ def format_task(catalogue: Catalogue, task: Task, lang: str, indent: str = "  ")
     lead = catalogue.bureau(task.lead).name
     due = paren(lang, d.due.isoformat()) if d.due else ""
     lines = [
-        f"{indent}{task.number:>2}  {task.title}",
+        f"{indent}{task.label:>2}  {task.title}",
         f"{indent}    {t(lang, 'word.lead')}{sep}{lead}    "
         f"{t(lang, 'word.cooperating')}{sep}{names(task.cooperating, task.cooperating_open)}",
         f"{indent}    {t(lang, 'word.deadline')}{sep}{d.text}{due}",
@@ -327,7 +331,7 @@ def cmd_tasks(args: argparse.Namespace) -> int:
         if not in_section:
             continue
         print(f"\n{section.number}、{section.title}")
-        for task in sorted(in_section, key=lambda x: x.number):
+        for task in sorted(in_section, key=lambda x: x.order):
             print("\n".join(format_task(catalogue, task, lang)))
     return 0
 
@@ -360,7 +364,7 @@ def validate_demo(args: argparse.Namespace) -> None:
     args.start = when.isoformat()
     require_positive(args.speed, "--speed")
     require_positive(args.days, "--days")
-    input_file(args.config, key="cli.config_missing")
+    input_config(args.config)
     path = Path(args.db or "data/demo.db")
     try:
         open_readonly(path).conn.close()

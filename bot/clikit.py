@@ -17,11 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 from zoneinfo import ZoneInfo
 
-from bot.core.catalogue import (
-    LoadResult,
-    load_catalogue,
-    render_problem,
-)
+from bot.core.catalogue import LoadResult, render_problem
 from bot.core.i18n import join, t
 from bot.core.model import Catalogue
 
@@ -29,7 +25,7 @@ if TYPE_CHECKING:
     from storage.repo import Store
 
 
-DEFAULT_CONFIG = "config/tasks.yaml"
+DEFAULT_CONFIG = "config"
 
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -90,7 +86,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def default_config() -> str:
-    """`$DUBAN_CONFIG`, else config/tasks.yaml."""
+    """`$DUBAN_CONFIG`, else the directory config/ (every table in it, people.yaml shared)."""
     return os.environ.get("DUBAN_CONFIG", DEFAULT_CONFIG)
 
 
@@ -108,7 +104,7 @@ def common_options() -> Parser:
     common.add_argument(
         "--config",
         default=None,
-        help=f"分工表文件 tasks.yaml (default: $DUBAN_CONFIG or {DEFAULT_CONFIG})",
+        help=f"分工表文件或目录（目录中每个 .yaml 是一份文件）/ a table file or a directory of tables (default: $DUBAN_CONFIG or {DEFAULT_CONFIG})",
     )
     common.add_argument(
         "--db",
@@ -309,12 +305,26 @@ def write_store(args: argparse.Namespace) -> Iterator[Store]:
         store.close()
 
 
+def input_config(text: str) -> Path:
+    """The config to read: a table file or a directory of tables (CliError when missing)."""
+    path = Path(text)
+    if not path.exists():
+        raise CliError("cli.config_missing", path=path)
+    return path
+
+
 def load_table(args: argparse.Namespace) -> LoadResult:
-    """Load the table named by --config (CliError when there is no such file)."""
-    result = load_catalogue(input_file(args.config, key="cli.config_missing"))
+    """Load the table named by --config: a file, or a directory of tables merged into one
+    (CliError when there is no such file). Problems of every file; `file` is the table's
+    (a directory: its primary table's) and `catalogue` what the good files make."""
+    from bot.core.documents import load_config
+
+    path = input_config(args.config)
+    result = load_config(path)
     if result.catalogue is not None:
         args.table_lang = result.catalogue.language
-    return result
+    file = str(path / result.primary_file) if path.is_dir() and result.primary_file else str(path)
+    return LoadResult(result.catalogue, result.problems, file, result.text, result.sha256)
 
 
 def cli_lang(args: argparse.Namespace, catalogue: Catalogue | None = None) -> str:
@@ -331,6 +341,9 @@ def print_problems(result: LoadResult, lang: str) -> None:
 def require_table(args: argparse.Namespace) -> Catalogue | None:
     """The catalogue, or None after printing why it can't be used."""
     result = load_table(args)
+    if result.catalogue is not None and result.errors:  # a file of several is broken
+        lang = cli_lang(args, result.catalogue)
+        print_problems(LoadResult(None, result.errors, result.file, "", ""), lang)
     if result.catalogue is None:
         lang = cli_lang(args)
         print_problems(result, lang)

@@ -334,7 +334,6 @@ def _startup(
             for line in errors:
                 print(line, file=sys.stderr)
         return clock, good, version, errors
-    print_problems(result, cli_lang(args))
     for e in outcome.errors:
         print(e, file=sys.stderr)
     print(t(cli_lang(args), "cli.startup_failed"), file=sys.stderr)
@@ -441,7 +440,7 @@ def _print_plan(
         if d.indicator_id:
             subject = catalogue.indicator(d.indicator_id).name
         elif d.task_id:
-            subject = t(lang, "cli.plan_task", number=catalogue.task(d.task_id).number)
+            subject = t(lang, "cli.plan_task", number=catalogue.task(d.task_id).label)
         who = catalogue.member_name(d.recipient)
         print(f"  {fmt_time(d.slot, catalogue)}  {d.kind.value:<10} {subject:<8} {who}")
 

@@ -224,7 +224,7 @@ def close_stale_extensions(
             Change(
                 "extension_closed",
                 {
-                    "number": task.number if task else ext.task_id,
+                    "number": task.label if task else ext.task_id,
                     "extended": ext.new_text,
                     "old": ext.old_text,
                     "new": now_text or "—",

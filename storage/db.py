@@ -506,9 +506,7 @@ def _documents(db: sqlite_utils.Database) -> None:
             PRIMARY KEY (version_id, file)
         )"""
     )
-    latest = db.execute(
-        "SELECT source FROM catalogue_versions ORDER BY id DESC LIMIT 1"
-    ).fetchone()
+    latest = db.execute("SELECT source FROM catalogue_versions ORDER BY id DESC LIMIT 1").fetchone()
     if latest is not None:
         name = Path(latest[0]).name or "tasks.yaml"
         db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('primary_file', ?)", [name])

@@ -74,7 +74,7 @@ def choice_buttons(found: Found) -> tuple[tuple[Button, ...], ...]:
     """One button per match of a lookup."""
     rows: list[tuple[Button, ...]] = []
     rows += [(Button(b.name[:30], pack(Show(f"b.{b.id}"))),) for b in found.bureaus]
-    rows += [(Button(f"{x.number}. {x.title[:20]}", pack(Show(f"t.{x.id}"))),) for x in found.tasks]
+    rows += [(Button(f"{x.label}. {x.title[:20]}", pack(Show(f"t.{x.id}"))),) for x in found.tasks]
     rows += [
         (Button(f"{s.number}、{s.title[:20]}", pack(Show(f"s.{s.id}"))),) for s in found.sections
     ]

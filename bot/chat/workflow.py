@@ -59,7 +59,7 @@ async def extend_command(update: Update, context: DubanContext, who: Identity) -
     task = find_task(rt.catalogue, args[0]) if args else None
     if task is None or len(args) < 2:
         mine = answers.open_tasks(rt.catalogue, rt.record, who)
-        example = str(mine[0].number) if mine else "7"
+        example = mine[0].label if mine else "7"
         await reply(update, world.t("ext.usage", example=example))
         return
     outcome = await rt.write(

@@ -684,7 +684,10 @@ class _Checker:
         calendar = self.calendar(data.get("calendar"), ("calendar",))
         telegram_ids: dict[int, str] = {}
         if self.shared is not None:
-            members = [*self.shared.people, *_contacts_of(self.shared.bureaus)]
+            members: list[Person | Contact] = [
+                *self.shared.people,
+                *_contacts_of(self.shared.bureaus),
+            ]
             telegram_ids.update({m.telegram_id: m.id for m in members if m.telegram_id})
         people = self.people(data.get("people"), ("people",), telegram_ids)
         bureaus = self.bureaus(data.get("bureaus"), ("bureaus",), telegram_ids)
@@ -720,11 +723,15 @@ class _Checker:
         known = {p.id for p in shared.people} | {c.id for c in _contacts_of(shared.bureaus)}
         for i, person in enumerate(people):
             if person.id in known:
-                self.error("duplicate_id", ("people", i, "id"), value=person.id, first="people.yaml")
+                self.error(
+                    "duplicate_id", ("people", i, "id"), value=person.id, first="people.yaml"
+                )
         bureau_ids = {b.id for b in shared.bureaus}
         for i, bureau in enumerate(bureaus):
             if bureau.id in bureau_ids:
-                self.error("duplicate_id", ("bureaus", i, "id"), value=bureau.id, first="people.yaml")
+                self.error(
+                    "duplicate_id", ("bureaus", i, "id"), value=bureau.id, first="people.yaml"
+                )
         return [*shared.people, *people], [*shared.bureaus, *bureaus]
 
     def version(self, data: dict[str, Any]) -> None:
@@ -1330,7 +1337,9 @@ class _Checker:
                         choices="、".join(others) or "—",
                         suggestion=_suggest(c.deputy, others),
                     )
-        placeholders = sum(c.placeholder for c in catalogue.contacts() if c.bureau_id not in shared_ids)
+        placeholders = sum(
+            c.placeholder for c in catalogue.contacts() if c.bureau_id not in shared_ids
+        )
         shared_people = set() if self.shared is None else set(self.shared.people)
         placeholders += sum(p.placeholder for p in catalogue.people if p not in shared_people)
         if placeholders:

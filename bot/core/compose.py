@@ -168,7 +168,7 @@ def _escalation(catalogue: Catalogue, due: Due, lang: str) -> str:
         )
     else:
         task = catalogue.task(due.task_id or "")
-        subject = t(lang, "msg.subject_task", number=task.number, title=esc(task.title))
+        subject = t(lang, "msg.subject_task", number=task.label, title=esc(task.title))
     return t(
         lang,
         "msg.escalation",
@@ -205,7 +205,7 @@ def _bundle_row(catalogue: Catalogue, d: Due, lang: str) -> str:
         sub = task.subtask(d.subtask_id)
         if sub is not None:
             what += paren(lang, esc(sub.text[:20]) + "…")
-    return t(lang, "msg.catch_up_row", number=task.number, title=esc(task.title), what=what)
+    return t(lang, "msg.catch_up_row", number=task.label, title=esc(task.title), what=what)
 
 
 def compose_bundle(catalogue: Catalogue, items: list[Due], lang: str) -> list[Chunk]:
@@ -236,6 +236,6 @@ def compose_bundle(catalogue: Catalogue, items: list[Due], lang: str) -> list[Ch
                 continue
             seen.add(d.task_id)
             task = catalogue.task(d.task_id)
-            buttons.append((Button(f"{task.number}. {task.title[:14]}", pack(PickTask(task.id))),))
+            buttons.append((Button(f"{task.label}. {task.title[:14]}", pack(PickTask(task.id))),))
         chunks.append(Chunk(tuple(d for d, _ in group), Rendered("\n".join(lines), tuple(buttons))))
     return chunks

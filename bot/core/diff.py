@@ -97,17 +97,17 @@ def diff_catalogues(
     new_tasks = {x.id: x for x in new.tasks}
     for tid, task in new_tasks.items():
         if tid not in old_tasks:
-            changes.append(Change("task_added", {"number": task.number, "title": task.title}))
+            changes.append(Change("task_added", {"number": task.label, "title": task.title}))
             continue
         before = old_tasks[tid]
-        n = task.number
+        n = task.label
         if before.title != task.title:
             changes.append(
                 Change("task_renamed", {"number": n, "old": before.title, "new": task.title})
             )
         if before.number != task.number:
             changes.append(
-                Change("task_renumbered", {"title": task.title, "old": before.number, "new": n})
+                Change("task_renumbered", {"title": task.title, "old": before.label, "new": n})
             )
         if before.deadline != task.deadline:
             changes.append(
@@ -153,7 +153,7 @@ def diff_catalogues(
             )
     for tid, task in old_tasks.items():
         if tid not in new_tasks:
-            changes.append(Change("task_removed", {"number": task.number, "title": task.title}))
+            changes.append(Change("task_removed", {"number": task.label, "title": task.title}))
     old_b = {b.id: b for b in old.bureaus}
     new_b = {b.id: b for b in new.bureaus}
     for bid, b in new_b.items():

@@ -16,6 +16,7 @@ Pure: file reading only; no Telegram, SQLite or scheduler imports.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -284,8 +285,8 @@ def merge(
     indicators: list[Indicator] = []
     bureaus: dict[str, Bureau] = {}
     people: dict[str, Person] = {}
-    holidays: set = set()
-    workdays: set = set()
+    holidays: set[dt.date] = set()
+    workdays: set[dt.date] = set()
     for file, doc_id, cat in ordered:
         is_primary = doc_id == primary
         doc = replace(cat.document, id=doc_id, file=file)

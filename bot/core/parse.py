@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -115,14 +116,25 @@ def parse_reading(indicator: Indicator, text: str, *, free_text: bool = True) ->
     return ReadingAnswer(problem=ReadingProblem.NOT_A_NUMBER)
 
 
-def find_task(catalogue: Catalogue, arg: str) -> Task | None:
-    """A task by number ('7', '任务7', '#7', '７') or id ('t07')."""
+def find_task(catalogue: Catalogue, arg: str, among: Sequence[Task] | None = None) -> Task | None:
+    """A task by number ('7', '任务7', '#7', '７') or id ('t07'); in a config of several
+    documents also by its label ('节水-2', '节水2') or key ('water.w02'). A bare number is
+    looked up `among` some tasks first (a contact's own), then in the primary document."""
     key = normalise(arg).removeprefix("任务").removeprefix("第").removeprefix("#").strip()
     key = key.removesuffix("项").strip()
     if not key or len(key) > 40:
         return None
+    folded = key.casefold()
+    for task in among or ():
+        if key == str(task.number) or folded == task.label.casefold():
+            return task
     for task in catalogue.tasks:
-        if key == task.id or key == str(task.number):
+        if key == task.id or (key == str(task.number) and not task.prefix):
+            return task
+        if task.prefix and folded in (
+            task.label.casefold(),
+            task.label.replace("-", "").casefold(),
+        ):
             return task
     return None
 

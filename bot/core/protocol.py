@@ -18,8 +18,9 @@ from enum import StrEnum
 from bot.core.history import UpdateKind
 
 MAX_CALLBACK_BYTES = 64
-_ID = r"[a-z][a-z0-9_-]{0,31}"
-_VIEW = r"[a-z]{1,3}(?:\.[a-z0-9_-]{1,32})?"
+#: An id; in a config of several documents, another document's is `<document>.<id>`.
+_ID = r"(?:[a-z][a-z0-9_-]{0,11}\.)?[a-z][a-z0-9_-]{0,31}"
+_VIEW = r"[a-z]{1,3}(?:\.(?:[a-z][a-z0-9_-]{0,11}\.)?[a-z0-9_-]{1,32})?"
 
 
 class Answer(StrEnum):

@@ -84,9 +84,7 @@ def bureau_names(catalogue: Catalogue, ids: tuple[str, ...], lang: str) -> str:
 
 def task_heading(task: Task, lang: str) -> str:
     """`任务 7：打好蓝天保卫战` in bold."""
-    return (
-        "<b>" + t(lang, "render.task_heading", number=task.number, title=esc(task.title)) + "</b>"
-    )
+    return "<b>" + t(lang, "render.task_heading", number=task.label, title=esc(task.title)) + "</b>"
 
 
 def task_card(

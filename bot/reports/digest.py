@@ -201,7 +201,7 @@ def _task_sections(
 
     def row(task_id: str) -> str:
         task = tasks[task_id]
-        return t(lang, "digest.row_task", number=task.number, title=esc(task.title),
+        return t(lang, "digest.row_task", number=task.label, title=esc(task.title),
                  lead=esc(catalogue.bureau_name(task.lead)))  # fmt: skip
 
     red = [
@@ -231,7 +231,7 @@ def _claims(catalogue: Catalogue, current: list[ItemStatus], lang: str) -> list[
             task = catalogue.task(s.task_id)
             out.append(
                 t(
-                    lang, "digest.row_claim", number=task.number, title=esc(task.title),
+                    lang, "digest.row_claim", number=task.label, title=esc(task.title),
                     bureau=esc(catalogue.bureau_name(s.claim.bureau_id)),
                     who=esc(catalogue.member_name(s.claim.by)),
                     time=fmt_time(s.claim.at, catalogue),
@@ -246,7 +246,7 @@ def _changes(catalogue: Catalogue, updates: Sequence[StatusUpdate], lang: str) -
         t(
             lang,
             "digest.row_change",
-            number=tasks[u.task_id].number,
+            number=tasks[u.task_id].label,
             title=esc(tasks[u.task_id].title),
             status=t(
                 lang, "update.confirmed" if u.kind.value == "closed" else f"update.{u.kind.value}"
@@ -273,7 +273,7 @@ def _unanswered(catalogue: Catalogue, record: Record, lang: str) -> list[str]:
         else:
             if prompt.task_id not in tasks or record.closed(prompt.task_id, prompt.subtask_id):
                 continue
-            label = str(tasks[prompt.task_id].number)
+            label = tasks[prompt.task_id].label
         waiting[catalogue.bureau_name(prompt.bureau_id)].append(label)
     return [
         t(

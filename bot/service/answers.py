@@ -58,7 +58,7 @@ def open_tasks(catalogue: Catalogue, record: Record, who: Identity) -> list[Task
 
 def _other_bureau(world: World, who: Identity, task: Task) -> str:
     bureau = world.catalogue.bureau_name(who.bureau_id)
-    return world.t("access.other_bureau", number=task.number, bureau=esc(bureau))
+    return world.t("access.other_bureau", number=task.label, bureau=esc(bureau))
 
 
 def _record(
@@ -114,7 +114,7 @@ def _status(
             who.user_id, Pending(Awaiting.NOTE, world.now, task.id, sub, message_key=key)
         )
         out.toast = world.t("update.note")
-        return out.reply(world.t("answer.note_prompt", number=task.number))
+        return out.reply(world.t("answer.note_prompt", number=task.label))
     if answer.kind is UpdateKind.DONE_CLAIMED:
         open_claim = store.item(task.id, sub).claim
         if open_claim is not None and open_claim.by == who.member_id:  # claimed already
@@ -134,7 +134,7 @@ def _status(
     if answer.kind is UpdateKind.DONE_CLAIMED:
         out.outbox = notices.claim(store, world, who, task, subtask, u)
         out.files.extend(earlier_files(store, world, u.id))
-        out.reply(world.t("answer.claimed", number=task.number))
+        out.reply(world.t("answer.claimed", number=task.label))
         if requires_evidence(world.catalogue, task, subtask):
             store.set_pending(
                 who.user_id,
@@ -143,7 +143,7 @@ def _status(
             out.reply(world.t("evidence.ask"))
         return out
     title = task.title + (paren(world.lang, subtask.text[:20]) if subtask else "")
-    return out.reply(world.t("answer.recorded", number=task.number, title=esc(title), status=name))
+    return out.reply(world.t("answer.recorded", number=task.label, title=esc(title), status=name))
 
 
 def answer_reminder(
@@ -172,9 +172,9 @@ def answer_reminder(
         if not may_report(world.catalogue, who, task):
             return Outcome(toast=_other_bureau(world, who, task), alert=True)
         if row.subtask_id and task.subtask(row.subtask_id) is None:
-            return Outcome(toast=world.t("answer.item_removed", number=task.number), alert=True)
+            return Outcome(toast=world.t("answer.item_removed", number=task.label), alert=True)
         if record.closed(task.id, row.subtask_id):
-            return Outcome(toast=world.t("answer.closed", number=task.number), alert=True)
+            return Outcome(toast=world.t("answer.closed", number=task.label), alert=True)
         earlier = _pressed_before(store, who, task, row.key)
         if earlier is not None:  # a double tap: both presses left before the buttons went
             name = status_name(world, earlier.kind)
@@ -219,7 +219,7 @@ def pick_status(
         if not may_report(world.catalogue, who, task):
             return Outcome(toast=_other_bureau(world, who, task), alert=True)
         if record.closed(task.id):
-            return Outcome(toast=world.t("answer.closed", number=task.number), alert=True)
+            return Outcome(toast=world.t("answer.closed", number=task.label), alert=True)
         return _status(store, world, who, task, answer, sub=None, key=None, pressed=pressed)
 
 
@@ -228,10 +228,10 @@ def ask_status(world: World, record: Record, who: Identity, task: Task) -> Outco
     if not may_report(world.catalogue, who, task):
         return Outcome().reply(_other_bureau(world, who, task))
     if record.closed(task.id):
-        return Outcome().reply(world.t("answer.closed", number=task.number))
+        return Outcome().reply(world.t("answer.closed", number=task.label))
     light = task_status(world.catalogue, task, record, world.now, world.calendar).light
     lines = [
-        world.t("answer.pick_status", number=task.number, title=esc(task.title)),
+        world.t("answer.pick_status", number=task.label, title=esc(task.title)),
         "",
         *task_card(world.catalogue, task, None, world.now, world.lang, light.value),
     ]
@@ -257,7 +257,7 @@ def command_note(
 
 def task_buttons(tasks: Sequence[Task]) -> tuple[tuple[Button, ...], ...]:
     """One button per task (number and the start of its title)."""
-    return tuple((Button(f"{t.number}. {t.title[:14]}", pack(PickTask(t.id))),) for t in tasks[:40])
+    return tuple((Button(f"{t.label}. {t.title[:14]}", pack(PickTask(t.id))),) for t in tasks[:40])
 
 
 # -- texts --------------------------------------------------------------------------------------
@@ -285,10 +285,10 @@ def _note(
     if not keep_waiting:
         store.clear_pending(who.user_id)
     suffix = world.t("answer.progress_suffix", progress=progress) if progress is not None else ""
-    text_out = world.t("answer.text_recorded", number=task.number, progress=suffix)
+    text_out = world.t("answer.text_recorded", number=task.label, progress=suffix)
     if says_done(text):  # a note, not a claim: say how to ask for closure
         text_out += "\n" + world.t(
-            "answer.done_hint", button=world.t("button.done_claimed"), number=task.number
+            "answer.done_hint", button=world.t("button.done_claimed"), number=task.label
         )
     return Outcome(replan=True).reply(text_out)
 
@@ -318,7 +318,7 @@ def _keep(
             else world.t("answer.which_task")
         )
     buttons = tuple(
-        (Button(f"{t.number}. {t.title[:14]}", pack(WhichTask(t.id))),) for t in tasks[:40]
+        (Button(f"{t.label}. {t.title[:14]}", pack(WhichTask(t.id))),) for t in tasks[:40]
     )
     return Outcome().reply(question, buttons)
 
@@ -332,7 +332,7 @@ def _file(store: Store, world: World, who: Identity, task: Task, pending: Pendin
                 progress=parse_progress(text), message_id=message_id)  # fmt: skip
     store.clear_pending(who.user_id, keep_texts=False)
     filed = world.t(
-        "answer.filed", number=task.number, title=esc(task.title), count=len(pending.texts)
+        "answer.filed", number=task.label, title=esc(task.title), count=len(pending.texts)
     )
     return Outcome(replan=True).reply(filed)
 
@@ -354,7 +354,7 @@ def which_task(
             return Outcome(toast=world.t("answer.expired_button"), alert=True)
         task = world.catalogue.task(task_id)
         out = _file(store, world, who, task, pending)
-        mark = world.t("answer.filed_mark", number=task.number, time=world.time(world.now))
+        mark = world.t("answer.filed_mark", number=task.label, time=world.time(world.now))
         out.edits.append(
             Edit(pressed.chat_id, pressed.message_id, Rendered(pressed.rendered.text + mark))
         )
@@ -433,7 +433,7 @@ def _workflow_text(
     sub = task.subtask(pending.subtask_id) if pending.subtask_id else None
     if pending.subtask_id and sub is None:
         store.clear_pending(who.user_id)
-        return Outcome().reply(world.t("answer.item_removed", number=task.number))
+        return Outcome().reply(world.t("answer.item_removed", number=task.label))
     date = pending.extra.get("date")
     body = f"{date} {text}" if date else text
     return extensions.request(
@@ -675,7 +675,7 @@ def edited(
         _record(store, world, who, task, old.kind, sub=old.subtask_id, note=text,
                 progress=parse_progress(text), key=old.message_key, message_id=message_id,
                 corrects=old.id)  # fmt: skip
-        return Outcome(replan=True).reply(world.t("answer.correction", number=task.number))
+        return Outcome(replan=True).reply(world.t("answer.correction", number=task.label))
 
 
 def _edited_other(store: Store, world: World, who: Identity, message_id: int, text: str) -> Outcome:

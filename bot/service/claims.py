@@ -106,12 +106,12 @@ def handle_claim(
             subtask_id=claim.subtask_id, telegram_user_id=who.user_id,
         )  # fmt: skip
         item = item_label(world, task, sub)
-        out = Outcome(replan=True, toast=world.t("claim.confirmed_ack", number=task.number))
+        out = Outcome(replan=True, toast=world.t("claim.confirmed_ack", number=task.label))
         mark = world.t("claim.confirmed_mark", who=esc(who.name), time=world.time(world.now))
         out.edits = _copies(store, world, claims, mark)
         confirmed = world.t("msg.claim_confirmed", item=item)
         out.outbox = _tell_claimants(store, world, claims, confirmed)
-        return out.reply(world.t("claim.confirmed_ack", number=task.number))
+        return out.reply(world.t("claim.confirmed_ack", number=task.label))
 
 
 def return_claim(
@@ -138,4 +138,4 @@ def return_claim(
     out.edits = _copies(store, world, claims, mark)
     text = world.t("msg.claim_returned", item=item, reason=esc(reason[:1000]))
     out.outbox = _tell_claimants(store, world, claims, text)
-    return out.reply(world.t("claim.returned_ack", number=task.number))
+    return out.reply(world.t("claim.returned_ack", number=task.label))

@@ -130,7 +130,7 @@ def receive(
         if not may_report(world.catalogue, who, task):
             bureau = world.catalogue.bureau_name(who.bureau_id)
             return Outcome().reply(
-                world.t("access.other_bureau", number=task.number, bureau=esc(bureau))
+                world.t("access.other_bureau", number=task.label, bureau=esc(bureau))
             )
         open_claim = store.item(task.id, sub.id if sub else None).claim
         if claim_id is None or open_claim is None or open_claim.id != claim_id:

@@ -50,7 +50,7 @@ def ask(
         task = world.catalogue.task(row.task_id or "")
         sub = task.subtask(row.subtask_id) if row.subtask_id else None
         if row.subtask_id and sub is None:
-            return Outcome(toast=world.t("answer.item_removed", number=task.number), alert=True)
+            return Outcome(toast=world.t("answer.item_removed", number=task.label), alert=True)
         refusal = _refusal(world, record, who, task, sub)
         if refusal:
             return Outcome(toast=refusal, alert=True)
@@ -66,9 +66,9 @@ def _refusal(
 ) -> str | None:
     if not may_report(world.catalogue, who, task):
         bureau = world.catalogue.bureau_name(who.bureau_id)
-        return world.t("access.other_bureau", number=task.number, bureau=esc(bureau))
+        return world.t("access.other_bureau", number=task.label, bureau=esc(bureau))
     if record.closed(task.id, sub.id if sub else None):
-        return world.t("answer.closed", number=task.number)
+        return world.t("answer.closed", number=task.label)
     if item_deadline(task, sub).due is None:
         return world.t("ext.no_deadline", item=item_label(world, task, sub))
     return None

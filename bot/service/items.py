@@ -14,9 +14,9 @@ from storage.repo import OutboxRow, Store
 def item_label(world: World, task: Task, sub: SubTask | None) -> str:
     """任务 2「打好蓝天保卫战」, or with the sub-item named."""
     if sub is None:
-        return world.t("msg.claim_item_task", number=task.number, title=esc(task.title))
+        return world.t("msg.claim_item_task", number=task.label, title=esc(task.title))
     return world.t(
-        "msg.claim_item_sub", number=task.number, title=esc(task.title), sub=esc(sub.text[:30])
+        "msg.claim_item_sub", number=task.label, title=esc(task.title), sub=esc(sub.text[:30])
     )
 
 

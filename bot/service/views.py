@@ -36,7 +36,7 @@ def _row(world: World, st: ItemStatus, task: Task) -> str:
     line = world.t(
         "status.row",
         icon=st.light.icon,
-        number=task.number,
+        number=task.label,
         title=esc(task.title),
         lead=esc(world.catalogue.bureau_name(task.lead)),
         deadline=esc(task.deadline.text),
@@ -100,7 +100,7 @@ def overview_lines(world: World, record: Record, reader: Store) -> list[str]:
         tasks = [x for x in cat.tasks if x.section == section.id]
         if not tasks:
             continue
-        tasks.sort(key=lambda x: (by_task[x.id].light.rank, x.number))
+        tasks.sort(key=lambda x: (by_task[x.id].light.rank, x.order))
         lines.append(world.t("status.section", number=section.number, title=esc(section.title)))
         lines.extend(_row(world, by_task[x.id], x) for x in tasks)
     lines += _indicator_lines(world, record)
@@ -173,7 +173,7 @@ def section_lines(world: World, record: Record, section_id: str) -> list[str]:
     section = next(s for s in cat.sections if s.id == section_id)
     tasks = [x for x in cat.tasks if x.section == section_id]
     sts = {x.id: task_status(cat, x, record, world.now, world.calendar) for x in tasks}
-    tasks.sort(key=lambda x: (sts[x.id].light.rank, x.number))
+    tasks.sort(key=lambda x: (sts[x.id].light.rank, x.order))
     lines = [
         world.t(
             "status.section_header",
@@ -237,7 +237,7 @@ def evidence_lines(world: World, task: Task, evidence: list[Evidence]) -> list[s
 
 def _number(world: World, task_id: str) -> str:
     cat = world.catalogue
-    return str(cat.task(task_id).number) if task_id in cat.task_ids else task_id
+    return cat.task(task_id).label if task_id in cat.task_ids else task_id
 
 
 def bureau_lines(
@@ -247,7 +247,7 @@ def bureau_lines(
     cat = world.catalogue
     tasks = list(cat.tasks_of(bureau_id))
     sts = {x.id: task_status(cat, x, record, world.now, world.calendar) for x in tasks}
-    tasks.sort(key=lambda x: (sts[x.id].light.rank, x.number))
+    tasks.sort(key=lambda x: (sts[x.id].light.rank, x.order))
     lines = [
         world.t("status.bureau_header", bureau=esc(cat.bureau_name(bureau_id)), count=len(tasks))
     ]
@@ -348,12 +348,12 @@ def mytasks_lines(world: World, record: Record, who: Identity) -> list[str]:
     if not tasks:
         return [world.t("mytasks.none", bureau=esc(bureau))]
     statuses = [(task_status(cat, x, record, world.now, world.calendar), x) for x in tasks]
-    statuses.sort(key=lambda p: (p[0].light.rank, p[1].number))
+    statuses.sort(key=lambda p: (p[0].light.rank, p[1].order))
     lines = [world.t("mytasks.header", bureau=esc(bureau), count=len(tasks))]
     for st, task in statuses:
         role = world.t("word.lead") if task.lead == who.bureau_id else world.t("word.cooperating")
         lines.append(
-            f"{st.light.icon} {task.number}. {esc(task.title)}{paren(lang, role)}\n"
+            f"{st.light.icon} {task.label}. {esc(task.title)}{paren(lang, role)}\n"
             f"　{deadline_line(task.deadline, world.now, cat, lang)}"
         )
     lines.append("\n" + world.t("mytasks.hint"))

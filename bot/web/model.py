@@ -138,6 +138,8 @@ def matches(catalogue: Catalogue, row: TaskRow, f: Filters) -> bool:
         return False
     if f.q:
         q = f.q.strip().lstrip("#").removeprefix("任务").strip()
+        if q.casefold() == task.label.casefold():
+            return True
         if q.isdigit():
             return task.number == int(q)
         text = _words(catalogue, task)
@@ -157,7 +159,7 @@ def overview(
     for section in catalogue.sections:
         mine = [r for r in kept if r.task.section == section.id]
         if f.red_first:
-            mine.sort(key=lambda r: (r.status.light.rank, r.task.number))
+            mine.sort(key=lambda r: (r.status.light.rank, r.task.order))
         if mine:
             groups.append((section, mine))
     return Overview(

@@ -307,9 +307,9 @@ def task_article(world: World, row: TaskRow, root: str = "./") -> str:
         )
     overdue = ' data-overdue="1"' if row.overdue else ""
     return (
-        f'<article class="task" data-task="{e(task.id)}" data-number="{task.number}" '
+        f'<article class="task" data-task="{e(task.id)}" data-number="{task.label}" '
         f'data-light="{st.light.value}"{overdue}><div class="cells">'
-        f'<span class="c-number">{light(world.lang, st.light)} {task.number}</span>'
+        f'<span class="c-number">{light(world.lang, st.light)} {task.label}</span>'
         f'<span class="c-task"><a href="{root}task/{e(task.id)}">{e(task.title)}</a>{claim}'
         f"{reasons_html(world, st)}</span>"
         f'<span class="c-lead" data-label="{e(world.t("web.col.lead"))}">'
@@ -347,7 +347,7 @@ def task_page(
         f"{e(section.title)}</p>",
         f'<h1 data-task="{e(task.id)}" data-light="{row.status.light.value}">'
         f"{light(world.lang, row.status.light)} "
-        f"{e(world.t('render.task_heading', number=task.number, title=task.title))}</h1>",
+        f"{e(world.t('render.task_heading', number=task.label, title=task.title))}</h1>",
         task_article(world, row, root="../"),
         _description(world, task),
         f"<h2>{e(world.t('web.task.history'))}</h2>",
@@ -358,7 +358,7 @@ def task_page(
         parts.append(
             f'<div class="indicators">{indicator_cards(world, record, indicators, readings)}</div>'
         )
-    title = world.t("render.task_heading", number=task.number, title=task.title)
+    title = world.t("render.task_heading", number=task.label, title=task.title)
     return Page(title, "\n".join(parts), "task", root="../")
 
 
