@@ -310,7 +310,16 @@ def input_config(text: str) -> Path:
     path = Path(text)
     if not path.exists():
         raise CliError("cli.config_missing", path=path)
+    if path.is_dir() and not any(f.suffix == ".yaml" for f in _listing(path)):
+        raise CliError("cli.config_no_tables", path=path)
     return path
+
+
+def _listing(path: Path) -> list[Path]:
+    try:
+        return [f for f in path.iterdir() if f.name != "people.yaml"]
+    except OSError:
+        return []
 
 
 def load_table(args: argparse.Namespace) -> LoadResult:

@@ -179,7 +179,7 @@ def apply(
             return Outcome(
                 False, version, catalogue=new, report=report, held=True, sha256=result.sha256
             )
-        documents = {d.file: d.id for d in new.docs}
+        documents = {d.file or result.primary_file: d.id for d in new.docs}
         new_version = store.add_version(
             sha256=result.sha256,
             source=result.file,

@@ -770,7 +770,6 @@ class _Checker:
             timezone=tz,
             id=doc_id,
             short=short,
-            file=Path(self.file).name,
         )
 
     def offsets(self, d: dict[str, Any], path: Path_) -> tuple[int, ...] | None:

@@ -758,6 +758,7 @@ ZH.update(
         "button.document": "📄 {label}",
         "cli.unknown_document": "没有文件「{value}」。可选：{choices}",
         "check.documents": "共 {count} 份文件：{names}",
+        "cli.config_no_tables": "目录 {path} 中没有分工表（*.yaml）",
     }
 )
 
@@ -778,5 +779,6 @@ EN.update(
         "button.document": "📄 {label}",
         "cli.unknown_document": "No document '{value}'. Choose from: {choices}",
         "check.documents": "{count} documents: {names}",
+        "cli.config_no_tables": "the directory {path} holds no table (*.yaml)",
     }
 )

@@ -97,7 +97,7 @@ for user in (
     "chart --db {db}", "export --db {db}", "demo",
 ):  # fmt: skip
     case("config", f"{user} --config {{tmp}}/nope.yaml", "找不到分工表文件", "No table file")
-case("config", "check --config {dir}", "是目录，不是文件", "is a directory, not a file")
+case("config", "check --config {dir}", "中没有分工表", "holds no table")
 case("config", "diff {tmp}/nope.yaml {config}", "找不到文件", "No file at")
 case("config", "diff {config} {dir}", "是目录，不是文件", "is a directory, not a file")
 
