@@ -100,8 +100,9 @@ async def update_command(update: Update, context: DubanContext, who: Identity) -
     world = rt.world()
     args = command_args(context)
     if args:
-        task = find_task(rt.catalogue, " ".join(args))
-        first = find_task(rt.catalogue, args[0]) if len(args) > 1 else None
+        mine = rt.catalogue.tasks_of(who.bureau_id or "")  # `2`: the bureau's own task 2 first
+        task = find_task(rt.catalogue, " ".join(args), mine)
+        first = find_task(rt.catalogue, args[0], mine) if len(args) > 1 else None
         if task is None and first is not None and update.message is not None:
             # `/update 7 本月完成招标`: what follows the task's number is its note
             outcome = await rt.write(

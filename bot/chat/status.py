@@ -34,6 +34,8 @@ def view_lines(rt: Runtime, view: str, who: Identity) -> list[str] | None:
         return None
     if view == "all":
         return views.overview_lines(world, rt.record, rt.reader)
+    if view.startswith("d.") and any(d.id == view[2:] for d in rt.catalogue.docs):
+        return views.overview_lines(world, rt.record, rt.reader, view[2:])
     if view == "od":
         return views.overdue_lines(world, rt.record)
     if view == "ar":
@@ -51,19 +53,31 @@ def view_lines(rt: Runtime, view: str, who: Identity) -> list[str] | None:
 
 
 def view_buttons(rt: Runtime, view: str) -> tuple[tuple[Button, ...], ...]:
-    """Drill-down buttons under a view: the overview opens a section or a bureau."""
-    if view != "all":
-        return ()
+    """Drill-down buttons under a view: the overview opens a section or a bureau; with
+    several documents it opens a document, whose view opens its sections."""
     cat, lang = rt.catalogue, rt.lang
+    document = view[2:] if view.startswith("d.") else None
+    if view != "all" and document is None:
+        return ()
+    if cat.several and document is None:
+        docs = [
+            Button(t(lang, "button.document", label=d.label[:12]), pack(Show(f"d.{d.id}")))
+            for d in cat.docs
+        ]
+        return tuple(tuple(docs[i : i + 2]) for i in range(0, len(docs), 2))[:30]
     sections = [
         Button(
             t(lang, "button.section", number=s.number, title=s.title[:10]), pack(Show(f"s.{s.id}"))
         )
         for s in cat.sections
         if any(x.section == s.id for x in cat.tasks)
+        and (document is None or (s.document or cat.document.id) == document)
     ]
+    mine = {x.id for x in (cat.tasks_in(document) if document is not None else cat.tasks)}
     bureaus = [
-        Button(b.name[:12], pack(Show(f"b.{b.id}"))) for b in cat.bureaus if cat.tasks_of(b.id)
+        Button(b.name[:12], pack(Show(f"b.{b.id}")))
+        for b in cat.bureaus
+        if any(x.id in mine for x in cat.tasks_of(b.id))
     ]
     rows = [tuple(sections[i : i + 2]) for i in range(0, len(sections), 2)]
     rows += [tuple(bureaus[i : i + 3]) for i in range(0, len(bureaus), 3)]
@@ -100,6 +114,10 @@ async def status_command(update: Update, context: DubanContext, who: Identity) -
         await send_overview(update, context, lines, view_buttons(rt, "all"))
         return
     arg = " ".join(args)[:200]
+    doc = rt.catalogue.find_document(arg)
+    if doc is not None:  # /status 节水, /status 〔2024〕-样例1: one document's whole table
+        await show_view(update, context, who, f"d.{doc.id}")
+        return
     if arg.lower() in ("archived", "归档", "已归档"):
         await send_pages(update, context, views.archived_lines(rt.world(), rt.reader), "ar")
         return

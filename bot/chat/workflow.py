@@ -56,7 +56,8 @@ async def extend_command(update: Update, context: DubanContext, who: Identity) -
     rt = context.runtime
     world = rt.world()
     args = command_args(context)
-    task = find_task(rt.catalogue, args[0]) if args else None
+    own = rt.catalogue.tasks_of(who.bureau_id or "")
+    task = find_task(rt.catalogue, args[0], own) if args else None
     if task is None or len(args) < 2:
         mine = answers.open_tasks(rt.catalogue, rt.record, who)
         example = mine[0].label if mine else "7"

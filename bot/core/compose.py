@@ -25,7 +25,15 @@ from bot.core.protocol import (
     ReadingAction,
     pack,
 )
-from bot.core.render import PAGE_BUDGET, Button, Rendered, esc, fmt_time, task_card
+from bot.core.render import (
+    PAGE_BUDGET,
+    Button,
+    Rendered,
+    document_line,
+    esc,
+    fmt_time,
+    task_card,
+)
 from bot.core.status import Light, task_status
 
 #: A recipient with this many messages due at once gets them as one summary.
@@ -114,7 +122,8 @@ def compose(
         date = fmt_time(due.ref_at, catalogue)[:10] if due.ref_at else ""
         head = t(lang, "msg.followup", date=date)
     light = status.light.value if status.light is not Light.NONE else None
-    lines = [head, "", *task_card(catalogue, task, sub, now, lang, light)]
+    named = catalogue.spans_documents(due.bureau_id)  # a bureau in several documents
+    lines = [head, "", *task_card(catalogue, task, sub, now, lang, light, named)]
     if status.progress is not None:
         lines.append(t(lang, "status.progress", progress=status.progress))
     lines += ["", t(lang, "msg.answer_hint")]
@@ -146,6 +155,8 @@ def _reading(catalogue: Catalogue, record: Record, due: Due, lang: str) -> Rende
         latest=latest_text(catalogue, record, ind, lang),
         example=example_value(ind),
     )
+    if catalogue.spans_documents(due.bureau_id):
+        text = document_line(catalogue, ind, lang) + "\n" + text
     if due.kind is Kind.FOLLOWUP:
         date = fmt_time(due.ref_at, catalogue)[:10] if due.ref_at else ""
         text = t(lang, "msg.followup_reading", date=date) + "\n\n" + text

@@ -348,6 +348,22 @@ class Catalogue:
                 return doc
         return None
 
+    @cached_property
+    def _documents_of(self) -> dict[str, frozenset[str]]:
+        """Bureau id -> the documents it has tasks in."""
+        out: dict[str, set[str]] = {}
+        for task in self.tasks:
+            for b in self.bureaus_of(task):
+                out.setdefault(b, set()).add(task.document)
+        for ind in self.indicators:
+            out.setdefault(ind.owner, set()).add(ind.document)
+        return {b: frozenset(docs) for b, docs in out.items()}
+
+    def spans_documents(self, bureau_id: str | None) -> bool:
+        """Whether a bureau has tasks (or indicators) in more than one document: its
+        messages then name the document."""
+        return self.several and len(self._documents_of.get(bureau_id or "", ())) > 1
+
     def tasks_in(self, document_id: str) -> tuple[Task, ...]:
         """The tasks of one document (every task for a single table)."""
         if not self.several:

@@ -10,8 +10,8 @@ import datetime as dt
 import html
 from dataclasses import dataclass
 
-from bot.core.i18n import join, t
-from bot.core.model import Catalogue, Deadline, SubTask, Task
+from bot.core.i18n import join, paren, t
+from bot.core.model import Catalogue, Deadline, Indicator, SubTask, Task
 
 MAX_MESSAGE = 4096
 PAGE_BUDGET = 3800  # leave room for a page header and footer
@@ -87,6 +87,13 @@ def task_heading(task: Task, lang: str) -> str:
     return "<b>" + t(lang, "render.task_heading", number=task.label, title=esc(task.title)) + "</b>"
 
 
+def document_line(catalogue: Catalogue, item: Task | Indicator, lang: str) -> str:
+    """`📄 节水｜…实施方案（〔2024〕-样例1）`: which document a task or indicator is of."""
+    doc = catalogue.document_of(item)
+    number = paren(lang, esc(doc.number)) if doc.number else ""
+    return t(lang, "doc.line", label=esc(doc.label), title=esc(doc.title), number=number)
+
+
 def task_card(
     catalogue: Catalogue,
     task: Task,
@@ -94,12 +101,15 @@ def task_card(
     now: dt.datetime,
     lang: str,
     light: str | None = None,
+    document: bool = False,
 ) -> list[str]:
-    """What is due: task, sub-item, lead and cooperating units, deadline, days left, light."""
+    """What is due: task, sub-item, lead and cooperating units, deadline, days left, light;
+    with `document`, first the document it is of."""
     lead = (subtask.lead if subtask and subtask.lead else None) or task.lead
     cooperating = subtask.cooperating if subtask and subtask.lead else task.cooperating
     deadline = (subtask.deadline if subtask else None) or task.deadline
-    lines = [task_heading(task, lang)]
+    lines = [document_line(catalogue, task, lang)] if document else []
+    lines.append(task_heading(task, lang))
     if subtask is not None:
         lines.append(t(lang, "render.subtask", text=esc(subtask.text)))
     lines.append(t(lang, "render.lead", names=esc(catalogue.bureau(lead).name)))

@@ -505,7 +505,8 @@ def _free_text(
             store, world, who, ind, text, key=pending.message_key, message_id=message_id
         )
     if pending is not None and pending.kind is Awaiting.WHICH_TASK:
-        picked = find_task(cat, text)
+        among = [cat.task(i) for i in pending.candidates if i in cat.task_ids]
+        picked = find_task(cat, text, among)
         if picked is not None and picked.id in pending.candidates:
             return _file(store, world, who, picked, pending)
         tasks = [cat.task(i) for i in pending.candidates if i in cat.task_ids]

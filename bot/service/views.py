@@ -11,7 +11,7 @@ from bot.core.history import Record, StatusUpdate
 from bot.core.i18n import colon, join, paren, semi
 from bot.core.model import Task
 from bot.core.ranking import BureauFigures, figures
-from bot.core.render import deadline_line, esc, task_card
+from bot.core.render import deadline_line, document_line, esc, task_card
 from bot.core.status import (
     ItemStatus,
     Light,
@@ -46,11 +46,14 @@ def _row(world: World, st: ItemStatus, task: Task) -> str:
     return line
 
 
-def _indicator_lines(world: World, record: Record) -> list[str]:
-    if not world.catalogue.indicators:
+def _indicator_lines(world: World, record: Record, document: str | None = None) -> list[str]:
+    cat = world.catalogue
+    primary = cat.document.id
+    shown = [i for i in cat.indicators if document is None or (i.document or primary) == document]
+    if not shown:
         return []
     lines = [world.t("status.indicators")]
-    for ind in world.catalogue.indicators:
+    for ind in shown:
         ist = indicator_status(world.catalogue, ind, record, world.now)
         latest = (
             f"{fmt_value(ist.latest)} {esc(ind.unit)}"
@@ -79,12 +82,25 @@ def _delivery_lines(world: World, reader: Store) -> list[str]:
     return lines
 
 
-def overview_lines(world: World, record: Record, reader: Store) -> list[str]:
-    """Counts by light, then tasks by section with light, lead and deadline, red first."""
+def overview_lines(
+    world: World, record: Record, reader: Store, document: str | None = None
+) -> list[str]:
+    """Counts by light, then tasks by section with light, lead and deadline, red first.
+    With several documents and none chosen: each document's counts (drill into one with
+    `document`, its id)."""
     cat = world.catalogue
+    if cat.several and document is None:
+        return documents_lines(world, record, reader)
     statuses = table_status(cat, record, world.now, world.calendar)
+    doc = cat.document_of(document) if document is not None and cat.several else None
+    if doc is not None:
+        mine = {x.id for x in cat.tasks_in(doc.id)}
+        statuses = [s for s in statuses if s.task_id in mine]
     c = counts(statuses)
-    lines = [
+    lines = (
+        [] if doc is None else [world.t("doc.heading", label=esc(doc.label), title=esc(doc.title))]
+    )
+    lines.append(
         world.t(
             "status.header",
             now=world.time(world.now),
@@ -94,18 +110,38 @@ def overview_lines(world: World, record: Record, reader: Store) -> list[str]:
             green=c[Light.GREEN],
             done=c[Light.DONE],
         )
-    ]
+    )
     by_task = {s.task_id: s for s in statuses}
     for section in cat.sections:
-        tasks = [x for x in cat.tasks if x.section == section.id]
+        tasks = [x for x in cat.tasks if x.section == section.id and x.id in by_task]
         if not tasks:
             continue
         tasks.sort(key=lambda x: (by_task[x.id].light.rank, x.order))
         lines.append(world.t("status.section", number=section.number, title=esc(section.title)))
         lines.extend(_row(world, by_task[x.id], x) for x in tasks)
-    lines += _indicator_lines(world, record)
+    lines += _indicator_lines(world, record, doc.id if doc is not None else None)
     lines += _delivery_lines(world, reader)
     lines.append(world.t("status.hint") + world.t("status.drill"))
+    return lines
+
+
+def documents_lines(world: World, record: Record, reader: Store) -> list[str]:
+    """/status with several documents: each document's counts by light, then how to open one."""
+    cat = world.catalogue
+    statuses = {s.task_id: s for s in table_status(cat, record, world.now, world.calendar)}
+    lines = [world.t("doc.overview", count=len(cat.docs), now=world.time(world.now))]
+    for doc in cat.docs:
+        mine = [statuses[x.id] for x in cat.tasks_in(doc.id) if x.id in statuses]
+        c = counts(mine)
+        lines.append(
+            world.t(
+                "doc.counts", label=esc(doc.label), title=esc(doc.title), total=len(mine),
+                red=c[Light.RED], yellow=c[Light.YELLOW], green=c[Light.GREEN],
+                done=c[Light.DONE],
+            )
+        )  # fmt: skip
+    lines += _delivery_lines(world, reader)
+    lines.append("\n" + world.t("doc.pick", example=esc(cat.docs[-1].label)))
     return lines
 
 
@@ -348,9 +384,14 @@ def mytasks_lines(world: World, record: Record, who: Identity) -> list[str]:
     if not tasks:
         return [world.t("mytasks.none", bureau=esc(bureau))]
     statuses = [(task_status(cat, x, record, world.now, world.calendar), x) for x in tasks]
-    statuses.sort(key=lambda p: (p[0].light.rank, p[1].order))
+    named = cat.spans_documents(who.bureau_id)  # grouped by document, each named
+    statuses.sort(key=lambda p: (p[1].order[:2] if named else (), p[0].light.rank, p[1].order))
     lines = [world.t("mytasks.header", bureau=esc(bureau), count=len(tasks))]
+    shown = None
     for st, task in statuses:
+        if named and task.document != shown:
+            shown = task.document
+            lines.append("\n" + document_line(cat, task, lang))
         role = world.t("word.lead") if task.lead == who.bureau_id else world.t("word.cooperating")
         lines.append(
             f"{st.light.icon} {task.label}. {esc(task.title)}{paren(lang, role)}\n"
