@@ -42,11 +42,17 @@ async def make_bot(tmp_path: Path) -> AsyncIterator[MakeBot]:
     made: list[Harness] = []
     emulators: list[Emulator] = []
 
-    async def make(start: dt.datetime, table: str = TABLE, *, pace: bool = False) -> Harness:
+    async def make(
+        start: dt.datetime,
+        table: str = TABLE,
+        *,
+        pace: bool = False,
+        files: dict[str, str] | None = None,
+    ) -> Harness:
         emu = Emulator(TOKEN, limits=None if pace else Limits(enabled=False))
         emulators.append(emu)
         users(emu)
-        bot = Harness(tmp_path / f"bot{len(made)}", emu, table, start, pace=pace)
+        bot = Harness(tmp_path / f"bot{len(made)}", emu, table, start, pace=pace, files=files)
         await bot.start()
         made.append(bot)
         return bot

@@ -92,6 +92,7 @@ class Harness:
         *,
         pace: bool = True,
         token: str = TOKEN,
+        files: dict[str, str] | None = None,
     ) -> None:
         self.tmp = tmp
         self.emu = emu
@@ -99,6 +100,10 @@ class Harness:
         self.config = tmp / "config" / "tasks.yaml"
         self.config.parent.mkdir(parents=True, exist_ok=True)
         self.config.write_text(table, encoding="utf-8")
+        for name, text in (files or {}).items():  # more documents: the directory is the config
+            (self.config.parent / name).write_text(text, encoding="utf-8")
+        if files:
+            self.config = self.config.parent
         self.db_path = tmp / "duban.db"
         self.clock = FixedClock(start)
         store = Store.open(self.db_path)

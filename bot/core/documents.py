@@ -292,7 +292,7 @@ def merge(
         doc = replace(cat.document, id=doc_id, file=file)
         documents.append(doc)
         q = (lambda x: x) if is_primary else (lambda x, d=doc_id: qualified(d, x))
-        prefix = "" if is_primary else f"{doc.label}-"
+        prefix = "" if is_primary else f"{doc.short or doc_id}-"
         override = None if is_primary else _policy_difference(main.policy, cat.policy)
         if not is_primary:
             differ = [k for k in GLOBAL_POLICY if getattr(cat.policy, k) != getattr(main.policy, k)]

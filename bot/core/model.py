@@ -290,8 +290,8 @@ class Document:
 
     @property
     def label(self) -> str:
-        """The short name shown before the title: `short`, else the id."""
-        return self.short or self.id
+        """How people tell the documents apart: `short`, else the 文号, else the id."""
+        return self.short or self.number or self.id
 
 
 @dataclass(frozen=True)
