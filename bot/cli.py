@@ -319,19 +319,27 @@ def cmd_tasks(args: argparse.Namespace) -> int:
     tasks = catalogue.tasks
     if args.bureau:
         tasks = catalogue.tasks_of(resolve_bureau(catalogue, args.bureau))
-    doc = catalogue.document
-    print(f"{doc.number}  {doc.title}{paren(lang, doc.date.isoformat())}")
     every = catalogue.every_task_bureaus()
-    if every:  # 各街道、镇: bound to every task without being listed (the note on task 1)
-        every_names = join(lang, (catalogue.bureau(b).name for b in every))
-        print(t(lang, "tasks.every_task", names=every_names))
-    for section in catalogue.sections:
-        in_section = [x for x in tasks if x.section == section.id]
-        if not in_section:
+    for n, doc in enumerate(catalogue.docs):  # several documents: each under its own title
+        shown = {x.id for x in catalogue.tasks_in(doc.id)} if catalogue.several else None
+        mine = [x for x in tasks if shown is None or x.id in shown]
+        if catalogue.several and not mine:
             continue
-        print(f"\n{section.number}、{section.title}")
-        for task in sorted(in_section, key=lambda x: x.order):
-            print("\n".join(format_task(catalogue, task, lang)))
+        label = f"[{doc.short or doc.id}] " if catalogue.several else ""
+        print(
+            ("\n" if n else "")
+            + f"{label}{doc.number}  {doc.title}{paren(lang, doc.date.isoformat())}"
+        )
+        if every:  # 各街道、镇: bound to every task without being listed (the note on task 1)
+            every_names = join(lang, (catalogue.bureau(b).name for b in every))
+            print(t(lang, "tasks.every_task", names=every_names))
+        for section in catalogue.sections:
+            in_section = [x for x in mine if x.section == section.id]
+            if not in_section:
+                continue
+            print(f"\n{section.number}、{section.title}")
+            for task in sorted(in_section, key=lambda x: x.order):
+                print("\n".join(format_task(catalogue, task, lang)))
     return 0
 
 

@@ -95,9 +95,26 @@ def diff_catalogues(
     changes: list[Change] = []
     old_tasks = {x.id: x for x in old.tasks}
     new_tasks = {x.id: x for x in new.tasks}
+    # a document added or removed as a whole is one line, not a line per task
+    old_docs, new_docs = {d.id: d for d in old.docs}, {d.id: d for d in new.docs}
+    came = {i for i in new_docs if i not in old_docs and new.several}
+    went = {i for i in old_docs if i not in new_docs and old.several}
+    for doc_id in sorted(came):
+        doc = new_docs[doc_id]
+        count = len(new.tasks_in(doc_id))
+        changes.append(
+            Change("document_added", {"label": doc.label, "title": doc.title, "count": count})
+        )
+    for doc_id in sorted(went):
+        doc = old_docs[doc_id]
+        count = len(old.tasks_in(doc_id))
+        changes.append(
+            Change("document_removed", {"label": doc.label, "title": doc.title, "count": count})
+        )
     for tid, task in new_tasks.items():
         if tid not in old_tasks:
-            changes.append(Change("task_added", {"number": task.label, "title": task.title}))
+            if task.document not in came:
+                changes.append(Change("task_added", {"number": task.label, "title": task.title}))
             continue
         before = old_tasks[tid]
         n = task.label
@@ -152,7 +169,7 @@ def diff_catalogues(
                 )
             )
     for tid, task in old_tasks.items():
-        if tid not in new_tasks:
+        if tid not in new_tasks and task.document not in went:
             changes.append(Change("task_removed", {"number": task.label, "title": task.title}))
     old_b = {b.id: b for b in old.bureaus}
     new_b = {b.id: b for b in new.bureaus}

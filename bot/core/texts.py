@@ -759,6 +759,8 @@ ZH.update(
         "button.document": "📄 {label}",
         "cli.unknown_document": "没有文件「{value}」。可选：{choices}",
         "check.documents": "共 {count} 份文件：{names}",
+        "diff.document_added": "＋ 新增文件 {label}「{title}」（{count} 项任务）",
+        "diff.document_removed": "－ 移除文件 {label}「{title}」（{count} 项任务已归档，历史记录保留）",
         "cli.config_no_tables": "目录 {path} 中没有分工表（*.yaml）",
     }
 )
@@ -781,6 +783,8 @@ EN.update(
         "button.document": "📄 {label}",
         "cli.unknown_document": "No document '{value}'. Choose from: {choices}",
         "check.documents": "{count} documents: {names}",
+        "diff.document_added": "+ document {label} '{title}' added ({count} tasks)",
+        "diff.document_removed": "- document {label} '{title}' removed ({count} tasks archived, history kept)",
         "cli.config_no_tables": "the directory {path} holds no table (*.yaml)",
     }
 )

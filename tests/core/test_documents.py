@@ -213,3 +213,19 @@ def test_a_reminder_names_the_document_for_a_bureau_in_several(
     doc = cat.document_of(cat.task(task))
     assert (f"📄 {doc.label}｜{doc.title}" in text) is named
     assert cat.task(task).title in text
+
+
+def test_a_document_added_or_removed_is_one_line_of_the_change_report(tmp_path: Path) -> None:
+    from bot.core.diff import diff_catalogues
+
+    config = two_documents(tmp_path)
+    both = load_config(config).catalogue
+    (config / "water.yaml").unlink()
+    one = load_config(config).catalogue
+    assert both is not None and one is not None
+    added = diff_catalogues(one, both).render("zh")
+    assert "＋ 新增文件 节水「【测试样例】高新区节约用水行动实施方案（虚构）」（3 项任务）" in added
+    assert "制定年度用水计划" not in added  # not a line per task
+    removed = diff_catalogues(both, one).render("zh")
+    assert "－ 移除文件 节水" in removed and "3 项任务已归档" in removed
+    assert "文件" not in diff_catalogues(one, one).render("zh")  # one document: no such line
