@@ -53,7 +53,10 @@ def test_two_documents_one_broken_while_the_other_reloads(env: Env) -> None:
     # water.yaml breaks while tasks.yaml is edited: the edit applies, water keeps its last good
     tasks = config / "tasks.yaml"
     save(water, water.read_text("utf-8").replace("lead: 城市管理局", "lead: 城管局"))
-    save(tasks, tasks.read_text("utf-8").replace("title: 构建绿色城镇体系", "title: 构建绿色低碳城镇体系"))
+    save(
+        tasks,
+        tasks.read_text("utf-8").replace("title: 构建绿色城镇体系", "title: 构建绿色低碳城镇体系"),
+    )
     failure = env.wait_text(ADMIN, "water.yaml 的修改未生效", timeout=30)["text"]
     assert "城管局" in failure and "上一份有效版本" in failure
     env.wait_text(ADMIN, "分工表已更新", "构建绿色低碳城镇体系", timeout=30)

@@ -63,7 +63,9 @@ async def test_a_contact_in_both_documents_reports_on_the_samples_task(make_bot:
     await bot.say(ECO, "/mytasks")
     mine = bot.last(ECO, "生态环境局")["text"]
     primary, sample = mine.index("📄 〔2022〕-37｜"), mine.index("📄 节水｜")
-    assert primary < mine.index("打好蓝天保卫战") < sample < mine.index("节水-3. 推进工业废水循环利用")
+    assert (
+        primary < mine.index("打好蓝天保卫战") < sample < mine.index("节水-3. 推进工业废水循环利用")
+    )
 
     await bot.say(ECO, "/update 节水-3")
     ask = bot.last(ECO, "节水-3")
