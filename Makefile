@@ -56,7 +56,7 @@ lint: $(STAMP)  ## ruff (check + format check) and mypy --strict
 bench: $(STAMP)  ## Speed and memory benchmarks of issue #12 (benchmarks/results.json, ~8 min)
 	$(BIN)/python -m benchmarks.run
 
-fuzz: $(STAMP)  ## The table fuzzer in full: 1,500 mutated tables (the test run checks 150)
+fuzz: $(STAMP)  ## The fuzzers in full: 1,500 mutated tables, 400 mutated config directories, 6,000 chat updates (the test run checks a slice)
 	DUBAN_FUZZ=full $(BIN)/python -m pytest -q tests/fuzz -p no:cacheprovider
 
 check: $(STAMP)  ## Validate the tables in config/ (tasks.yaml and any other)
