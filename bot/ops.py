@@ -315,7 +315,7 @@ def _startup(
         store.set_meta("config", str(Path(args.config).resolve()))
     finally:
         store.close()
-    if (outcome.applied or outcome.unchanged) and outcome.catalogue is not None and outcome.broken:
+    if (outcome.applied or outcome.unchanged) and outcome.catalogue is not None and outcome.partial:
         # another file was applied (or nothing changed): the broken one keeps its last good
         lang = cli_lang(args, outcome.catalogue)
         text = failure_text(outcome, args.config, lang)
@@ -325,7 +325,7 @@ def _startup(
         return clock, outcome.catalogue, outcome.version, []
     if good is not None:
         errors: list[str] = []
-        if not outcome.unchanged:
+        if not outcome.unchanged or outcome.errors:  # the table is broken: say so
             lang = cli_lang(args, good)
             errors = [
                 t(lang, "cli.startup_last_good", file=args.config, version=version),

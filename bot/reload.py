@@ -47,8 +47,9 @@ class Outcome:
     held: bool = False  # a large removal, waiting for an admin's confirmation
     sha256: str = ""
     revoked: list[str] = field(default_factory=list)
-    #: Files that are broken now and keep their last good version (the others applied).
+    #: Files that are broken now and keep their last good version.
     broken: list[str] = field(default_factory=list)
+    partial: bool = False  # other files of the config are good (and applied, if they changed)
 
 
 def entities_of(catalogue: Catalogue) -> list[tuple[str, str, str, str | None, dict[str, Any]]]:
@@ -155,6 +156,7 @@ def apply(
     )
     errors = [render_problem(p, lang) for p in result.errors]
     broken = [f.name for f in result.broken]
+    partial = bool(broken) and len(result.files) > len(broken)
     if errors:
         log.warning("table %s: %d errors in %s", result.file, len(errors), ", ".join(broken))
     if not result.ok or result.catalogue is None:
@@ -165,7 +167,7 @@ def apply(
         if latest is not None and latest[1] == result.sha256 and current is not None:
             return Outcome(
                 False, version, catalogue=current, unchanged=True, sha256=result.sha256,
-                errors=errors, broken=broken,
+                errors=errors, broken=broken, partial=partial,
             )  # fmt: skip
         reuse = id_reuse_errors(store, new, result.file, lang)
         if reuse:
@@ -202,7 +204,7 @@ def apply(
     log.info("table version %d applied (%d changes)", new_version, len(report.changes))
     return Outcome(
         True, new_version, new, report, errors, sha256=result.sha256, revoked=revoked,
-        broken=broken,
+        broken=broken, partial=partial,
     )  # fmt: skip
 
 
@@ -239,7 +241,7 @@ def close_stale_extensions(
 def failure_text(outcome: Outcome, file: str, lang: str, limit: int = 15) -> str:
     """The errors for the admins, with file and line. When other files of the config were
     applied, says that the broken ones keep their last good version."""
-    if outcome.broken and (outcome.applied or outcome.unchanged):
+    if outcome.partial and (outcome.applied or outcome.unchanged):
         lines = [t(lang, "reload.file_kept", files=esc("、".join(outcome.broken)),
                    count=len(outcome.errors))]  # fmt: skip
         lines += [esc(e) for e in outcome.errors[:limit]]
