@@ -29,8 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.core.catalogue import load_catalogue
 from bot.core.clock import SimulatedClock
+from bot.core.documents import load_config
 from bot.core.model import Catalogue, Role
 
 TOKEN = "123456:DUBAN-LOCAL-EMULATOR"
@@ -115,7 +115,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from storage.inbox import inbox_path
     from storage.repo import Store
 
-    result = load_catalogue(args.config)
+    result = load_config(args.config)  # a table, or a directory of them (the default: config/)
     if result.catalogue is None:
         print(f"{args.config} 有错误，请先运行 duban check", file=sys.stderr)
         return 1
