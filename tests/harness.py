@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +92,7 @@ class Harness:
         *,
         pace: bool = True,
         token: str = TOKEN,
+        documents: Mapping[str, str] | None = None,
     ) -> None:
         self.tmp = tmp
         self.emu = emu
@@ -99,6 +100,10 @@ class Harness:
         self.config = tmp / "config" / "tasks.yaml"
         self.config.parent.mkdir(parents=True, exist_ok=True)
         self.config.write_text(table, encoding="utf-8")
+        if documents:  # several documents: more tables beside tasks.yaml, the directory read
+            for name, text in documents.items():
+                (self.config.parent / name).write_text(text, encoding="utf-8")
+            self.config = self.config.parent
         self.db_path = tmp / "duban.db"
         self.clock = FixedClock(start)
         store = Store.open(self.db_path)
