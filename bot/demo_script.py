@@ -29,8 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.core.documents import load_config
 from bot.core.clock import SimulatedClock
+from bot.core.documents import load_config
 from bot.core.model import Catalogue, Role
 
 TOKEN = "123456:DUBAN-LOCAL-EMULATOR"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -38,7 +38,8 @@ async def make_bot(tmp_path: Path) -> AsyncIterator[MakeBot]:
     """`await make_bot(start, table=TABLE, pace=False)`: a started bot on a fresh database,
     against an emulator in the same event loop. By default neither side paces (the emulator's
     flood limits off, no rate limiter in the bot); `pace=True` turns both on, with real waits,
-    where Telegram's pacing is the point."""
+    where Telegram's pacing is the point. `documents` (file name -> text): more tables beside
+    `tasks.yaml`, and the bot follows the directory (several documents)."""
     made: list[Harness] = []
     emulators: list[Emulator] = []
 
@@ -47,12 +48,14 @@ async def make_bot(tmp_path: Path) -> AsyncIterator[MakeBot]:
         table: str = TABLE,
         *,
         pace: bool = False,
-        files: dict[str, str] | None = None,
+        documents: Mapping[str, str] | None = None,
     ) -> Harness:
         emu = Emulator(TOKEN, limits=None if pace else Limits(enabled=False))
         emulators.append(emu)
         users(emu)
-        bot = Harness(tmp_path / f"bot{len(made)}", emu, table, start, pace=pace, files=files)
+        bot = Harness(
+            tmp_path / f"bot{len(made)}", emu, table, start, pace=pace, documents=documents
+        )
         await bot.start()
         made.append(bot)
         return bot

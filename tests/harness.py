@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +92,7 @@ class Harness:
         *,
         pace: bool = True,
         token: str = TOKEN,
-        files: dict[str, str] | None = None,
+        documents: Mapping[str, str] | None = None,
     ) -> None:
         self.tmp = tmp
         self.emu = emu
@@ -100,9 +100,9 @@ class Harness:
         self.config = tmp / "config" / "tasks.yaml"
         self.config.parent.mkdir(parents=True, exist_ok=True)
         self.config.write_text(table, encoding="utf-8")
-        for name, text in (files or {}).items():  # more documents: the directory is the config
-            (self.config.parent / name).write_text(text, encoding="utf-8")
-        if files:
+        if documents:  # several documents: more tables beside tasks.yaml, the directory read
+            for name, text in documents.items():
+                (self.config.parent / name).write_text(text, encoding="utf-8")
             self.config = self.config.parent
         self.db_path = tmp / "duban.db"
         self.clock = FixedClock(start)

@@ -788,3 +788,23 @@ EN.update(
         "cli.config_no_tables": "the directory {path} holds no table (*.yaml)",
     }
 )
+
+# -- several documents: the dashboard (#15) ---------------------------------------------------------
+
+ZH.update(
+    {
+        "web.filter.doc": "文件",
+        "web.filter.all_docs": "全部文件",
+        "web.docs.title": "督办总览（{count} 份文件）",
+        "web.docs.tasks": "共 {total} 项",
+    }
+)
+
+EN.update(
+    {
+        "web.filter.doc": "Document",
+        "web.filter.all_docs": "All documents",
+        "web.docs.title": "Overview ({count} documents)",
+        "web.docs.tasks": "{total} tasks",
+    }
+)

@@ -2,18 +2,21 @@
 sorted; a task's timeline; per-bureau figures. Built from the catalogue, the current state
 (`Record`) and the clock, with the same light rules as chat (`bot.core.status`).
 
+With several documents the overview also counts each document's tasks by light, can be
+narrowed to one document (`?doc=`), and groups the rows by document, then by section.
+
 Pure: no aiohttp, Telegram or SQLite imports (the server passes in what it read).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from bot.core.history import Reading, Record, StatusUpdate
-from bot.core.model import Catalogue, Section, SubTask, Task
+from bot.core.model import Catalogue, Document, Section, SubTask, Task
 from bot.core.series import still_asked
 from bot.core.status import ItemStatus, Light, counts, is_overdue, table_status
 from bot.core.workdays import WorkCalendar
@@ -28,6 +31,7 @@ class Filters:
     """The overview's filters, from the page's query string (unknown values are dropped)."""
 
     bureau: str = ""  # a bureau id: tasks it leads or cooperates on
+    doc: str = ""  # a document's id (several documents only): its tasks
     light: str = ""  # red, yellow, green, done
     section: str = ""  # a section id
     overdue: bool = False  # 逾期 only
@@ -39,11 +43,15 @@ class Filters:
         """Filters from a query string; anything not in the table is ignored."""
         bureau = catalogue.resolve_bureau(query.get("bureau", "")[:MAX_QUERY])
         light = query.get("light", "")
+        doc = catalogue.find_document(query.get("doc", "")[:MAX_QUERY])
+        # a section of another document than the one picked is dropped with the rest
+        sections = {s.id for s in catalogue.sections if doc is None or _in(catalogue, s, doc)}
         section = query.get("section", "")
         return cls(
             bureau=bureau.id if bureau else "",
+            doc=doc.id if doc else "",
             light=light if light in {x.value for x in TASK_LIGHTS} else "",
-            section=section if section in {s.id for s in catalogue.sections} else "",
+            section=section if section in sections else "",
             overdue=query.get("overdue", "") in ("1", "on", "true"),
             q=" ".join(query.get("q", "").split())[:MAX_QUERY],
             red_first=query.get("sort", "") == "red",
@@ -52,12 +60,13 @@ class Filters:
     @property
     def active(self) -> bool:
         """Whether anything is filtered out (sorting alone filters nothing)."""
-        return bool(self.bureau or self.light or self.section or self.overdue or self.q)
+        return bool(self.doc or self.bureau or self.light or self.section or self.overdue or self.q)
 
     def query(self, **changes: object) -> str:
         """The query string of these filters with some changed (`?…`, or '' when empty)."""
         f = replace(self, **changes)  # type: ignore[arg-type]
         pairs = [
+            ("doc", f.doc),
             ("bureau", f.bureau),
             ("light", f.light),
             ("section", f.section),
@@ -91,17 +100,34 @@ class TaskRow:
 
 
 @dataclass(frozen=True)
+class DocumentFigures:
+    """One document's tasks by light (several documents: the cards atop the overview)."""
+
+    document: Document
+    counts: dict[Light, int]
+    total: int
+    overdue: int = 0
+
+
+Groups = list[tuple[Section, list[TaskRow]]]
+
+
+@dataclass(frozen=True)
 class Overview:
-    """The table at a glance: counts of the whole table, the rows the filters keep."""
+    """The table at a glance: counts of the whole table (of the document picked, if one is),
+    the rows the filters keep under their sections; with several documents, each document's
+    counts, and the rows under each document when none is picked (`by_document`)."""
 
     counts: dict[Light, int]
     total: int
-    groups: list[tuple[Section, list[TaskRow]]]
+    groups: Groups
     filters: Filters
     shown: int = 0
     now: dt.datetime | None = None
     overdue: int = 0
     claims: int = 0
+    documents: tuple[DocumentFigures, ...] = ()
+    by_document: list[tuple[Document, Groups]] = field(default_factory=list)
 
 
 def _last(status: ItemStatus) -> StatusUpdate | None:
@@ -125,9 +151,16 @@ def _words(catalogue: Catalogue, task: Task) -> str:
     return " ".join(parts).casefold()
 
 
+def _in(catalogue: Catalogue, item: Task | Section, doc: Document) -> bool:
+    """Whether a task or section belongs to a document."""
+    return catalogue.document_of(item).id == doc.id
+
+
 def matches(catalogue: Catalogue, row: TaskRow, f: Filters) -> bool:
     """Whether a task passes the filters."""
     task = row.task
+    if f.doc and catalogue.document_of(task).id != f.doc:
+        return False
     if f.section and task.section != f.section:
         return False
     if f.light and row.status.light.value != f.light:
@@ -150,28 +183,59 @@ def matches(catalogue: Catalogue, row: TaskRow, f: Filters) -> bool:
 def overview(
     catalogue: Catalogue, record: Record, now: dt.datetime, calendar: WorkCalendar, f: Filters
 ) -> Overview:
-    """Counts by light over the whole table; the tasks the filters keep, under their sections
-    (table order, or red first on demand)."""
+    """Counts by light over the whole table (or the document picked); the tasks the filters
+    keep, under their sections (table order, or red first on demand), and with several
+    documents and none picked, under their documents."""
     statuses = table_status(catalogue, record, now, calendar)
     rows = [task_row(catalogue, t, s) for t, s in zip(catalogue.tasks, statuses, strict=True)]
     kept = [r for r in rows if matches(catalogue, r, f)]
-    groups: list[tuple[Section, list[TaskRow]]] = []
-    for section in catalogue.sections:
-        mine = [r for r in kept if r.task.section == section.id]
-        if f.red_first:
-            mine.sort(key=lambda r: (r.status.light.rank, r.task.order))
-        if mine:
-            groups.append((section, mine))
+    groups = _by_section(catalogue.sections, kept, f.red_first)
+    by_document: list[tuple[Document, Groups]] = []
+    if catalogue.several and not f.doc:
+        for doc in catalogue.docs:
+            sections = [s for s in catalogue.sections if _in(catalogue, s, doc)]
+            mine = _by_section(sections, kept, f.red_first)
+            if mine:
+                by_document.append((doc, mine))
+    scope = [r for r in rows if not f.doc or catalogue.document_of(r.task).id == f.doc]
     return Overview(
-        counts=counts(statuses),
-        total=len(rows),
+        counts=counts([r.status for r in scope]),
+        total=len(scope),
         groups=groups,
         filters=f,
         shown=len(kept),
         now=now,
-        overdue=sum(1 for r in rows if r.overdue),
-        claims=sum(1 for r in rows if r.status.claim is not None),
+        overdue=sum(1 for r in scope if r.overdue),
+        claims=sum(1 for r in scope if r.status.claim is not None),
+        documents=document_figures(catalogue, rows),
+        by_document=by_document,
     )
+
+
+def _by_section(sections: Iterable[Section], rows: list[TaskRow], red_first: bool) -> Groups:
+    groups: Groups = []
+    for section in sections:
+        mine = [r for r in rows if r.task.section == section.id]
+        if red_first:
+            mine.sort(key=lambda r: (r.status.light.rank, r.task.order))
+        if mine:
+            groups.append((section, mine))
+    return groups
+
+
+def document_figures(catalogue: Catalogue, rows: list[TaskRow]) -> tuple[DocumentFigures, ...]:
+    """Each document's tasks by light, in the config's order (() for a single table)."""
+    if not catalogue.several:
+        return ()
+    out = []
+    for doc in catalogue.docs:
+        mine = [r for r in rows if catalogue.document_of(r.task).id == doc.id]
+        out.append(
+            DocumentFigures(
+                doc, counts([r.status for r in mine]), len(mine), sum(r.overdue for r in mine)
+            )
+        )
+    return tuple(out)
 
 
 @dataclass(frozen=True)

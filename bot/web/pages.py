@@ -16,11 +16,20 @@ from string import Template
 from bot.core.compose import fmt_value, target_text
 from bot.core.history import Reading, Record, StatusUpdate, UpdateKind
 from bot.core.i18n import colon, join, paren, semi
-from bot.core.model import Deadline, Indicator, Task
+from bot.core.model import Deadline, Document, Indicator, Section, Task
 from bot.core.status import ItemStatus, Light, indicator_status, reason_text
 from bot.service.base import World
 from bot.web import chart
-from bot.web.model import TASK_LIGHTS, BureauFigures, Event, Filters, Overview, TaskRow
+from bot.web.model import (
+    TASK_LIGHTS,
+    BureauFigures,
+    DocumentFigures,
+    Event,
+    Filters,
+    Groups,
+    Overview,
+    TaskRow,
+)
 
 
 def e(text: object) -> str:
@@ -194,9 +203,11 @@ def reasons_html_ind(world: World, reasons: tuple[object, ...]) -> str:
 
 
 def overview_page(world: World, ov: Overview) -> Page:
-    """Counts, filters and the table by section."""
+    """Counts, filters and the table by section (by document, then section, when there are
+    several documents and none is picked)."""
     body = [
         _heading(world, ov),
+        _documents(world, ov),
         _counts(world, ov),
         _filters(world, ov.filters),
         f'<p class="shown" data-shown="{ov.shown}">'
@@ -205,42 +216,101 @@ def overview_page(world: World, ov: Overview) -> Page:
     if not ov.groups:
         body.append(f'<p class="empty">{e(world.t("web.none_match"))}</p>')
     body.append(_columns(world))
-    for section, rows in ov.groups:
-        articles = "".join(task_article(world, r) for r in rows)
-        body.append(
-            f'<section class="group" data-section="{e(section.id)}">'
-            f"<h2>{e(section.number)}、{e(section.title)}</h2>{articles}</section>"
-            if world.lang == "zh"
-            else f'<section class="group" data-section="{e(section.id)}">'
-            f"<h2>{e(section.number)} {e(section.title)}</h2>{articles}</section>"
-        )
+    if ov.by_document:
+        for doc, groups in ov.by_document:
+            body.append(
+                f'<section class="docgroup" data-doc="{e(doc.id)}">'
+                f'<div class="doc-head"><h2>{_doc_name(doc)}</h2>'
+                f"<p>{e(doc.issuer)} {e(doc.number)}</p></div>"
+                f"{_sections(world, groups, 3)}</section>"
+            )
+    else:
+        body.append(_sections(world, ov.groups, 2))
     return Page(world.t("web.title"), "\n".join(body), "overview")
 
 
+def _sections(world: World, groups: Groups, level: int) -> str:
+    return "".join(
+        f'<section class="group" data-section="{e(section.id)}">'
+        f"<h{level}>{_section_name(world, section)}</h{level}>"
+        f"{''.join(task_article(world, r) for r in rows)}</section>"
+        for section, rows in groups
+    )
+
+
+def _section_name(world: World, section: Section) -> str:
+    """一、优化国土空间开发保护格局 (English: the number, a space, the title)."""
+    return f"{e(section.number)}{'、' if world.lang == 'zh' else ' '}{e(section.title)}"
+
+
+def _doc_name(doc: Document) -> str:
+    """A document's short name (when it has one) and title."""
+    short = f'<b class="doc-short">{e(doc.short)}</b> ' if doc.short else ""
+    return f"{short}{e(doc.title)}"
+
+
+def _doc_choice(doc: Document, limit: int = 36) -> str:
+    """A document as a choice of a list: `节水｜title`, cut short."""
+    text = f"{doc.short}｜{doc.title}" if doc.short else doc.title
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _heading(world: World, ov: Overview) -> str:
-    doc = world.catalogue.document
+    cat = world.catalogue
+    as_of = e(world.t("web.as_of", now=world.time(world.now)))
+    if cat.several and not ov.filters.doc:
+        return (
+            f'<div class="doc"><h1>{e(world.t("web.docs.title", count=len(cat.docs)))}</h1>'
+            f"<p>{as_of}</p></div>"
+        )
+    doc = cat.document_of(ov.filters.doc) if ov.filters.doc else cat.document
+    return f'<div class="doc"><h1>{e(doc.title)}</h1><p>{e(doc.issuer)} {e(doc.number)} · {as_of}</p></div>'
+
+
+def _documents(world: World, ov: Overview) -> str:
+    """Several documents: each one's tasks by light, a link that narrows the page to it."""
+    if not ov.documents:
+        return ""
     return (
-        f'<div class="doc"><h1>{e(doc.title)}</h1>'
-        f"<p>{e(doc.issuer)} {e(doc.number)} · "
-        f"{e(world.t('web.as_of', now=world.time(world.now)))}</p></div>"
+        f'<nav class="docs" aria-label="{e(world.t("web.filter.doc"))}">'
+        f"{''.join(_document_card(world, ov.filters, d) for d in ov.documents)}</nav>"
+    )
+
+
+def _document_card(world: World, f: Filters, fig: DocumentFigures) -> str:
+    doc = fig.document
+    cat = world.catalogue
+    sections = {s.id for s in cat.sections if cat.document_of(s).id == doc.id}
+    href = f.query(doc=doc.id, section=f.section if f.section in sections else "")
+    lights = "".join(
+        f'<span class="n" data-count="{x.value}" title="{e(world.t(f"light.{x.value}"))}">'
+        f"{light(world.lang, x)} {fig.counts.get(x, 0)}</span>"
+        for x in TASK_LIGHTS
+    )
+    on = " on" if f.doc == doc.id else ""
+    return (
+        f'<a class="doc-card{on}" href="./{e(href)}" data-doc="{e(doc.id)}">'
+        f'<span class="doc-name">{_doc_name(doc)} <small>{e(doc.number)}</small></span>'
+        f'<span class="doc-counts">{lights}'
+        f'<span class="n total">{e(world.t("web.docs.tasks", total=fig.total))}</span></span></a>'
     )
 
 
 def _counts(world: World, ov: Overview) -> str:
     f = ov.filters
     chips = [
-        f'<a class="chip all" href="./{f.query(light="")}">'
+        f'<a class="chip all" href="./{e(f.query(light=""))}">'
         f"{e(world.t('web.total', total=ov.total))}</a>"
     ]
     for value in TASK_LIGHTS:
         on = " on" if f.light == value.value else ""
         chips.append(
-            f'<a class="chip{on}" href="./{f.query(light=value.value)}" '
+            f'<a class="chip{on}" href="./{e(f.query(light=value.value))}" '
             f'data-count="{value.value}">{light(world.lang, value)} '
             f"{e(world.t(f'light.{value.value}'))} <b>{ov.counts.get(value, 0)}</b></a>"
         )
     chips.append(
-        f'<a class="chip" href="./{f.query(overdue=True)}" data-count="overdue">'
+        f'<a class="chip" href="./{e(f.query(overdue=True))}" data-count="overdue">'
         f"{e(world.t('web.filter.overdue'))} <b>{ov.overdue}</b></a>"
     )
     return f'<nav class="counts">{"".join(chips)}</nav>'
@@ -258,26 +328,57 @@ def _filters(world: World, f: Filters) -> str:
     bureaus = [("", world.t("web.filter.all_bureaus"))] + [(b.id, b.name) for b in cat.bureaus]
     lights = [("", world.t("web.filter.all_lights"))]
     lights += [(x.value, world.t(f"light.{x.value}")) for x in TASK_LIGHTS]
-    sep = "、" if world.lang == "zh" else " "
-    sections = [("", world.t("web.filter.all_sections"))]
-    sections += [(s.id, f"{s.number}{sep}{s.title}") for s in cat.sections]
     check = ' checked="checked"'
     return (
         '<form class="filters" method="get" action="./">'
         f'<input type="search" name="q" value="{e(f.q)}" '
         f'placeholder="{e(world.t("web.filter.q"))}" aria-label="{e(world.t("web.filter.q"))}">'
+        f"{_doc_select(world, f)}"
         f'<select name="bureau" aria-label="{e(world.t("web.filter.bureau"))}">'
         f"{_options(bureaus, f.bureau)}</select>"
         f'<select name="light" aria-label="{e(world.t("web.filter.light"))}">'
         f"{_options(lights, f.light)}</select>"
         f'<select name="section" aria-label="{e(world.t("web.filter.section"))}">'
-        f"{_options(sections, f.section)}</select>"
+        f"{_section_options(world, f)}</select>"
         f'<label><input type="checkbox" name="overdue" value="1"{check if f.overdue else ""}>'
         f"{e(world.t('web.filter.overdue'))}</label>"
         f'<label><input type="checkbox" name="sort" value="red"{check if f.red_first else ""}>'
         f"{e(world.t('web.filter.red_first'))}</label>"
         f'<button type="submit">{e(world.t("web.filter.apply"))}</button>'
         f'<a class="clear" href="./">{e(world.t("web.filter.clear"))}</a></form>'
+    )
+
+
+def _doc_select(world: World, f: Filters) -> str:
+    """The 文件 filter (several documents only)."""
+    cat = world.catalogue
+    if not cat.several:
+        return ""
+    docs = [("", world.t("web.filter.all_docs"))] + [(d.id, _doc_choice(d)) for d in cat.docs]
+    return (
+        f'<select name="doc" aria-label="{e(world.t("web.filter.doc"))}">'
+        f"{_options(docs, f.doc)}</select>"
+    )
+
+
+def _section_options(world: World, f: Filters) -> str:
+    """The sections: of the document picked; with several documents and none picked, under
+    each document's name."""
+    cat = world.catalogue
+    sep = "、" if world.lang == "zh" else " "
+    first = _options([("", world.t("web.filter.all_sections"))], f.section)
+
+    def choices(sections: list[Section]) -> str:
+        return _options([(s.id, f"{s.number}{sep}{s.title}") for s in sections], f.section)
+
+    if not cat.several:
+        return first + choices(list(cat.sections))
+    if f.doc:
+        return first + choices([s for s in cat.sections if cat.document_of(s).id == f.doc])
+    return first + "".join(
+        f'<optgroup label="{e(d.short or _doc_choice(d, 20))}">'
+        f"{choices([s for s in cat.sections if cat.document_of(s).id == d.id])}</optgroup>"
+        for d in cat.docs
     )
 
 
@@ -339,12 +440,17 @@ def task_page(
     readings: dict[str, list[Reading]],
 ) -> Page:
     """A task's card, sub-items, history and indicators."""
-    task = row.task
-    section = world.catalogue.section(task.section)
-    parts = [
-        f'<p class="back"><a href="../">← {e(world.t("web.task.back"))}</a></p>',
-        f'<p class="section">{e(section.number)}{"、" if world.lang == "zh" else " "}'
-        f"{e(section.title)}</p>",
+    task, cat = row.task, world.catalogue
+    section = cat.section(task.section)
+    parts = [f'<p class="back"><a href="../">← {e(world.t("web.task.back"))}</a></p>']
+    if cat.several:
+        doc = cat.document_of(task)
+        parts.append(
+            f'<p class="doc-of" data-doc="{e(doc.id)}"><a href="../?doc={e(doc.id)}">'
+            f'{_doc_name(doc)}</a> <span class="doc-number">{e(doc.number)}</span></p>'
+        )
+    parts += [
+        f'<p class="section">{_section_name(world, section)}</p>',
         f'<h1 data-task="{e(task.id)}" data-light="{row.status.light.value}">'
         f"{light(world.lang, row.status.light)} "
         f"{e(world.t('render.task_heading', number=task.label, title=task.title))}</h1>",
@@ -421,11 +527,23 @@ def _event_text(world: World, ev: Event) -> str:
 
 def indicators_page(world: World, record: Record, readings: dict[str, list[Reading]]) -> Page:
     """Every indicator with its chart."""
-    inds = list(world.catalogue.indicators)
+    cat = world.catalogue
+    inds = list(cat.indicators)
     body = f"<h1>{e(world.t('web.nav.indicators'))}</h1>"
     if not inds:
         body += f'<p class="muted">{e(world.t("web.ind.none"))}</p>'
-    body += f'<div class="indicators">{indicator_cards(world, record, inds, readings)}</div>'
+    if not cat.several:
+        body += f'<div class="indicators">{indicator_cards(world, record, inds, readings)}</div>'
+        return Page(world.t("web.nav.indicators"), body, "indicators")
+    for doc in cat.docs:  # several documents: each one's indicators under its name
+        mine = [i for i in inds if cat.document_of(i).id == doc.id]
+        if mine:
+            body += (
+                f'<section class="docgroup" data-doc="{e(doc.id)}"><div class="doc-head">'
+                f"<h2>{_doc_name(doc)}</h2><p>{e(doc.issuer)} {e(doc.number)}</p></div>"
+                f'<div class="indicators">{indicator_cards(world, record, mine, readings)}</div>'
+                "</section>"
+            )
     return Page(world.t("web.nav.indicators"), body, "indicators")
 
 

@@ -32,7 +32,7 @@ def shipped_with_ids() -> str:
 
 
 async def test_status_across_documents_and_into_one(make_bot: MakeBot) -> None:
-    bot = await make_bot(START, shipped_with_ids(), files={"water.yaml": WATER})
+    bot = await make_bot(START, shipped_with_ids(), documents={"water.yaml": WATER})
     await bot.start_users(COORD)
     await bot.say(COORD, "/status")
     overview = bot.last(COORD, "督办总览")
@@ -58,7 +58,7 @@ async def test_status_across_documents_and_into_one(make_bot: MakeBot) -> None:
 
 
 async def test_a_contact_in_both_documents_reports_on_the_samples_task(make_bot: MakeBot) -> None:
-    bot = await make_bot(START, shipped_with_ids(), files={"water.yaml": WATER})
+    bot = await make_bot(START, shipped_with_ids(), documents={"water.yaml": WATER})
     await bot.start_users(ECO, COORD)
     await bot.say(ECO, "/mytasks")
     mine = bot.last(ECO, "生态环境局")["text"]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dash_support import NOW, seed, shipped_table, start_web
+from dash_support import NOW, seed, shipped_table, start_web, water_table
 from harness import Harness, MakeBot
 
 CHROMIUM = os.environ.get("DUBAN_CHROMIUM", "/usr/bin/chromium")
@@ -25,6 +25,16 @@ async def dash(make_bot: MakeBot) -> AsyncIterator[Harness]:
     """The bot on the shipped table with the known history, its dashboard on a free port
     (public address https://duban.test)."""
     bot = await make_bot(NOW, table=shipped_table(), pace=False)
+    await start_web(bot)
+    await seed(bot)
+    yield bot
+    await bot.duban.stop_web()
+
+
+@pytest.fixture
+async def dash2(make_bot: MakeBot) -> AsyncIterator[Harness]:
+    """The same, following two documents: the shipped table and the water sample (节水)."""
+    bot = await make_bot(NOW, table=shipped_table(), pace=False, documents=water_table())
     await start_web(bot)
     await seed(bot)
     yield bot

@@ -20,6 +20,8 @@ from bot.web.server import Dashboard, WebOptions
 from storage.repo import Store
 
 ROOT = Path(__file__).resolve().parents[2]
+#: The second, clearly marked sample table (document `water`, short name 节水, 3 tasks).
+WATER = ROOT / "tests" / "fixtures" / "documents" / "water.yaml"
 PUBLIC = "https://duban.test"
 #: The clock of the known history: early 2023, when the 2022年底 tasks are past due.
 NOW = at("2023-01-10 10:00")
@@ -74,6 +76,11 @@ async def seed(bot: Harness) -> None:
                         ("2022-12-31", 48.0)):  # fmt: skip
         await rt.write(Store.add_reading, indicator_id="pm25", value=value, by="eco-1",
                        at=at(f"{when} 10:00"), bureau_id="eco")  # fmt: skip
+
+
+def water_table() -> dict[str, str]:
+    """The second document beside the shipped table (`make_bot(..., documents=...)`)."""
+    return {"water.yaml": WATER.read_text("utf-8")}
 
 
 async def start_web(bot: Harness, base_url: str | None = PUBLIC) -> Dashboard:

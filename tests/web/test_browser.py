@@ -275,3 +275,47 @@ async def test_a_login_link_opens_a_session_once(dash: Harness, browser: Any) ->
     await other.wait_for_selector("body[data-status='403']")
     text = await other.locator("body").inner_text()
     assert "登录链接已失效" in text and await other.locator("article.task").count() == 0
+
+
+async def task_ids(page: Any) -> list[str]:
+    """The ids of the tasks on screen, in order (labels like 节水-2 are not numbers)."""
+    values = await page.locator("article.task").evaluate_all("els => els.map(e => e.dataset.task)")
+    return [str(v) for v in values]
+
+
+async def test_two_documents_pick_one_in_the_document_filter_and_open_its_task(
+    dash2: Harness, browser: Any
+) -> None:
+    """#15: a bot following two documents; 节水 picked in the 文件 filter, then 节水-2's page."""
+    cat = dash2.runtime.catalogue
+    water = [t.id for t in cat.tasks_in("water")]
+    url = await open_dashboard(dash2)
+    page = await launch(browser, url, dash2.emu.init_data(COORD))
+    assert await page.locator(".doc-card").count() == 2
+    assert await page.locator("section.docgroup h2").all_inner_texts() == [
+        cat.document.title,
+        "节水 【测试样例】高新区节约用水行动实施方案（虚构）",
+    ]
+    assert len(await task_ids(page)) == len(cat.tasks) == 19
+
+    choice = page.locator("select[name=doc] option[value=water]")
+    assert (await choice.inner_text()).startswith("节水｜")
+    await page.select_option("select[name=doc]", "water")  # applies on change
+    await page.wait_for_url(re.compile(r"doc=water"))
+    assert await task_ids(page) == water == ["water.w01", "water.w02", "water.w03"]
+    assert await page.locator(".doc-card.on").get_attribute("data-doc") == "water"
+    assert await page.locator("select[name=doc]").input_value() == "water"
+    await page.select_option("select[name=light]", "green")  # the other filters keep it
+    await page.wait_for_url(re.compile(r"doc=water.*light=green"))
+    assert set(await task_ids(page)) <= set(water)
+
+    await page.click("article.task[data-task='water.w02'] .c-task a")
+    await page.wait_for_url(re.compile(r"/app/task/water\.w02$"))
+    heading = page.locator("h1[data-task='water.w02']")
+    assert "节水-2" in await heading.inner_text()
+    above = await page.locator("p.doc-of").inner_text()
+    assert "【测试样例】高新区节约用水行动实施方案（虚构）" in above and "〔2024〕-样例1" in above
+
+    await page.click("p.doc-of a")  # the document's name leads to its tasks
+    await page.wait_for_url(re.compile(r"/app/\?doc=water$"))
+    assert await task_ids(page) == water
