@@ -35,7 +35,6 @@ from bot.clikit import (
     error_lang,
     fail_line,
     input_config,
-    input_file,
     load_table,
     parse_when,
     print_problems,
