@@ -38,7 +38,7 @@ from bot.core.catalogue import load_catalogue
 from bot.core.clock import Clock, SimulatedClock, SystemClock
 from bot.core.diff import diff_catalogues
 from bot.core.i18n import join, t
-from bot.core.model import Catalogue, Role
+from bot.core.model import Catalogue, Document, Role
 from bot.core.workflow import with_extensions
 from bot.logsafe import configure as configure_logging
 from storage.repo import Store
@@ -172,6 +172,11 @@ def _add_tool_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--as-of", default=None, help="the table as it stood on this date")
     p.add_argument("--from", dest="start", default=None, help="回复率排行: the period's first day")
     p.add_argument("--to", dest="end", default=None, help="回复率排行: the period's last day")
+    p.add_argument(
+        "--document",
+        default=None,
+        help="只导出一份文件（编号、简称或文号）/ only this document (id, short name or 文号)",
+    )
 
 
 def _store(args: argparse.Namespace) -> Store:
@@ -683,6 +688,19 @@ def cmd_chart(args: argparse.Namespace) -> int:
     return 0
 
 
+def _document(args: argparse.Namespace, catalogue: Catalogue) -> Document | None:
+    """export --document: the document named (id, short name, 文号 or title), else CliError."""
+    from bot.reports.scope import document_choices, pick_document
+
+    if args.document is None:
+        return None
+    doc = pick_document(catalogue, args.document)
+    if doc is None:
+        choices = document_choices(catalogue, cli_lang(args, catalogue))
+        raise CliError("cli.unknown_document", value=args.document, choices=choices)
+    return doc
+
+
 @command("export")
 def cmd_export(args: argparse.Namespace) -> int:
     """Write the division table with progress as an .xlsx file (mode 0600)."""
@@ -694,8 +712,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     lang = cli_lang(args, catalogue)
     now = dt.datetime.now(dt.UTC)
     as_of = _as_of(args.as_of, "--as-of", catalogue)
+    document = _document(args, catalogue)
     day = (as_of or now).astimezone(catalogue.tz)
-    out = output_file(args.out, f"duban-{day:%Y%m%d}.xlsx")
+    name = f"duban-{document.id}-{day:%Y%m%d}.xlsx" if document else f"duban-{day:%Y%m%d}.xlsx"
+    out = output_file(args.out, name)
     with read_store(args) as store:
         catalogue = with_extensions(catalogue, store.extensions(as_of=as_of or now))
         data = build_workbook(
@@ -708,6 +728,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             extensions=store.extensions(as_of=as_of),
             evidence=store.evidence(as_of=as_of),
             period=_period(args, catalogue, as_of or now),
+            document=document.id if document else None,
         )
     write_private(out, data)
     print(t(lang, "cli.exported", path=out))

@@ -808,3 +808,25 @@ EN.update(
         "web.docs.tasks": "{total} tasks",
     }
 )
+
+# -- several documents: exports and the digest (#15) ---------------------------------------------
+
+ZH.update(
+    {
+        "xlsx.col.document": "文件",
+        "xlsx.all_documents": "全部",
+        "xlsx.doc_title": "{label}｜{title}",
+        "export.caption_document": "{label} 分工表进展（截至 {date}）",
+        "export.unknown_document": "没有文件「{value}」。可选：{choices}\n发送 /export 导出全部文件，或 /export 简称 只导出一份（如 /export {example}）。",
+    }
+)
+
+EN.update(
+    {
+        "xlsx.col.document": "Document",
+        "xlsx.all_documents": "All",
+        "xlsx.doc_title": "{label} | {title}",
+        "export.caption_document": "{label}: division table progress (as of {date})",
+        "export.unknown_document": "No document '{value}'. Choose from: {choices}\nSend /export for every document, or /export with a short name for one (e.g. /export {example}).",
+    }
+)

@@ -96,14 +96,29 @@ def _values(readings: dict[str, list[Reading]]) -> dict[str, list[float]]:
     return {k: [r.value for r in rs if r.value is not None] for k, rs in readings.items()}
 
 
-def workbook(db_path: Path | str, world: World, as_of: dt.datetime | None = None) -> bytes:
-    """The division table with progress and every answer, as .xlsx bytes."""
-    return in_process(make_workbook, str(db_path), _portable(world), as_of)
+def workbook(
+    db_path: Path | str,
+    world: World,
+    as_of: dt.datetime | None = None,
+    document: str | None = None,
+) -> bytes:
+    """The division table with progress and every answer, as .xlsx bytes (`document`, an id:
+    that document's alone, among several)."""
+    return in_process(make_workbook, str(db_path), _portable(world), as_of, document)
 
 
-def make_workbook(db_path: str, world: World, as_of: dt.datetime | None = None) -> bytes:
+def make_workbook(
+    db_path: str, world: World, as_of: dt.datetime | None = None, document: str | None = None
+) -> bytes:
     """`workbook`, in this process."""
-    from bot.reports.excel import WorkbookData, build_workbook, ranking_of, write_workbook
+    from bot.reports.excel import (
+        WorkbookData,
+        build_workbook,
+        in_document,
+        ranking_of,
+        write_workbook,
+    )
+    from bot.reports.scope import only
 
     store = Store.open(db_path, create=False)
     try:
@@ -124,16 +139,26 @@ def make_workbook(db_path: str, world: World, as_of: dt.datetime | None = None) 
                 {e.id: answers[e.id] for e in archived},
                 extensions=extensions,
                 evidence=evidence,
-                ranking=ranking_of(world.catalogue, everything, record, world.now),
+                ranking=ranking_of(
+                    world.catalogue,
+                    everything,
+                    record,
+                    world.now,
+                    lang=world.lang,
+                    document=document,
+                ),
             )
     finally:
         store.close()
     if as_of is not None:
         return build_workbook(
             world.catalogue, history, as_of, archived=archived, lang=world.lang, as_of=as_of,
-            extensions=extensions, evidence=evidence,
+            extensions=extensions, evidence=evidence, document=document,
         )  # fmt: skip
-    return write_workbook(world.catalogue, data, world.now, lang=world.lang)
+    catalogue = world.catalogue
+    if document is not None:
+        catalogue, data = only(catalogue, document), in_document(catalogue, document, data)
+    return write_workbook(catalogue, data, world.now, lang=world.lang)
 
 
 def chart(db_path: Path | str, world: World) -> bytes:
@@ -209,7 +234,9 @@ def make_digest_workbook(db_path: str, world: World) -> bytes:
     finally:
         store.close()
     week = [u for u in period.updates if u.at > since]
-    ranking = ranking_of(world.catalogue, period, record, world.now, (since, world.now))
+    ranking = ranking_of(
+        world.catalogue, period, record, world.now, (since, world.now), lang=world.lang
+    )
     data = WorkbookData(
         record, week, _values(readings), archived, counts, since, extensions, evidence, ranking
     )

@@ -1,6 +1,7 @@
 """The coordinators' weekly digest (督办周报): one Telegram message, HTML, at most 4096 characters.
 
-Counts by light and the change since last week, tasks that turned red, completions
+Counts by light and the change since last week (with several documents, then one line of
+counts per document), tasks that turned red, completions
 claimed and awaiting confirmation, unanswered reminders by bureau, unbound contacts,
 indicator readings received, messages that failed to send.
 
@@ -163,6 +164,7 @@ def compose_digest(
     current = table_status(catalogue, week.now, now, cal)
     before = table_status(catalogue, week.before, since, cal)
     lines = [t(lang, "digest.header", date=today.isoformat()), _counts(current, before, lang)]
+    lines += _document_counts(catalogue, current, lang)
     lines += _task_sections(catalogue, current, before, lang)
     lines += _section(t(lang, "digest.claims"), _claims(catalogue, current, lang), lang)
     lines += _section(t(lang, "digest.changes"), _changes(catalogue, week.updates, lang), lang)
@@ -190,6 +192,22 @@ def _counts(current: list[ItemStatus], before: list[ItemStatus], lang: str) -> s
         lang, "digest.change", red=c_before[Light.RED], yellow=c_before[Light.YELLOW],
         green=c_before[Light.GREEN], done=c_before[Light.DONE],
     )  # fmt: skip
+
+
+def _document_counts(catalogue: Catalogue, current: list[ItemStatus], lang: str) -> list[str]:
+    """One line of counts per document, when the bot follows several."""
+    if not catalogue.several:
+        return []
+    out = []
+    for doc in catalogue.docs:
+        ids = {task.id for task in catalogue.tasks_in(doc.id)}
+        mine = [s for s in current if s.task_id in ids]
+        c = counts(mine)
+        out.append(
+            t(lang, "doc.counts", label=esc(doc.label), title=esc(doc.title), total=len(mine),
+              red=c[Light.RED], yellow=c[Light.YELLOW], green=c[Light.GREEN], done=c[Light.DONE])
+        )  # fmt: skip
+    return out
 
 
 def _task_sections(

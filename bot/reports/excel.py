@@ -5,6 +5,12 @@ time, days left), 指标, 反馈记录 (the full history), 未回复提醒 (by b
 when there are any 延期申请, 佐证材料 and 回复率排行.
 With `as_of` the workbook shows the table as it stood then, from the append-only history.
 
+A bot that follows several documents (issue #15) gets one 分工表 sheet per document
+(`分工表-节水`, under that document's title and 文号), and every other sheet a first column
+文件 naming the document of each row; the ranking is then the one over every document
+followed by each document's own. A workbook of one document (`document=`, `in_document`,
+`bot.reports.scope.only`) is laid out as a single table's.
+
 The weekly digest's workbook is one of the period: its 反馈记录 sheet holds the last week's
 answers (`WorkbookData.since`), and the full history goes beside it as CSV (`history_csv`),
 which any spreadsheet opens: three years of answers (100,000 rows) take a second as CSV and
@@ -17,7 +23,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from copy import copy
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -40,6 +47,7 @@ from bot.core.series import still_asked
 from bot.core.status import ItemStatus, Light, indicator_status, table_status
 from bot.core.workdays import WorkCalendar
 from bot.core.workflow import Evidence, Extension
+from bot.reports.scope import bureaus_named, history_in, only, owner
 
 TABLE_WIDTHS = (6, 18, 48, 22, 18, 9, 7, 36, 12, 16, 12)
 
@@ -55,6 +63,11 @@ THIN = Side(style="thin", color="999999")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 WRAP = Alignment(wrap_text=True, vertical="center")
 CENTER = Alignment(wrap_text=True, vertical="center", horizontal="center")
+#: What an Excel sheet name may not hold, and its longest.
+SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
+SHEET_NAME_MAX = 31
+#: The width of the 文件 column (several documents).
+DOCUMENT_WIDTH = 12
 
 
 class ArchivedTask(Protocol):
@@ -224,6 +237,39 @@ def _widths(ws: Worksheet, widths: Iterable[float]) -> None:
         ws.column_dimensions[get_column_letter(col)].width = width
 
 
+def sheet_name(text: str, taken: Collection[str] = ()) -> str:
+    """A worksheet name Excel accepts: none of []:*?/\\, no apostrophe first or last, at most
+    31 characters, unlike every name in `taken` (Excel ignores case)."""
+    base = SHEET_NAME_BAD.sub("_", text).strip("'")[:SHEET_NAME_MAX] or "_"
+    used = {n.lower() for n in taken}
+    name, n = base, 1
+    while name.lower() in used:
+        n += 1
+        name = base[: SHEET_NAME_MAX - len(f"~{n}")] + f"~{n}"
+    return name
+
+
+def _number(task: Task) -> int | str:
+    """The 序号 cell: `7`, or `节水-2` for another document's task (several documents)."""
+    return task.label if task.prefix else task.number
+
+
+def _columns(catalogue: Catalogue, key: str, lang: str) -> list[str]:
+    """A sheet's column names; with several documents, 文件 first."""
+    names = t(lang, key).split("|")
+    return [t(lang, "xlsx.col.document"), *names] if catalogue.several else names
+
+
+def _of(catalogue: Catalogue, item_id: str | None) -> list[Any]:
+    """The 文件 cell of a row about this task or indicator (none for a single document)."""
+    return [owner(catalogue, item_id).label] if catalogue.several else []
+
+
+def _sized(catalogue: Catalogue, widths: Sequence[float]) -> tuple[float, ...]:
+    """Column widths, with the 文件 column's first when there are several documents."""
+    return (DOCUMENT_WIDTH, *widths) if catalogue.several else tuple(widths)
+
+
 def _print_setup(ws: Worksheet, header_row: int) -> None:
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -262,23 +308,40 @@ def build_workbook(
     extensions: Sequence[Extension] = (),
     evidence: Sequence[Evidence] = (),
     period: tuple[dt.datetime, dt.datetime] | None = None,
+    document: str | None = None,
 ) -> bytes:
     """The .xlsx file as bytes from a history (`as_of`: the table as it stood then), with
     the sheets of extensions and evidence when given and the answer ranking over `period`
-    (by default everything up to the workbook's date)."""
+    (by default everything up to the workbook's date); `document` (an id): that document's
+    alone, among several."""
     when = as_of or now
     hist = history.as_of(when) if as_of is not None else history
     data = history_data(hist, archived)
-    return write_workbook(
-        catalogue,
-        replace(
-            data,
-            extensions=extensions,
-            evidence=evidence,
-            ranking=ranking_of(catalogue, hist, data.record, when, period),
-        ),
-        when,
-        lang=lang,
+    ranking = ranking_of(catalogue, hist, data.record, when, period, lang=lang, document=document)
+    data = replace(data, extensions=extensions, evidence=evidence, ranking=ranking)
+    if document is not None:
+        catalogue, data = only(catalogue, document), in_document(catalogue, document, data)
+    return write_workbook(catalogue, data, when, lang=lang)
+
+
+def in_document(catalogue: Catalogue, document_id: str, data: WorkbookData) -> WorkbookData:
+    """What a workbook of one document shows of `data` (its ranking, made by `ranking_of`
+    for the document, is kept as it is); a single table's: all of it."""
+    if not catalogue.several:
+        return data
+
+    def mine(item_id: str) -> bool:
+        return owner(catalogue, item_id).id == document_id
+
+    archived = [e for e in data.archived if mine(e.id)]
+    return replace(
+        data,
+        updates=[u for u in data.updates if mine(u.task_id)],
+        values={k: v for k, v in data.values.items() if mine(k)},
+        archived=archived,
+        archived_counts={k: n for k, n in data.archived_counts.items() if mine(k)},
+        extensions=[e for e in data.extensions if mine(e.task_id)],
+        evidence=[v for v in data.evidence if mine(v.task_id)],
     )
 
 
@@ -288,12 +351,35 @@ def ranking_of(
     record: Record,
     when: dt.datetime,
     period: tuple[dt.datetime, dt.datetime] | None = None,
+    *,
+    lang: str = "zh",
+    document: str | None = None,
 ) -> list[list[Any]]:
-    """The 回复率排行 sheet's rows over `period` (by default everything up to `when`)."""
+    """The 回复率排行 sheet's rows over `period` (by default everything up to `when`).
+
+    Several documents: the ranking over all of them (文件 全部), then each document's over
+    its own reminders, tasks and the bureaus it names, each row led by its 文件; with
+    `document` (an id), that document's alone, without the 文件 column."""
     calendar = WorkCalendar(catalogue.calendar)
     start, end = period or (dt.datetime(1990, 1, 1, tzinfo=dt.UTC), when)
     statuses = table_status(catalogue, record, when, calendar)
-    return ranking_rows(catalogue, figures(catalogue, history, start, end, calendar, statuses))
+    if not catalogue.several:
+        return ranking_rows(catalogue, figures(catalogue, history, start, end, calendar, statuses))
+
+    def of(doc_id: str) -> list[list[Any]]:
+        one = only(catalogue, doc_id)
+        named = bureaus_named(one)
+        ranked = figures(one, history_in(catalogue, doc_id, history), start, end, calendar,
+                         statuses)  # fmt: skip
+        return ranking_rows(catalogue, [f for f in ranked if f.bureau_id in named])
+
+    if document is not None:
+        return of(document)
+    everything = figures(catalogue, history, start, end, calendar, statuses)
+    rows = [[t(lang, "xlsx.all_documents"), *r] for r in ranking_rows(catalogue, everything)]
+    for doc in catalogue.docs:
+        rows += [[doc.label, *r] for r in of(doc.id)]
+    return rows
 
 
 def write_workbook(
@@ -306,8 +392,11 @@ def write_workbook(
     book = Workbook()
     ws = book.active
     assert ws is not None
-    ws.title = t(lang, "xlsx.sheet.table")
-    _table_sheet(ws, catalogue, record, statuses, when, lang)
+    if catalogue.several:
+        _table_sheets(book, ws, catalogue, record, statuses, when, lang)
+    else:
+        ws.title = t(lang, "xlsx.sheet.table")
+        _table_sheet(ws, catalogue, record, statuses, when, lang)
     _indicator_sheet(
         book.create_sheet(t(lang, "xlsx.sheet.indicators")), catalogue, data, when, lang
     )
@@ -327,6 +416,26 @@ def write_workbook(
     return out.getvalue()
 
 
+def _table_sheets(
+    book: Workbook,
+    first: Worksheet,
+    catalogue: Catalogue,
+    record: Record,
+    statuses: dict[str, ItemStatus],
+    when: dt.datetime,
+    lang: str,
+) -> None:
+    """分工表 once per document (`分工表-节水`), each under its document's title and 文号."""
+    names: list[str] = []
+    for doc in catalogue.docs:
+        names.append(sheet_name(f"{t(lang, 'xlsx.sheet.table')}-{doc.label}", names))
+        ws = first if len(names) == 1 else book.create_sheet(names[-1])
+        ws.title = names[-1]
+        title = t(lang, "xlsx.doc_title", label=doc.label, title=doc.title)
+        title += paren(lang, doc.number) if doc.number else ""
+        _table_sheet(ws, only(catalogue, doc.id), record, statuses, when, lang, title)
+
+
 def _table_sheet(
     ws: Worksheet,
     catalogue: Catalogue,
@@ -334,15 +443,16 @@ def _table_sheet(
     statuses: dict[str, ItemStatus],
     when: dt.datetime,
     lang: str,
+    title: str | None = None,
 ) -> None:
     styles = _Styles(ws)
     columns = t(lang, "xlsx.cols.table").split("|")
     width = len(columns)
     today = when.astimezone(catalogue.tz).date()
     merges = [(1, 1, 1, width)]
+    heading = t(lang, "xlsx.title", title=title or catalogue.document.title, date=today.isoformat())
     styles.put(
-        1, 1, t(lang, "xlsx.title", title=catalogue.document.title, date=today.isoformat()),
-        styles.get("title", font=Font(bold=True, size=14), alignment=CENTER),
+        1, 1, heading, styles.get("title", font=Font(bold=True, size=14), alignment=CENTER)
     )  # fmt: skip
     ws.row_dimensions[1].height = 42
     _header(styles, 2, columns)
@@ -397,7 +507,7 @@ def _task_rows(
             light_name += paren(lang, t(lang, "answer.sub_follows_task"))
         deadline = (sub.deadline if sub and sub.deadline else None) or task.deadline
         values: list[Any] = [
-            task.number,
+            _number(task),
             task.title,
             sub.text if sub else (t(lang, "xlsx.task_row") if task.subtasks else task.description),
             _units(catalogue, task, sub, lang),
@@ -427,8 +537,9 @@ def _indicator_sheet(
     lang: str,
 ) -> None:
     styles = _Styles(ws)
-    _header(styles, 1, t(lang, "xlsx.cols.indicators").split("|"))
+    _header(styles, 1, _columns(catalogue, "xlsx.cols.indicators", lang))
     cell = styles.cell()
+    light_col = 11 + catalogue.several  # the 状态 column, after 文件 when there is one
     for row, ind in enumerate(catalogue.indicators, 2):
         st = indicator_status(catalogue, ind, data.record, when)
         values_seen = data.values.get(ind.id, ())
@@ -437,6 +548,7 @@ def _indicator_sheet(
             a, b = values_seen[-2], values_seen[-1]
             trend = "↑" if b > a else ("↓" if b < a else "→")
         values: list[Any] = [
+            *_of(catalogue, ind.id),
             ind.name,
             ind.unit,
             target_text(ind, lang),
@@ -450,8 +562,8 @@ def _indicator_sheet(
             _light_name(st.light, lang),
         ]
         for col, value in enumerate(values, 1):
-            styles.put(row, col, value, styles.wrapped(st.light) if col == 11 else cell)
-    _widths(ws, (28, 12, 26, 10, 10, 14, 18, 10, 16, 6, 10))
+            styles.put(row, col, value, styles.wrapped(st.light) if col == light_col else cell)
+    _widths(ws, _sized(catalogue, (28, 12, 26, 10, 10, 14, 18, 10, 16, 6, 10)))
     _print_setup(ws, 1)
 
 
@@ -464,8 +576,9 @@ def history_rows(
         task = known.get(u.task_id)
         sub = task.subtask(u.subtask_id) if task and u.subtask_id else None
         yield [
+            *_of(catalogue, u.task_id),
             _local(u.at, catalogue),
-            task.number if task else u.task_id,
+            _number(task) if task else u.task_id,
             task.title if task else u.task_id,
             sub.text if sub else "",
             _status_name(u.kind, lang),
@@ -482,7 +595,7 @@ def history_csv(catalogue: Catalogue, updates: Iterable[StatusUpdate], lang: str
     the 反馈记录 sheet's columns."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(t(lang, "xlsx.cols.history").split("|"))
+    writer.writerow(_columns(catalogue, "xlsx.cols.history", lang))
     writer.writerows([_csv_safe(v) for v in r] for r in history_rows(catalogue, updates, lang))
     return out.getvalue().encode("utf-8-sig")
 
@@ -502,12 +615,12 @@ def _history_sheet(
     ws: Worksheet, catalogue: Catalogue, updates: Sequence[StatusUpdate], lang: str
 ) -> None:
     styles = _Styles(ws)
-    _header(styles, 1, t(lang, "xlsx.cols.history").split("|"))
+    _header(styles, 1, _columns(catalogue, "xlsx.cols.history", lang))
     cell = styles.cell()
     for row, values in enumerate(history_rows(catalogue, updates, lang), 2):
         for col, value in enumerate(values, 1):
             styles.put(row, col, value, cell)
-    _widths(ws, (16, 8, 18, 30, 10, 7, 40, 14, 16, 12))
+    _widths(ws, _sized(catalogue, (16, 8, 18, 30, 10, 7, 40, 14, 16, 12)))
     _print_setup(ws, 1)
 
 
@@ -520,7 +633,7 @@ def _unanswered_sheet(
     lang: str,
 ) -> None:
     styles = _Styles(ws)
-    _header(styles, 1, t(lang, "xlsx.cols.unanswered").split("|"))
+    _header(styles, 1, _columns(catalogue, "xlsx.cols.unanswered", lang))
     rows = []
     for p in record.prompts.values():
         if p.answered_at is not None or not still_asked(catalogue, record, p):
@@ -533,7 +646,7 @@ def _unanswered_sheet(
             if p.task_id not in catalogue.task_ids or record.closed(p.task_id or "", p.subtask_id):
                 continue
             task = catalogue.task(p.task_id or "")
-            about = f"{task.number}. {task.title}"
+            about = f"{task.label}. {task.title}"
         days = calendar.workdays_between(
             p.at.astimezone(catalogue.tz).date(), when.astimezone(catalogue.tz).date()
         )
@@ -544,23 +657,26 @@ def _unanswered_sheet(
                 about,
                 p.at,
                 days,
+                _of(catalogue, p.indicator_id or p.task_id),
             )
         )
     rows.sort(key=lambda r: (r[0], r[3]))
     cell = styles.cell()
-    for row, (bureau, contact, about, at, days) in enumerate(rows, 2):
-        for col, value in enumerate((bureau, contact, about, _local(at, catalogue), days), 1):
+    for row, (bureau, contact, about, at, days, doc) in enumerate(rows, 2):
+        values = (*doc, bureau, contact, about, _local(at, catalogue), days)
+        for col, value in enumerate(values, 1):
             styles.put(row, col, value, cell)
-    _widths(ws, (20, 18, 40, 16, 12))
+    _widths(ws, _sized(catalogue, (20, 18, 40, 16, 12)))
     _print_setup(ws, 1)
 
 
 def _archived_sheet(ws: Worksheet, catalogue: Catalogue, data: WorkbookData, lang: str) -> None:
     styles = _Styles(ws)
-    _header(styles, 1, t(lang, "xlsx.cols.archived").split("|"))
+    _header(styles, 1, _columns(catalogue, "xlsx.cols.archived", lang))
     cell = styles.cell()
     for row, e in enumerate(data.archived, 2):
         values: list[Any] = [
+            *_of(catalogue, e.id),
             e.id,
             e.title,
             _local(e.archived_at, catalogue) if e.archived_at else "",
@@ -568,15 +684,15 @@ def _archived_sheet(ws: Worksheet, catalogue: Catalogue, data: WorkbookData, lan
         ]
         for col, value in enumerate(values, 1):
             styles.put(row, col, value, cell)
-    _widths(ws, (12, 40, 16, 12))
+    _widths(ws, _sized(catalogue, (12, 40, 16, 12)))
     _print_setup(ws, 1)
 
 
 def _plain_sheet(
-    ws: Worksheet, columns: str, rows: Iterable[Sequence[Any]], widths: Sequence[float]
+    ws: Worksheet, columns: Sequence[str], rows: Iterable[Sequence[Any]], widths: Sequence[float]
 ) -> None:
     styles = _Styles(ws)
-    _header(styles, 1, columns.split("|"))
+    _header(styles, 1, columns)
     for row, values in enumerate(rows, 2):
         for col, value in enumerate(values, 1):
             styles.put(row, col, value, styles.cell())
@@ -587,7 +703,7 @@ def _plain_sheet(
 def _item(catalogue: Catalogue, task_id: str, subtask_id: str | None) -> tuple[Any, str, str]:
     task = catalogue.task(task_id) if task_id in catalogue.task_ids else None
     sub = task.subtask(subtask_id) if task and subtask_id else None
-    return (task.number if task else task_id, task.title if task else "", sub.text if sub else "")
+    return (_number(task) if task else task_id, task.title if task else "", sub.text if sub else "")
 
 
 def ranking_rows(catalogue: Catalogue, ranked: Sequence[BureauFigures]) -> list[list[Any]]:
@@ -616,7 +732,7 @@ def _workflow_sheets(
     if extensions:
         rows = [
             [
-                e.id, *_item(catalogue, e.task_id, e.subtask_id),
+                *_of(catalogue, e.task_id), e.id, *_item(catalogue, e.task_id, e.subtask_id),
                 catalogue.member_name(e.requested_by), catalogue.bureau_name(e.bureau_id),
                 _local(e.requested_at, catalogue), e.old_text, e.new_text, e.reason,
                 t(lang, f"xlsx.ext_state.{e.state.value}"),
@@ -626,19 +742,21 @@ def _workflow_sheets(
             for e in extensions
         ]  # fmt: skip
         ws = book.create_sheet(t(lang, "xlsx.sheet.extensions"))
-        _plain_sheet(ws, t(lang, "xlsx.cols.extensions"), rows,
-                     (6, 8, 18, 20, 10, 14, 16, 14, 14, 30, 10, 10, 16, 30))  # fmt: skip
+        _plain_sheet(ws, _columns(catalogue, "xlsx.cols.extensions", lang), rows,
+                     _sized(catalogue, (6, 8, 18, 20, 10, 14, 16, 14, 14, 30, 10, 10, 16, 30)))  # fmt: skip
     if evidence:
         rows = [
             [
-                *_item(catalogue, v.task_id, v.subtask_id), v.file_name, v.size,
+                *_of(catalogue, v.task_id), *_item(catalogue, v.task_id, v.subtask_id),
+                v.file_name, v.size,
                 catalogue.member_name(v.by), _local(v.at, catalogue), v.sha256,
             ]
             for v in evidence
         ]  # fmt: skip
         ws = book.create_sheet(t(lang, "xlsx.sheet.evidence"))
-        _plain_sheet(ws, t(lang, "xlsx.cols.evidence"), rows, (8, 18, 20, 24, 10, 10, 16, 66))
+        _plain_sheet(ws, _columns(catalogue, "xlsx.cols.evidence", lang), rows,
+                     _sized(catalogue, (8, 18, 20, 24, 10, 10, 16, 66)))  # fmt: skip
     if ranking is not None:
         ws = book.create_sheet(t(lang, "xlsx.sheet.ranking"))
-        _plain_sheet(ws, t(lang, "xlsx.cols.ranking"), ranking,
-                     (6, 18, 10, 10, 12, 12, 14, 12, 10, 10))  # fmt: skip
+        _plain_sheet(ws, _columns(catalogue, "xlsx.cols.ranking", lang), ranking,
+                     _sized(catalogue, (6, 18, 10, 10, 12, 12, 14, 12, 10, 10)))  # fmt: skip

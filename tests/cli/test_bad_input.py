@@ -6,6 +6,7 @@ never a traceback."""
 
 from __future__ import annotations
 
+import shutil
 import socket
 import sqlite3
 from pathlib import Path
@@ -20,7 +21,8 @@ CASES: list[Any] = []
 
 
 def case(family: str, argv: str, zh: str, en: str) -> None:
-    """One bad input: ``argv`` with {config} {db} {tmp} {text} {dir} {other} placeholders."""
+    """One bad input: ``argv`` with {config} {docs} {db} {tmp} {text} {dir} {other} placeholders
+    ({docs}: a config directory of two documents, the shipped table and the water sample)."""
     CASES.append(pytest.param(argv, zh, en, id=f"{family}: {argv}"))
 
 
@@ -90,6 +92,11 @@ case(
 case("id", "plan --config {config} --db {db} --bureau 生态环境部", "未知单位", "unknown bureau")
 case("id", "invite nobody --config {config} --db {db}", "没有联系人或人员", "No contact or person")
 case("id", "invite eco-1 --config {config} --db {db} --bot-username @a", "用户名", "not a bot")
+# a document the config does not hold (#15): several documents, and a single table
+case("id", "export --config {docs} --db {db} --document 大气", "没有文件「大气」。可选：tasks、water（节水）",
+     "No document '大气'")  # fmt: skip
+case("id", "export --config {config} --db {db} --document water", "没有文件「water」",
+     "No document 'water'")  # fmt: skip
 
 # the table file
 for user in (
@@ -122,8 +129,13 @@ def places(tmp_path: Path, db: Path) -> dict[str, str]:
     conn.close()
     folder = tmp_path / "folder"
     folder.mkdir()
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(SHIPPED, docs / "tasks.yaml")
+    shutil.copy(SHIPPED.parents[1] / "tests" / "fixtures" / "documents" / "water.yaml", docs)
     return {
         "config": str(SHIPPED),
+        "docs": str(docs),
         "db": str(db),
         "tmp": str(tmp_path),
         "text": str(text),
