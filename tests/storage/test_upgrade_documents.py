@@ -84,3 +84,42 @@ def test_an_old_database_takes_a_second_document_and_keeps_its_history(tmp_path:
     assert any("城管局" in e for e in again.errors)
     assert again.catalogue is not None and "water.w01" in again.catalogue.task_ids
     store.close()
+
+
+TODAY = ROOT / "tests" / "fixtures" / "main-2026-11-26.db"  # main before several documents
+KEPT = (
+    "status_updates", "readings", "extensions", "extension_events", "evidence", "bindings",
+    "invites", "outbox", "prompt_state", "item_state", "leaves", "deputies", "audit",
+)  # fmt: skip
+
+
+def test_a_database_of_main_before_several_documents_keeps_all_of_it(tmp_path: Path) -> None:
+    """Written by main on 2026-11-26 (45b785f, tests/fixtures/make_main_db_1126.py): answers,
+    a note with progress, a claim confirmed, an extension approved, 52 messages sent."""
+    db = tmp_path / "duban.db"
+    shutil.copy(TODAY, db)
+    before = {t: _rows(db, f"SELECT * FROM {t} ORDER BY 1") for t in KEPT}
+    assert len(before["status_updates"]) == 6 and len(before["outbox"]) == 52
+    store = Store.open(db)
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "tasks.yaml").write_text(store.version_texts(1)["tasks.yaml"], "utf-8")
+    shutil.copy(WATER, config / "water.yaml")
+    version, good = last_good(store, config)
+    texts, primary = stored_config(store)
+    outcome = apply(
+        store, validate(config, texts, primary), good, version, store.record(), NOW,
+        actor="start", confirmed=True,
+    )  # fmt: skip
+    assert outcome.applied and outcome.catalogue is not None and outcome.catalogue.several
+    after = {t: _rows(db, f"SELECT * FROM {t} ORDER BY 1") for t in KEPT}
+    assert {t: rows for t, rows in after.items() if t != "audit"} == {
+        t: rows for t, rows in before.items() if t != "audit"
+    }
+    assert after["audit"][: len(before["audit"])] == before["audit"]  # appended to, only
+    record = store.record()
+    assert record.item("t07").progress == 30 and record.closed("t08")
+    assert record.same_as(store.history().record())
+    (approved,) = [e for e in store.extensions() if e.task_id == "t14"]
+    assert approved.active and approved.new_text == "2026年6月底"
+    store.close()
