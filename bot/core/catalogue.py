@@ -80,8 +80,24 @@ class Problem:
         return self.severity is Severity.ERROR
 
 
+class Problems:
+    """Errors and warnings of a result with `problems` (a table, a config of several)."""
+
+    problems: tuple[Problem, ...]
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        """The errors only."""
+        return tuple(p for p in self.problems if p.is_error)
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        """The warnings only."""
+        return tuple(p for p in self.problems if not p.is_error)
+
+
 @dataclass(frozen=True)
-class LoadResult:
+class LoadResult(Problems):
     """The outcome of loading a table: a catalogue when there are no errors."""
 
     catalogue: Catalogue | None
@@ -94,16 +110,6 @@ class LoadResult:
     def ok(self) -> bool:
         """True when the table can be applied."""
         return self.catalogue is not None
-
-    @property
-    def errors(self) -> tuple[Problem, ...]:
-        """The errors only."""
-        return tuple(p for p in self.problems if p.is_error)
-
-    @property
-    def warnings(self) -> tuple[Problem, ...]:
-        """The warnings only."""
-        return tuple(p for p in self.problems if not p.is_error)
 
 
 def render_problem(problem: Problem, lang: str = "zh") -> str:

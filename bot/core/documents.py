@@ -28,6 +28,7 @@ from bot.core.catalogue import (
     DOC_ID_RE,
     LoadResult,
     Problem,
+    Problems,
     Severity,
     Shared,
     SharedResult,
@@ -94,7 +95,7 @@ class FileResult:
 
 
 @dataclass(frozen=True)
-class ConfigResult:
+class ConfigResult(Problems):
     """A config (one table, or a directory of them) validated and merged.
 
     Shaped like a `LoadResult` for the reload: `catalogue` is what to apply (None when
@@ -131,19 +132,9 @@ class ConfigResult:
         return self.texts.get(self.primary_file) or next(iter(self.texts.values()), "")
 
     @property
-    def problems(self) -> tuple[Problem, ...]:
+    def problems(self) -> tuple[Problem, ...]:  # type: ignore[override]  # computed here
         """Every problem: each file's, then those of the merge."""
         return (*(p for f in self.files for p in f.result.problems), *self.merge_problems)
-
-    @property
-    def errors(self) -> tuple[Problem, ...]:
-        """Every error (the files that are broken)."""
-        return tuple(p for p in self.problems if p.is_error)
-
-    @property
-    def warnings(self) -> tuple[Problem, ...]:
-        """Every warning."""
-        return tuple(p for p in self.problems if not p.is_error)
 
     @property
     def broken(self) -> tuple[FileResult, ...]:

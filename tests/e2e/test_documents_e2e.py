@@ -9,23 +9,11 @@ from pathlib import Path
 
 import pytest
 from e2e_support import ADMIN, COORD, ECO, Env
+from support import shipped_with_ids
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def shipped_with_ids() -> str:
-    """The shipped table with Telegram ids for the admin, the coordinator and 生态环境局."""
-    text = (ROOT / "config" / "tasks.yaml").read_text("utf-8")
-    for name, uid in (
-        ("    name: 系统管理员（示例）\n", ADMIN),
-        ("    name: 督办员（示例）\n", COORD),
-        ("        name: 生态环境局联络员（示例）\n", ECO),
-    ):
-        indent = name[: len(name) - len(name.lstrip())]
-        text = text.replace(name, f"{name}{indent}telegram_id: {uid}\n")
-    return text
 
 
 def save(path: Path, text: str) -> None:
@@ -37,7 +25,8 @@ def save(path: Path, text: str) -> None:
 
 def test_two_documents_one_broken_while_the_other_reloads(env: Env) -> None:
     config = env.config.parent
-    env.config.write_text(shipped_with_ids(), "utf-8")
+    ids = {"系统管理员（示例）": ADMIN, "督办员（示例）": COORD, "生态环境局联络员（示例）": ECO}
+    env.config.write_text(shipped_with_ids(ids), "utf-8")
     water = config / "water.yaml"
     shutil.copy(ROOT / "tests" / "fixtures" / "documents" / "water.yaml", water)
     env.config = config  # the directory is the config

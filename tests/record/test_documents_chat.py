@@ -9,6 +9,7 @@ import datetime as dt
 from pathlib import Path
 
 from harness import COORD, ECO, MakeBot, buttons
+from support import shipped_with_ids
 
 ROOT = Path(__file__).resolve().parents[2]
 WATER = (ROOT / "tests" / "fixtures" / "documents" / "water.yaml").read_text("utf-8")
@@ -16,23 +17,16 @@ TZ = dt.timezone(dt.timedelta(hours=8))
 START = dt.datetime(2025, 11, 3, 10, tzinfo=TZ)  # a Monday
 
 
-def shipped_with_ids() -> str:
+def table() -> str:
     """The shipped table with Telegram ids for the people the tests act as."""
-    text = (ROOT / "config" / "tasks.yaml").read_text("utf-8")
-    for name, uid in (
-        ("    name: 系统管理员（示例）\n", 1001),
-        ("    name: 督办员（示例）\n", 1002),
-        ("        name: 生态环境局联络员（示例）\n", 2001),
-        ("        name: 经济发展局联络员（示例）\n", 2002),
-    ):
-        indent = name[: len(name) - len(name.lstrip())]
-        assert name in text
-        text = text.replace(name, f"{name}{indent}telegram_id: {uid}\n")
-    return text
+    return shipped_with_ids(
+        {"系统管理员（示例）": 1001, "督办员（示例）": COORD, "生态环境局联络员（示例）": ECO,
+         "经济发展局联络员（示例）": 2002}
+    )  # fmt: skip
 
 
 async def test_status_across_documents_and_into_one(make_bot: MakeBot) -> None:
-    bot = await make_bot(START, shipped_with_ids(), documents={"water.yaml": WATER})
+    bot = await make_bot(START, table(), documents={"water.yaml": WATER})
     await bot.start_users(COORD)
     await bot.say(COORD, "/status")
     overview = bot.last(COORD, "督办总览")
@@ -58,7 +52,7 @@ async def test_status_across_documents_and_into_one(make_bot: MakeBot) -> None:
 
 
 async def test_a_contact_in_both_documents_reports_on_the_samples_task(make_bot: MakeBot) -> None:
-    bot = await make_bot(START, shipped_with_ids(), documents={"water.yaml": WATER})
+    bot = await make_bot(START, table(), documents={"water.yaml": WATER})
     await bot.start_users(ECO, COORD)
     await bot.say(ECO, "/mytasks")
     mine = bot.last(ECO, "生态环境局")["text"]
