@@ -1,6 +1,7 @@
 """Two documents served by one `duban run` process (the shipped 2022 table and the clearly
 marked sample `tests/fixtures/documents/water.yaml` in one config directory): /status across
-both; one file broken while the other reloads; a file removed archives its document."""
+both; one file broken while the other reloads; a file removed archives its document, and
+put back restores it with its record."""
 
 from __future__ import annotations
 
@@ -71,3 +72,10 @@ def test_two_documents_one_broken_while_the_other_reloads(env: Env) -> None:
     env.client.send(COORD, "/status archived")
     archived = env.wait_text(COORD, "推进工业废水循环利用")["text"]
     assert "water.w03" in archived and "1 条" in archived
+
+    # put back: the document returns with its record
+    shutil.copy(ROOT / "tests" / "fixtures" / "documents" / "water.yaml", water)
+    env.wait_text(ADMIN, "分工表已更新", "新增文件 节水", timeout=30)
+    env.client.send(COORD, "/status 节水-3")
+    detail = env.wait_text(COORD, "推进工业废水循环利用", "最近记录")["text"]
+    assert "存在风险" in detail
