@@ -297,6 +297,7 @@ async def test_two_documents_pick_one_in_the_document_filter_and_open_its_task(
         "节水 【测试样例】高新区节约用水行动实施方案（虚构）",
     ]
     assert len(await task_ids(page)) == len(cat.tasks) == 19
+    await page.screenshot(path=str(IMAGES / "dashboard-documents.png"))  # the README's picture
 
     choice = page.locator("select[name=doc] option[value=water]")
     assert (await choice.inner_text()).startswith("节水｜")
