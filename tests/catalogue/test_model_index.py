@@ -106,6 +106,7 @@ def _same(cat: Catalogue) -> None:
 
 
 @pytest.mark.parametrize("source", ["shipped", "valid", "big"])
+@pytest.mark.slow  # many random cases: in make test, not make test-fast
 def test_lookups_match_the_linear_search(source: str) -> None:
     if source == "shipped":
         result = load_catalogue(ROOT / "config" / "tasks.yaml")
@@ -164,6 +165,7 @@ def catalogues(draw: st.DrawFn) -> Catalogue:
 
 @settings(max_examples=200, deadline=None)
 @given(catalogues())
+@pytest.mark.slow  # many random cases: in make test, not make test-fast
 def test_lookups_match_with_repeated_ids_and_names(cat: Catalogue) -> None:
     _same(cat)
 

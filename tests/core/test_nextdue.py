@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from support import SH, table
@@ -158,6 +159,7 @@ INSTANTS = st.datetimes(min_value=dt.datetime(2022, 3, 1), max_value=dt.datetime
 
 @settings(max_examples=40, deadline=None)
 @given(cat=tables(), start=INSTANTS, seed=st.integers(0, 10**6), steps=st.integers(0, 12))
+@pytest.mark.slow  # many random cases: in make test, not make test-fast
 def test_plan_from_the_index_is_the_enumerated_plan(
     cat: Catalogue, start: dt.datetime, seed: int, steps: int
 ) -> None:

@@ -153,6 +153,7 @@ def check(bot: Harness, fuzzer: Fuzzer, caplog: pytest.LogCaptureFixture) -> Non
 
 
 @pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.slow  # many random cases: in make test, not make test-fast
 async def test_random_updates_keep_the_invariants(
     make_bot: MakeBot, caplog: pytest.LogCaptureFixture, seed: int
 ) -> None:

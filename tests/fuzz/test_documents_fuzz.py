@@ -72,6 +72,7 @@ def _mutate(seed: int) -> tuple[bool, str, str, str | bytes]:
 
 
 @pytest.mark.parametrize("chunk", range(0, CASES, 20), ids=lambda c: f"seeds+{c}")
+@pytest.mark.slow  # many random cases: in make test, not make test-fast
 def test_one_mutated_file_never_stops_the_others(chunk: int, tmp_path: Path) -> None:
     failures = []
     for seed in range(FIRST_SEED + chunk, FIRST_SEED + min(chunk + 20, CASES)):

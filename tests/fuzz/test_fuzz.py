@@ -262,6 +262,7 @@ CHUNKS = [SEEDS[i : i + CHUNK] for i in range(0, len(SEEDS), CHUNK)]
 
 
 @pytest.mark.parametrize("seeds", CHUNKS, ids=[f"seeds {c[0]}-{c[-1]}" for c in CHUNKS])
+@pytest.mark.slow  # many random cases: in make test, not make test-fast
 def test_mutated_tables(seeds: list[int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every mutation is rejected with located errors or accepted meaning what it says."""
     report: list[str] = []

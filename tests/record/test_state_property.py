@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from catalogue.valid_table import VALID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -151,6 +152,7 @@ class Bench:
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(steps=actions)
+@pytest.mark.slow  # many random cases: in make test, not make test-fast
 def test_current_state_equals_the_state_rebuilt_from_history(
     tmp_path: Path, steps: list[tuple[object, ...]]
 ) -> None:

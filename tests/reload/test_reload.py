@@ -155,6 +155,7 @@ def test_a_new_deadline_keeps_history_and_does_not_resend(
     assert not any(k.startswith("reminder:t02:2025-12-31") for k in new_keys)
 
 
+@pytest.mark.slow  # many random cases: in make test, not make test-fast
 def test_a_hundred_random_edits_leave_no_orphan_and_no_duplicate(tmp_path: Path) -> None:
     """Random valid edits, each applied; updates keep their task, no key is planned twice."""
     rng = random.Random(7)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from record.test_state_property import Bench, actions
@@ -17,6 +18,7 @@ from record.test_state_property import Bench, actions
     max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(steps=actions, hours=st.lists(st.integers(-120, 48), min_size=1, max_size=4), pick=st.data())
+@pytest.mark.slow  # many random cases: in make test, not make test-fast
 def test_the_state_as_of_an_instant_is_the_history_folded_up_to_it(
     tmp_path: Path, steps: list[tuple[object, ...]], hours: list[int], pick: st.DataObject
 ) -> None:
