@@ -22,6 +22,9 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
+# Names are text: `$…$` in a bureau or indicator name is not TeX (mathtext failed the whole
+# chart, and with it the digest's and /status chart, on an unbalanced `$\frac{a}{b$`).
+matplotlib.rcParams["text.parse_math"] = False
 
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
