@@ -75,6 +75,7 @@ class Duban:
         self._reload_lock = asyncio.Lock()
         self._reported: set[tuple[tuple[int, int, str], ...]] = set()
         self._held: Outcome | None = None
+        self._disk_warned: dt.datetime | None = None  # when the admins were told the disk is full
         #: When each stranger was last answered (`bot.chat.common.answered_stranger_lately`).
         self.stranger_answers: dict[int, tuple[dt.datetime, int]] = {}
         self._watch_task: asyncio.Task[None] | None = None
@@ -237,6 +238,14 @@ class Duban:
                 )
             except TelegramError as err:  # e.g. the admin never started the bot
                 log.warning("could not tell admin chat %s: %s", chat, err)
+
+    async def warn_disk(self, where: str) -> None:
+        """Tell the admins the data directory is nearly full (at most once an hour)."""
+        now = dt.datetime.now(dt.UTC)
+        if self._disk_warned is not None and now - self._disk_warned < dt.timedelta(hours=1):
+            return
+        self._disk_warned = now
+        await self.tell_admins(t(self.runtime.lang, "evidence.disk_admin", path=where))
 
     # -- reload
 

@@ -1129,6 +1129,17 @@ class Store:
         rows = self._rows("SELECT * FROM evidence WHERE id = ?", [cur.lastrowid])
         return _evidence(rows[0])
 
+    def evidence_sent(self, member_id: str, since: dt.datetime) -> tuple[int, int]:
+        """How many files and bytes of evidence a member sent since an instant."""
+        if not self.db["evidence"].exists():
+            return 0, 0
+        rows = self._rows(
+            "SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM evidence "
+            "WHERE by_member = ? AND at >= ?",
+            [member_id, ts(since)],
+        )
+        return int(rows[0]["n"]), int(rows[0]["bytes"])
+
     def evidence(
         self,
         task_id: str | None = None,

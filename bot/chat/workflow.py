@@ -99,6 +99,12 @@ async def file_message(update: Update, context: DubanContext) -> None:
     if size is not None and size > evidence.MAX_BYTES:
         await reply(update, world.t("evidence.too_big", size=evidence.size_text(size)))
         return
+    refused = evidence.refusal(rt.reader, world, who, size, rt.db_path.parent)
+    if refused is not None:  # the day's allowance, or a disk near full: not downloaded
+        await reply(update, refused.text)
+        if refused.disk:
+            await context.duban.warn_disk(str(rt.db_path.parent))
+        return
     tg_file = await context.bot.get_file(file_id)
     data = bytes(await tg_file.download_as_bytearray())
     target = message.reply_to_message

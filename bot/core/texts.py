@@ -762,6 +762,9 @@ ZH.update(
         "diff.document_added": "＋ 新增文件 {label}「{title}」（{count} 项任务）",
         "diff.document_removed": "－ 移除文件 {label}「{title}」（{count} 项任务已归档，历史记录保留）",
         "cli.config_no_tables": "目录 {path} 中没有分工表（*.yaml）",
+        "evidence.daily_cap": "这份文件未保存：每位联络员每天最多提交 {files} 份、共 {size} 佐证材料，今天已达上限。请明天再发送，或把多份材料合并成一个文件；急需时请联系督办员。",
+        "evidence.disk_full": "这份文件未保存：机器人的存储空间即将用完，已通知管理员。请稍后再发送，或直接交给督办员。",
+        "evidence.disk_admin": "⚠️ <b>存储空间不足</b>：数据目录 {path} 的可用空间不足 1 GB，联络员发送的佐证材料暂不保存（已告知发送人）。请清理磁盘或扩容。",
     }
 )
 
@@ -786,6 +789,9 @@ EN.update(
         "diff.document_added": "+ document {label} '{title}' added ({count} tasks)",
         "diff.document_removed": "- document {label} '{title}' removed ({count} tasks archived, history kept)",
         "cli.config_no_tables": "the directory {path} holds no table (*.yaml)",
+        "evidence.daily_cap": "This file was not kept: a contact may send at most {files} files, {size} in all, of evidence a day, and today's are used up. Send it tomorrow, or put several into one file; if it is urgent, ask a coordinator.",
+        "evidence.disk_full": "This file was not kept: the bot's storage is nearly full and the admins have been told. Send it later, or hand it to a coordinator.",
+        "evidence.disk_admin": "⚠️ <b>Storage nearly full</b>: less than 1 GB is free in the data directory {path}; evidence that contacts send is not kept for now (the senders are told). Free some space or add more.",
     }
 )
 

@@ -22,9 +22,6 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-# Names are text: `$…$` in a bureau or indicator name is not TeX (mathtext failed the whole
-# chart, and with it the digest's and /status chart, on an unbalanced `$\frac{a}{b$`).
-matplotlib.rcParams["text.parse_math"] = False
 
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -35,6 +32,10 @@ from bot.core.i18n import t
 from bot.core.model import Bureau, Catalogue, Indicator
 from bot.core.status import Light, indicator_status, table_status
 from bot.core.workdays import WorkCalendar
+
+# Names are text: `$…$` in a bureau or indicator name is not TeX (mathtext failed the whole
+# chart, and with it the digest's and /status chart, on an unbalanced `$\frac{a}{b$`).
+matplotlib.rcParams["text.parse_math"] = False
 
 COLOURS = {
     Light.RED: "#E5484D",

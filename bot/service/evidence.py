@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,12 +25,50 @@ from bot.service.base import Edit, Identity, Outcome, World
 from bot.service.items import item_label, may_report, message_rows
 from storage.repo import Store
 
+log = logging.getLogger(__name__)
+
 #: What settles a claim (evidence sent before one of these belongs to an earlier claim).
 DECIDED = (UpdateKind.CLOSED, UpdateKind.RETURNED, UpdateKind.REOPENED)
 #: The largest file a bot may download from Telegram's Bot API (getFile).
 MAX_BYTES = 20 * 1024 * 1024
 #: Files listed by name on a claim's copies (each copy must stay a Telegram message).
 MAX_LISTED = 20
+#: What one contact may send as evidence in a day (Beijing time): a flood of files (by
+#: mistake or on purpose) never fills the data directory.
+DAILY_FILES = 50
+DAILY_BYTES = 200 * 1024 * 1024
+#: Disk space always left free in the data directory (the database must be able to grow).
+FREE_FLOOR = 1024 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a file is not kept: the text for the sender; `disk`: the admins must know."""
+
+    text: str
+    disk: bool = False
+
+
+def refusal(
+    store: Store, world: World, who: Identity, size: int | None, data_dir: Path
+) -> Refusal | None:
+    """Why a file cannot be kept (asked before it is downloaded), or None: over the
+    contact's allowance of the day (Beijing time), or the disk near full."""
+    local = world.now.astimezone(world.catalogue.tz)
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    files, sent = store.evidence_sent(who.member_id, day)
+    size = size or 0
+    if files >= DAILY_FILES or sent + size > DAILY_BYTES:
+        text = world.t("evidence.daily_cap", files=DAILY_FILES, size=size_text(DAILY_BYTES))
+        return Refusal(text)
+    try:
+        free = shutil.disk_usage(data_dir if data_dir.exists() else data_dir.parent).free
+    except OSError:
+        return None
+    if free - size < FREE_FLOOR:
+        log.error("evidence refused: %s free in %s", size_text(free), data_dir)
+        return Refusal(world.t("evidence.disk_full"), disk=True)
+    return None
 
 
 @dataclass(frozen=True)
