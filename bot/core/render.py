@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from dataclasses import dataclass
 
 from bot.core.i18n import join, paren, t
@@ -39,9 +40,20 @@ class Rendered:
     buttons: tuple[tuple[Button, ...], ...] = ()
 
 
+#: Bidirectional embeddings, overrides and isolates: invisible, they reverse what follows on
+#: screen (a note's `进度80%` shown as `%08度进`). The record keeps what was sent; what is shown
+#: leaves them out.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(text: str) -> str:
+    """Text as it may be shown: without bidirectional controls."""
+    return BIDI_CONTROLS.sub("", text)
+
+
 def esc(text: object) -> str:
     """Escape catalogue or user text for Telegram's HTML parse mode."""
-    return html.escape(str(text), quote=False)
+    return html.escape(shown(str(text)), quote=False)
 
 
 def local(instant: dt.datetime, catalogue: Catalogue) -> dt.datetime:

@@ -71,6 +71,9 @@ _MAX_NUMBER_CHARS = 100  # a number written longer than this is not a number a t
 # Everything YAML refuses to read (YAML 1.1 §5.1, the set both PyYAML and libyaml check).
 _NON_PRINTABLE = re.compile(
     "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+    # and the bidirectional embeddings, overrides and isolates: invisible, they show a name
+    # or a number reversed (`U+202E` makes 局境环态生 of 生态环境局 on screen)
+    "|[\u202a-\u202e\u2066-\u2069]"
 )
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 

@@ -17,6 +17,7 @@ from bot.core.compose import fmt_value, target_text
 from bot.core.history import Reading, Record, StatusUpdate, UpdateKind
 from bot.core.i18n import colon, join, paren, semi
 from bot.core.model import Deadline, Document, Indicator, Section, Task
+from bot.core.render import shown
 from bot.core.status import ItemStatus, Light, indicator_status, reason_text
 from bot.service.base import World
 from bot.web import chart
@@ -33,8 +34,8 @@ from bot.web.model import (
 
 
 def e(text: object) -> str:
-    """Escape text for HTML (attributes included)."""
-    return html.escape(str(text), quote=True)
+    """Escape text for HTML (attributes included), without bidirectional controls."""
+    return html.escape(shown(str(text)), quote=True)
 
 
 @dataclass(frozen=True)
