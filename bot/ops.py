@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,11 @@ from bot.core.clock import Clock, SimulatedClock, SystemClock
 from bot.core.diff import diff_catalogues
 from bot.core.i18n import join, t
 from bot.core.model import Catalogue, Document, Role
+from bot.core.workdays import WorkCalendar
 from bot.core.workflow import with_extensions
 from bot.logsafe import configure as configure_logging
+from bot.service.base import World
+from bot.service.leave import Away, away_at
 from storage.repo import Store
 
 log = logging.getLogger("duban")
@@ -397,15 +401,23 @@ def cmd_plan(args: argparse.Namespace) -> int:
         return 1
     start, end = plan_range(args, catalogue.tz)
     bureau_id = resolve_bureau(catalogue, args.bureau) if args.bureau else None
+    leaves: dict[str, tuple[Any, ...]] = {}
+    deputies: dict[str, str | None] = {}
     if args.no_db:
         record = Record()
     else:
         with read_store(args, missing_key="cli.db_missing_preview") as store:
             record = store.record()
             catalogue = with_extensions(catalogue, store.extensions())  # approved 延期
+            for lv in store.leaves():
+                if lv.cancelled_at is None:
+                    leaves[lv.member_id] = (*leaves.get(lv.member_id, ()), lv)
+            deputies = store.deputies()
     items = upcoming(catalogue, start - dt.timedelta(microseconds=1), record, end)
     if bureau_id:
         items = [d for d in items if d.bureau_id == bureau_id]
+    world = World(catalogue, start, WorkCalendar(catalogue.calendar), {}, leaves, deputies)
+    away = {d.key: a for d in items if (a := away_at(world, d)) is not None}
     if args.json:
         _dump(
             [
@@ -418,17 +430,30 @@ def cmd_plan(args: argparse.Namespace) -> int:
                     "task": d.task_id,
                     "subtask": d.subtask_id,
                     "indicator": d.indicator_id,
+                    "leave": _away_json(away.get(d.key)),
                 }
                 for d in items
             ]
         )
         return 0
-    _print_plan(catalogue, items, start, end, cli_lang(args, catalogue))
+    _print_plan(catalogue, items, start, end, cli_lang(args, catalogue), away)
     return 0
 
 
+def _away_json(a: Away | None) -> dict[str, Any] | None:
+    """A planned message's recipient on leave: until when, and who receives it instead."""
+    if a is None:
+        return None
+    return {"until": a.leave.end.isoformat(), "deputy": a.deputy.id if a.deputy else None}
+
+
 def _print_plan(
-    catalogue: Catalogue, items: list[Any], start: dt.datetime, end: dt.datetime, lang: str
+    catalogue: Catalogue,
+    items: list[Any],
+    start: dt.datetime,
+    end: dt.datetime,
+    lang: str,
+    away: Mapping[str, Away] | None = None,
 ) -> None:
     from bot.core.render import fmt_time
 
@@ -447,6 +472,11 @@ def _print_plan(
         elif d.task_id:
             subject = t(lang, "cli.plan_task", number=catalogue.task(d.task_id).label)
         who = catalogue.member_name(d.recipient)
+        a = (away or {}).get(d.key)
+        if a is not None:  # as the engine will apply the leave at the slot
+            key = "cli.plan_deputy" if a.deputy else "cli.plan_held"
+            who += t(lang, key, end=a.leave.end.isoformat(),
+                     deputy=a.deputy.name if a.deputy else "")  # fmt: skip
         print(f"  {fmt_time(d.slot, catalogue)}  {d.kind.value:<10} {subject:<8} {who}")
 
 

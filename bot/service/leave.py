@@ -50,6 +50,26 @@ def deputy_of(world: World, contact_id: str) -> Contact | None:
     return deputy
 
 
+@dataclass(frozen=True)
+class Away:
+    """A planned message whose recipient will be on leave that day: its deputy receives it
+    (代收), or it waits until they are back."""
+
+    leave: Leave
+    deputy: Contact | None
+
+
+def away_at(world: World, d: Due) -> Away | None:
+    """Leave as the engine will apply it to a planned message at its slot (`duban plan`)."""
+    if d.kind is Kind.DIGEST:
+        return None
+    at_slot = replace(world, now=d.slot)
+    leave = on_leave(world.leaves, d.recipient, _day(at_slot))
+    if leave is None:
+        return None
+    return Away(leave, deputy_of(at_slot, d.recipient))
+
+
 def _day(world: World) -> dt.date:
     return world.now.astimezone(world.catalogue.tz).date()
 
