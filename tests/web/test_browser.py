@@ -298,6 +298,10 @@ async def test_two_documents_pick_one_in_the_document_filter_and_open_its_task(
     ]
     assert len(await task_ids(page)) == len(cat.tasks) == 19
     await page.screenshot(path=str(IMAGES / "dashboard-documents.png"))  # the README's picture
+    spill = await page.locator("article.task .c-number").evaluate_all(
+        "els => els.filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"
+    )
+    assert spill == []  # 节水-3 fits its column, light included
 
     choice = page.locator("select[name=doc] option[value=water]")
     assert (await choice.inner_text()).startswith("节水｜")

@@ -243,3 +243,16 @@ async def test_the_document_filter_is_there_with_several_documents_only(
     assert "docgroup" not in text and "<h1>石家庄高新区管委会办公室关于" in text
     status, text = await page(dash2)
     assert status == 200 and 'name="doc"' in text and "doc-card" in text
+    assert "--num:" not in (await page(dash))[1]  # one table: the number column as it was
+    assert '<div class="table" style="--num: 4.8em">' in text  # room for 节水-3 and its light
+
+
+def test_the_number_column_is_as_wide_as_the_longest_label(two: Catalogue) -> None:
+    from dataclasses import replace
+
+    from bot.web.pages import number_width
+
+    assert number_width(two.tasks) == 4.8  # 节水-3
+    longer = [replace(t, prefix="节约用水-", number=12) for t in two.tasks_in("water")]
+    assert number_width(longer) == 7.4  # 节约用水-12 does not spill into the title
+    assert number_width([replace(t, number=99999) for t in two.tasks_in("tasks")]) == 0
