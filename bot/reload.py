@@ -25,7 +25,7 @@ from bot.core.i18n import t
 from bot.core.model import Catalogue
 from bot.core.render import esc
 from bot.core.workflow import ExtensionState, item_deadline, stale_extensions
-from bot.service.members import chats, revoke_stale
+from bot.service.members import chats, drop_held, revoke_stale
 from storage.repo import Store
 
 log = logging.getLogger(__name__)
@@ -196,7 +196,9 @@ def apply(
         archived, restored = store.sync_entities(entities_of(new), new_version, now)
         before = chats(current, store.bindings()) if current is not None else {}
         revoked = [b.member_id for b in revoke_stale(store, new, now)]
-        store.outbox_reroute(before, chats(new, store.bindings()))
+        after = chats(new, store.bindings())
+        store.outbox_reroute(before, after)
+        drop_held(store, before, after, now)
         store.audit(
             now, actor, "apply_table",
             {"version": new_version, "archived": archived, "restored": restored, "revoked": revoked},

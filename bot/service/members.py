@@ -70,6 +70,29 @@ def revoke_stale(store: Store, catalogue: Catalogue, at: dt.datetime) -> list[Bi
         return gone
 
 
+def drop_held(
+    store: Store, before: Mapping[str, int], after: Mapping[str, int], at: dt.datetime
+) -> list[int]:
+    """Telegram accounts that no longer belong to the member they did (replaced, removed, or
+    now another member's): what the bot was waiting for from them is dropped, so texts held
+    while it asked which task are never filed under someone else. The texts go to the audit
+    log with the member who wrote them (nothing said is lost); the accounts dropped."""
+    owner_before = {chat: member for member, chat in before.items()}
+    owner_after = {chat: member for member, chat in after.items()}
+    dropped = []
+    for chat, member in owner_before.items():
+        if owner_after.get(chat) == member:
+            continue
+        pending = store.pending(chat)
+        if pending is None:
+            continue
+        texts = [text for text, _ in pending.texts]
+        store.audit(at, "table", "held_dropped", {"member": member, "tg": chat, "texts": texts})
+        store.clear_pending(chat, keep_texts=False)
+        dropped.append(chat)
+    return dropped
+
+
 def roles_text(world: World, who: Identity) -> str:
     """The user's roles, named in the table's language."""
     order = (Role.ADMIN, Role.COORDINATOR, Role.CONTACT)
