@@ -43,8 +43,8 @@ BUNDLE_ITEMS = 20
 
 
 def fmt_value(value: float) -> str:
-    """47.5 -> '47.5', 49.0 -> '49'."""
-    return f"{value:g}"
+    """47.5 -> '47.5', 49.0 -> '49', -0.0 -> '0'."""
+    return f"{value + 0.0:g}"
 
 
 def target_text(ind: Indicator, lang: str) -> str:

@@ -73,7 +73,7 @@ def parse_number(text: str, unit: str = "") -> float | None:
         return None
     if re.fullmatch(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?", t):
         t = t.replace(",", "")
-    value = float(t.replace(",", "."))
+    value = float(t.replace(",", ".")) + 0.0  # -0 is 0: shown and stored as 0, never "-0"
     return value if math.isfinite(value) else None
 
 

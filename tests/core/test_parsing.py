@@ -45,3 +45,16 @@ def test_task_by_number_or_id(cat: Catalogue) -> None:
     assert find_task(cat, "任务2").id == "t02"
     assert find_task(cat, "t01").number == 1
     assert find_task(cat, "99") is None
+
+
+def test_minus_zero_is_zero() -> None:
+    """Red team: a reading of "-0" was stored as -0.0 and shown as "-0"."""
+    import math
+
+    from bot.core.compose import fmt_value
+    from bot.core.parse import parse_number
+
+    for text in ("-0", "-0.0", "－０", "-0%"):
+        value = parse_number(text)
+        assert value == 0 and math.copysign(1, value) == 1, text
+    assert fmt_value(-0.0) == "0"
