@@ -219,11 +219,13 @@ def _assemble(
         text = sr.text if sr.shared is not None else last_good.get(PEOPLE_FILE, "")
         shared = sr.shared if sr.shared is not None else _shared_of(text)
         results.append(FileResult(PEOPLE_FILE, sr, text if shared is not None else ""))
-    tables = [n for n in names if n != PEOPLE_FILE][:MAX_DOCUMENTS]
+    tables = [n for n in names if n != PEOPLE_FILE]
     if primary_file not in tables:
         primary_file = primary_file or ("tasks.yaml" if "tasks.yaml" in tables else None)
         primary_file = primary_file or (tables[0] if tables else None)
     tables.sort(key=lambda n: n != primary_file)  # the primary first: its people count
+    skipped = tables[MAX_DOCUMENTS:]
+    tables = tables[:MAX_DOCUMENTS]
     parts: list[tuple[str, str, Catalogue]] = []  # (file, document id, table)
     taken: dict[str, str] = {}
     for name in tables:
@@ -251,6 +253,9 @@ def _assemble(
         return ConfigResult(None, tuple(results), where, texts=texts)
     main = parts[0][1] if parts[0][0] == primary_file else ""
     merged, problems = merge(parts, main)
+    if skipped:
+        files = "、".join(skipped[:5]) + ("…" if len(skipped) > 5 else "")
+        problems.append(_warn("too_many_documents", where, limit=MAX_DOCUMENTS, files=files))
     return ConfigResult(
         merged, tuple(results), where, tuple(problems), main, texts, primary_file or ""
     )

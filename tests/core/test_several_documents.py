@@ -229,3 +229,20 @@ def test_a_document_added_or_removed_is_one_line_of_the_change_report(tmp_path: 
     removed = diff_catalogues(both, one).render("zh")
     assert "－ 移除文件 节水" in removed and "3 项任务已归档" in removed
     assert "文件" not in diff_catalogues(one, one).render("zh")  # one document: no such line
+
+
+def test_more_documents_than_the_limit_are_named_and_the_primary_always_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.core.documents as documents
+
+    monkeypatch.setattr(documents, "MAX_DOCUMENTS", 2)
+    config = two_documents(tmp_path)
+    for name in ("a.yaml", "b.yaml"):  # before tasks.yaml by name
+        text = WATER.read_text("utf-8").replace("id: water", f"id: {name[0]}")
+        (config / name).write_text(text, "utf-8")
+    result = load_config(config)
+    assert result.catalogue is not None
+    assert [d.file for d in result.catalogue.docs] == ["tasks.yaml", "a.yaml"]
+    (warned,) = [p for p in result.warnings if p.code == "too_many_documents"]
+    assert "b.yaml、water.yaml" in render_problem(warned)
