@@ -35,8 +35,8 @@ MAX_BYTES = 20 * 1024 * 1024
 MAX_LISTED = 20
 #: What one contact may send as evidence in a day (Beijing time): a flood of files (by
 #: mistake or on purpose) never fills the data directory.
-DAILY_FILES = 50
-DAILY_BYTES = 200 * 1024 * 1024
+DAILY_FILES = 100  # a site inspection may be dozens of photos
+DAILY_BYTES = 500 * 1024 * 1024
 #: Disk space always left free in the data directory (the database must be able to grow).
 FREE_FLOOR = 1024 * 1024 * 1024
 
