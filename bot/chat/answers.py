@@ -28,6 +28,7 @@ from bot.core.protocol import PickIndicator, pack
 from bot.core.render import Button, Rendered, esc
 from bot.service import answers, views
 from bot.service.base import Identity
+from bot.service.items import task_buttons
 
 
 async def text_message(update: Update, context: DubanContext) -> None:
@@ -122,7 +123,7 @@ async def update_command(update: Update, context: DubanContext, who: Identity) -
     if not tasks:
         await reply(update, world.t("answer.no_open_tasks"))
         return
-    await reply(update, Rendered(world.t("answer.pick_task"), answers.task_buttons(tasks)))
+    await reply(update, Rendered(world.t("answer.pick_task"), task_buttons(tasks)))
 
 
 @requires(Role.CONTACT)

@@ -25,7 +25,7 @@ from bot.core.parse import (
     parse_reading,
     says_done,
 )
-from bot.core.protocol import Answer, Awaiting, Pending, PickTask, WhichTask, pack
+from bot.core.protocol import Answer, Awaiting, Pending, WhichTask, pack
 from bot.core.render import Button, Rendered, esc, task_card
 from bot.core.status import task_status
 from bot.core.workflow import requires_evidence
@@ -253,11 +253,6 @@ def command_note(
         if not store.mark_processed(update_id, world.now):
             return Outcome(duplicate=True)
         return _note(store, world, who, task, text, message_id=message_id)
-
-
-def task_buttons(tasks: Sequence[Task]) -> tuple[tuple[Button, ...], ...]:
-    """One button per task (number and the start of its title)."""
-    return tuple((Button(f"{t.label}. {t.title[:14]}", pack(PickTask(t.id))),) for t in tasks[:40])
 
 
 # -- texts --------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from bot.core.protocol import Awaiting
 from bot.core.render import Button, Rendered, esc
 from bot.core.workflow import Evidence
 from bot.service.base import Edit, Identity, Outcome, World
-from bot.service.items import item_label, may_report, message_rows
+from bot.service.items import item_label, may_report, message_rows, task_buttons
 from storage.repo import Store
 
 log = logging.getLogger(__name__)
@@ -149,6 +149,17 @@ def _target(
     return None
 
 
+def _summary_tasks(store: Store, world: World, who: Identity, upload: Upload) -> list[Task]:
+    """The tasks of a message that lists several (a 待办汇总) the file replies to, that the
+    contact may report on."""
+    if upload.reply_to is None:
+        return []
+    cat = world.catalogue
+    rows = message_rows(store, upload.chat_id, upload.reply_to, upload.reply_shown)
+    ids = dict.fromkeys(r.task_id for r in rows if r.task_id in cat.task_ids)
+    return [cat.task(i) for i in ids if i and may_report(cat, who, cat.task(i))]
+
+
 def receive(
     store: Store,
     world: World,
@@ -165,6 +176,9 @@ def receive(
             return Outcome(duplicate=True)
         found = _target(store, world, who, upload)
         if found is None:
+            several = _summary_tasks(store, world, who, upload)
+            if several:  # a reply to a 待办汇总: which of its tasks is it for?
+                return Outcome().reply(world.t("evidence.which"), task_buttons(several))
             return Outcome().reply(world.t("evidence.where"))
         task, sub, claim_id = found
         if not may_report(world.catalogue, who, task):

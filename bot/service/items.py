@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 
 from bot.core.model import Catalogue, SubTask, Task
-from bot.core.render import esc
+from bot.core.protocol import PickTask, pack
+from bot.core.render import Button, esc
 from bot.service.base import Identity, World
 from storage.repo import OutboxRow, Store
 
@@ -75,3 +77,8 @@ __all__ = [
     "plain_text",
     "reminder_row",
 ]
+
+
+def task_buttons(tasks: Sequence[Task]) -> tuple[tuple[Button, ...], ...]:
+    """One button per task (number and the start of its title): /update TASK."""
+    return tuple((Button(f"{t.label}. {t.title[:14]}", pack(PickTask(t.id))),) for t in tasks[:40])
