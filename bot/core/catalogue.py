@@ -145,37 +145,46 @@ def _render_params(params: Mapping[str, Any], lang: str) -> dict[str, Any]:
 
 
 def load_catalogue(
-    path: str | Path,
-    limits: Limits = LIMITS,
-    shared: Shared | None = None,
-    reader: Any = None,
+    path: str | Path, limits: Limits = LIMITS, shared: Shared | None = None
 ) -> LoadResult:
-    """Read and validate a table file; never raises (a file too big is not read at all).
-    `reader(text, file, limits)` reads another kind of file the same way (`parse_shared`)."""
+    """Read and validate a table file; never raises (a file too big is not read at all)."""
     p = Path(path)
-    failed = SharedResult if reader is not None else LoadResult
+    read = _read_text(p, limits)
+    if isinstance(read, str):
+        return parse_catalogue(read, str(p), limits, shared)
+    problem, sha = read
+    return LoadResult(None, (problem,), str(p), "", sha)
+
+
+def load_shared(path: str | Path, limits: Limits = LIMITS) -> SharedResult:
+    """Read and validate `people.yaml` as a table is read; never raises."""
+    p = Path(path)
+    read = _read_text(p, limits)
+    if isinstance(read, str):
+        return parse_shared(read, str(p), limits)
+    problem, sha = read
+    return SharedResult(None, (problem,), str(p), "", sha)
+
+
+def _read_text(p: Path, limits: Limits) -> str | tuple[Problem, str]:
+    """A file's text, or the problem that stops it being read (with the hash of its bytes,
+    when they were read)."""
     try:
         with p.open("rb") as f:
             raw = f.read(limits.max_bytes + 1)
     except (OSError, ValueError):  # ValueError: a path with a NUL character
-        problem = Problem(Severity.ERROR, "file_missing", "", None, file=str(p))
-        return failed(None, (problem,), str(p), "", "")  # type: ignore[return-value]
+        return Problem(Severity.ERROR, "file_missing", "", None, file=str(p)), ""
     if len(raw) > limits.max_bytes:
         size = _file_size(p, len(raw))
         params = {"size": size, "limit": limits.max_bytes}
-        problem = Problem(Severity.ERROR, "file_too_big", "", None, file=str(p), params=params)
-        return failed(None, (problem,), str(p), "", "")  # type: ignore[return-value]
+        return Problem(Severity.ERROR, "file_too_big", "", None, file=str(p), params=params), ""
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         problem = Problem(
             Severity.ERROR, "file_encoding", "", None, file=str(p), params={"detail": str(exc)}
         )
-        sha = hashlib.sha256(raw).hexdigest()
-        return failed(None, (problem,), str(p), "", sha)  # type: ignore[return-value]
-    if reader is not None:
-        return reader(text, str(p), limits)  # type: ignore[no-any-return]
-    return parse_catalogue(text, str(p), limits, shared)
+        return problem, hashlib.sha256(raw).hexdigest()
 
 
 @contextmanager
@@ -223,14 +232,26 @@ def parse_catalogue(
 
 @dataclass(frozen=True)
 class Shared:
-    """The people and bureaus of `people.yaml`, shared by every document of a config."""
+    """The people and bureaus every document of a config shares: `people.yaml`'s, then the
+    primary table's; `source` names the file they come from (in errors)."""
 
     people: tuple[Person, ...] = ()
     bureaus: tuple[Bureau, ...] = ()
+    source: str = "people.yaml"
+    origin: Mapping[str, str] = field(default_factory=dict)  # an id -> another file it is from
+
+    def ids(self) -> set[str]:
+        """The ids of its people, contacts and bureaus."""
+        members = {p.id for p in self.people} | {c.id for c in _contacts_of(self.bureaus)}
+        return members | {b.id for b in self.bureaus}
+
+    def file_of(self, item_id: str) -> str:
+        """The file that defines an id."""
+        return self.origin.get(item_id, self.source)
 
 
 @dataclass(frozen=True)
-class SharedResult:
+class SharedResult(Problems):
     """The outcome of loading `people.yaml`."""
 
     shared: Shared | None
@@ -253,7 +274,7 @@ def parse_shared(text: str, file: str = "people.yaml", limits: Limits = LIMITS) 
             telegram_ids: dict[int, str] = {}
             people = checker.people(data.get("people"), ("people",), telegram_ids)
             bureaus = checker.bureaus(data.get("bureaus"), ("bureaus",), telegram_ids)
-            shared = Shared(tuple(people), tuple(bureaus))
+            shared = Shared(tuple(people), tuple(bureaus), Path(file).name)
     problems = tuple(checker.problems)
     if any(p.is_error for p in problems):
         shared = None
@@ -724,20 +745,18 @@ class _Checker:
     def with_shared(
         self, shared: Shared, people: list[Person], bureaus: list[Bureau]
     ) -> tuple[list[Person], list[Bureau]]:
-        """`people.yaml`'s people and bureaus first, then the table's own; an id of both is
-        an error (one set of people and bureaus)."""
+        """The shared people and bureaus first, then the table's own; an id of both is an
+        error (one set of people and bureaus), naming the file that has it."""
         known = {p.id for p in shared.people} | {c.id for c in _contacts_of(shared.bureaus)}
         for i, person in enumerate(people):
             if person.id in known:
-                self.error(
-                    "duplicate_id", ("people", i, "id"), value=person.id, first="people.yaml"
-                )
+                first = shared.file_of(person.id)
+                self.error("duplicate_id", ("people", i, "id"), value=person.id, first=first)
         bureau_ids = {b.id for b in shared.bureaus}
         for i, bureau in enumerate(bureaus):
             if bureau.id in bureau_ids:
-                self.error(
-                    "duplicate_id", ("bureaus", i, "id"), value=bureau.id, first="people.yaml"
-                )
+                first = shared.file_of(bureau.id)
+                self.error("duplicate_id", ("bureaus", i, "id"), value=bureau.id, first=first)
         return [*shared.people, *people], [*shared.bureaus, *bureaus]
 
     def version(self, data: dict[str, Any]) -> None:

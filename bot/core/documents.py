@@ -33,6 +33,7 @@ from bot.core.catalogue import (
     Shared,
     SharedResult,
     load_catalogue,
+    load_shared,
     parse_catalogue,
     parse_shared,
 )
@@ -49,7 +50,6 @@ from bot.core.model import (
     Section,
     Task,
 )
-from bot.core.yaml_reader import LIMITS
 
 PEOPLE_FILE = "people.yaml"
 #: The policy keys that hold for the whole bot (the primary document's); the others are
@@ -91,7 +91,7 @@ class FileResult:
     @property
     def errors(self) -> tuple[Problem, ...]:
         """The file's errors."""
-        return tuple(p for p in self.result.problems if p.is_error)
+        return self.result.errors
 
 
 @dataclass(frozen=True)
@@ -107,9 +107,8 @@ class ConfigResult(Problems):
     files: tuple[FileResult, ...]
     file: str  # the config path as given
     merge_problems: tuple[Problem, ...] = ()
-    primary: str = ""  # the primary document's id
     texts: Mapping[str, str] = field(default_factory=dict)  # file name -> text in force
-    primary_file: str = ""
+    primary_file: str = ""  # the primary document's file
 
     @property
     def ok(self) -> bool:
@@ -162,12 +161,11 @@ def load_config(
         catalogue = result.catalogue
         if catalogue is None and text:
             catalogue = parse_catalogue(text, str(p)).catalogue
-        doc_id = (catalogue.document.id if catalogue else "") or document_id_of(p.name)
         if catalogue is not None:
-            catalogue = replace(catalogue, document=replace(catalogue.document, id=doc_id))
+            catalogue = _identified(catalogue, p.name)
         texts = {p.name: text} if text and catalogue is not None else {}
         fr = FileResult(p.name, result, texts.get(p.name, ""))
-        return ConfigResult(catalogue, (fr,), str(p), (), doc_id, texts, p.name)
+        return ConfigResult(catalogue, (fr,), str(p), (), texts, p.name)
     try:
         names = sorted(
             f.name for f in p.iterdir() if f.suffix == ".yaml" and not f.name.startswith(".")
@@ -177,7 +175,7 @@ def load_config(
 
     def read(name: str, shared: Shared | None) -> LoadResult | SharedResult:
         if name == PEOPLE_FILE:
-            return load_catalogue(p / name, LIMITS, None, reader=parse_shared)
+            return load_shared(p / name)
         return load_catalogue(p / name, shared=shared)
 
     return _assemble(str(p), names, read, last_good, primary_file)
@@ -190,10 +188,7 @@ def from_texts(
     if not directory and len(texts) == 1:
         name, text = next(iter(texts.items()))
         catalogue = parse_catalogue(text, name).catalogue
-        if catalogue is None:
-            return None
-        doc_id = catalogue.document.id or document_id_of(name)
-        return replace(catalogue, document=replace(catalogue.document, id=doc_id))
+        return _identified(catalogue, name) if catalogue is not None else None
 
     def read(name: str, shared: Shared | None) -> LoadResult | SharedResult:
         if name == PEOPLE_FILE:
@@ -201,6 +196,12 @@ def from_texts(
         return parse_catalogue(texts[name], name, shared=shared)
 
     return _assemble("", sorted(texts), read, {}, primary_file).catalogue
+
+
+def _identified(catalogue: Catalogue, file: str) -> Catalogue:
+    """A single table whose document carries its id (its own, else the file's name)."""
+    doc_id = catalogue.document.id or document_id_of(file)
+    return replace(catalogue, document=replace(catalogue.document, id=doc_id))
 
 
 def _assemble(
@@ -247,7 +248,8 @@ def _assemble(
         taken[doc_id] = name
         parts.append((name, doc_id, catalogue))
         if name == primary_file:  # the others use the primary's people and bureaus
-            shared = Shared(catalogue.people, catalogue.bureaus)
+            origin = {i: shared.file_of(i) for i in shared.ids()} if shared else {}
+            shared = Shared(catalogue.people, catalogue.bureaus, name, origin)
     texts = {r.name: r.text_in_force for r in results if r.text_in_force}
     if not parts:
         return ConfigResult(None, tuple(results), where, texts=texts)
@@ -256,9 +258,7 @@ def _assemble(
     if skipped:
         files = "、".join(skipped[:5]) + ("…" if len(skipped) > 5 else "")
         problems.append(_warn("too_many_documents", where, limit=MAX_DOCUMENTS, files=files))
-    return ConfigResult(
-        merged, tuple(results), where, tuple(problems), main, texts, primary_file or ""
-    )
+    return ConfigResult(merged, tuple(results), where, tuple(problems), texts, primary_file or "")
 
 
 def _shared_of(text: str) -> Shared | None:
@@ -272,9 +272,8 @@ def merge(
     it is there): the primary's table as it is, the others' ids qualified; people and
     bureaus merged by id (the first definition wins); conflicts are warnings, as are another
     document's bot-wide policy values that differ from the first's."""
-    ordered = list(parts)
     problems: list[Problem] = []
-    main = ordered[0][2]
+    main = parts[0][2]
     documents: list[Document] = []
     sections: list[Section] = []
     tasks: list[Task] = []
@@ -283,7 +282,7 @@ def merge(
     people: dict[str, Person] = {}
     holidays: set[dt.date] = set()
     workdays: set[dt.date] = set()
-    for file, doc_id, cat in ordered:
+    for file, doc_id, cat in parts:
         is_primary = doc_id == primary
         doc = replace(cat.document, id=doc_id, file=file)
         documents.append(doc)
@@ -322,7 +321,7 @@ def merge(
     both = holidays & workdays
     if both:
         days = "、".join(sorted(d.isoformat() for d in both))
-        problems.append(_warn("calendar_conflict", ordered[0][0], days=days))
+        problems.append(_warn("calendar_conflict", parts[0][0], days=days))
     catalogue = Catalogue(
         document=documents[0],
         sections=tuple(sections),
