@@ -360,11 +360,12 @@ class Duban:
                     continue
                 stamps = [await settled(p) for p in changed]
                 stamp = tuple(x for x in stamps if x is not None)
-                if not stamp and not path.is_dir():
+                if stamp:  # each save once (a rejected one is reported once)
+                    if stamp in self._reported:
+                        continue
+                    self._reported.add(stamp)
+                elif not path.is_dir():
                     continue  # the table file was removed: keep the table in force
-                if stamp in self._reported and stamp:
-                    continue
-                self._reported.add(stamp)  # () (files removed) never stops a later reload
                 log.info("%s changed: reloading", ", ".join(p.name for p in changed))
                 try:
                     await self.reload("file", explicit=False)

@@ -310,14 +310,14 @@ def _startup(
 
     store = Store.open(db_path)
     try:
-        version, good = last_good(store, Path(args.config))
-        texts, primary_file = stored_config(store)
+        stored = stored_config(store)
+        version, good = last_good(store, Path(args.config), stored)
         clock: Clock
         if args.clock_start:
             clock = SimulatedClock(parse_instant(args.clock_start, good), args.clock_speed)
         else:
             clock = SystemClock()
-        result = validate(Path(args.config), texts, primary_file)
+        result = validate(Path(args.config), *stored)
         outcome = apply(
             store, result, good, version, store.record(), clock.now(), actor="start", confirmed=True
         )

@@ -102,22 +102,25 @@ def id_reuse_errors(store: Store, catalogue: Catalogue, file: str, lang: str) ->
     return errors
 
 
-def last_good(store: Store, config_path: Path) -> tuple[int, Catalogue | None]:
-    """The last applied version and its table (from the database)."""
-    latest = store.latest_version()
-    if latest is None:
+def last_good(
+    store: Store, config_path: Path, stored: tuple[dict[str, str], str | None] | None = None
+) -> tuple[int, Catalogue | None]:
+    """The last applied version and its table (from the database; `stored`: what
+    `stored_config` already read)."""
+    version = store.latest_version_id()
+    if version is None:
         return 0, None
-    texts = store.version_texts(latest[0])
+    texts, primary_file = stored if stored is not None else stored_config(store)
     with paused_gc():
-        catalogue = from_texts(texts, store.get_meta("primary_file"), config_path.is_dir())
-    return latest[0], catalogue
+        catalogue = from_texts(texts, primary_file, config_path.is_dir())
+    return version, catalogue
 
 
 def stored_config(store: Store) -> tuple[dict[str, str], str | None]:
     """What a reload needs from the database: the text of each file of the last applied
     version (a file broken now keeps it) and the primary document's file."""
-    latest = store.latest_version()
-    texts = store.version_texts(latest[0]) if latest is not None else {}
+    version = store.latest_version_id()
+    texts = store.version_texts(version) if version is not None else {}
     return texts, store.get_meta("primary_file")
 
 

@@ -936,6 +936,11 @@ class Store:
             )
         ]
 
+    def latest_version_id(self) -> int | None:
+        """The id of the last applied version (without reading its text)."""
+        rows = self._rows("SELECT max(id) AS id FROM catalogue_versions")
+        return rows[0]["id"] if rows else None
+
     def latest_version(self) -> tuple[int, str, str] | None:
         """(id, sha256, text) of the last applied version."""
         rows = self._rows(
