@@ -41,10 +41,10 @@ from bot.core.diff import diff_catalogues
 from bot.core.i18n import join, t
 from bot.core.model import Catalogue, Document, Role
 from bot.core.workdays import WorkCalendar
-from bot.core.workflow import with_extensions
+from bot.core.workflow import Leave, with_extensions
 from bot.logsafe import configure as configure_logging
 from bot.service.base import World
-from bot.service.leave import Away, away_at
+from bot.service.leave import Away, away_at, by_member
 from storage.repo import Store
 
 log = logging.getLogger("duban")
@@ -401,7 +401,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         return 1
     start, end = plan_range(args, catalogue.tz)
     bureau_id = resolve_bureau(catalogue, args.bureau) if args.bureau else None
-    leaves: dict[str, tuple[Any, ...]] = {}
+    leaves: dict[str, tuple[Leave, ...]] = {}
     deputies: dict[str, str | None] = {}
     if args.no_db:
         record = Record()
@@ -409,9 +409,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         with read_store(args, missing_key="cli.db_missing_preview") as store:
             record = store.record()
             catalogue = with_extensions(catalogue, store.extensions())  # approved 延期
-            for lv in store.leaves():
-                if lv.cancelled_at is None:
-                    leaves[lv.member_id] = (*leaves.get(lv.member_id, ()), lv)
+            leaves = by_member(store.leaves())
             deputies = store.deputies()
     items = upcoming(catalogue, start - dt.timedelta(microseconds=1), record, end)
     if bureau_id:

@@ -20,6 +20,7 @@ from bot.core.model import Catalogue, Role
 from bot.core.workdays import WorkCalendar
 from bot.core.workflow import Leave, with_extensions
 from bot.service.base import Identity, Outcome, World
+from bot.service.leave import by_member
 from bot.service.members import chats, identify
 from storage.repo import Store
 from storage.writer import Writer
@@ -105,14 +106,10 @@ class Runtime:
         """The table in force (the YAML's with the approved extensions as deadlines), who is
         on leave and the deputies chosen in chat (after an operation changed them, a reload)."""
         self.catalogue = with_extensions(self.base, self.reader.extensions())
-        leaves: dict[str, list[Leave]] = {}
         # leaves that ended long ago no longer change anything (follow-ups of older prompts
         # are long sent): kept out so that the engine's hook has its fast path
         recent = (self.now() - dt.timedelta(days=LEAVE_MEMORY_DAYS)).date()
-        for lv in self.reader.leaves():
-            if lv.cancelled_at is None and lv.end >= recent:
-                leaves.setdefault(lv.member_id, []).append(lv)
-        self.leaves = MappingProxyType({k: tuple(v) for k, v in leaves.items()})
+        self.leaves = MappingProxyType(by_member(self.reader.leaves(), recent))
         self.deputies = MappingProxyType(self.reader.deputies())
 
     @property

@@ -10,7 +10,7 @@ the days of leave against the bureau: they wait as many working days as the leav
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.core.history import Record
@@ -27,6 +27,17 @@ from storage.repo import NewMessage, Store
 BACK_WINDOW_DAYS = 14
 #: The longest leave one request may enter.
 MAX_LEAVE_DAYS = 366
+
+
+def by_member(
+    leaves: Iterable[Leave], since: dt.date | None = None
+) -> dict[str, tuple[Leave, ...]]:
+    """Leaves in force (not cancelled; ending on or after `since`), by member."""
+    out: dict[str, list[Leave]] = {}
+    for lv in leaves:
+        if lv.cancelled_at is None and (since is None or lv.end >= since):
+            out.setdefault(lv.member_id, []).append(lv)
+    return {member: tuple(lvs) for member, lvs in out.items()}
 
 
 def on_leave(leaves: Mapping[str, Sequence[Leave]], member_id: str, day: dt.date) -> Leave | None:
