@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.core.i18n import join, paren, t
 from bot.core.model import Catalogue, Deadline, Indicator, SubTask, Task
+from bot.core.status import ItemStatus, Light, counts
 
 MAX_MESSAGE = 4096
 PAGE_BUDGET = 3800  # leave room for a page header and footer
@@ -97,6 +99,20 @@ def bureau_names(catalogue: Catalogue, ids: tuple[str, ...], lang: str) -> str:
 def task_heading(task: Task, lang: str) -> str:
     """`任务 7：打好蓝天保卫战` in bold."""
     return "<b>" + t(lang, "render.task_heading", number=task.label, title=esc(task.title)) + "</b>"
+
+
+def document_counts(catalogue: Catalogue, statuses: Iterable[ItemStatus], lang: str) -> list[str]:
+    """One line per document: its tasks counted by light (`节水｜…：3 项 🔴0 🟡0 🟢3 ✅0`)."""
+    by_task = {s.task_id: s for s in statuses}
+    lines = []
+    for doc in catalogue.docs:
+        mine = [by_task[x.id] for x in catalogue.tasks_in(doc.id) if x.id in by_task]
+        c = counts(mine)
+        lines.append(
+            t(lang, "doc.counts", label=esc(doc.label), title=esc(doc.title), total=len(mine),
+              red=c[Light.RED], yellow=c[Light.YELLOW], green=c[Light.GREEN], done=c[Light.DONE])
+        )  # fmt: skip
+    return lines
 
 
 def document_line(catalogue: Catalogue, item: Task | Indicator, lang: str) -> str:

@@ -23,7 +23,7 @@ from bot.core.history import History, Reading, Record, Sent, StatusUpdate
 from bot.core.i18n import join, t
 from bot.core.model import Catalogue
 from bot.core.ranking import figures
-from bot.core.render import MAX_MESSAGE, esc, fmt_time
+from bot.core.render import MAX_MESSAGE, document_counts, esc, fmt_time
 from bot.core.series import still_asked
 from bot.core.status import ItemStatus, Light, counts, is_overdue, table_status
 from bot.core.workdays import WorkCalendar
@@ -164,7 +164,8 @@ def compose_digest(
     current = table_status(catalogue, week.now, now, cal)
     before = table_status(catalogue, week.before, since, cal)
     lines = [t(lang, "digest.header", date=today.isoformat()), _counts(current, before, lang)]
-    lines += _document_counts(catalogue, current, lang)
+    if catalogue.several:  # then one line of counts per document
+        lines += document_counts(catalogue, current, lang)
     lines += _task_sections(catalogue, current, before, lang)
     lines += _section(t(lang, "digest.claims"), _claims(catalogue, current, lang), lang)
     lines += _section(t(lang, "digest.changes"), _changes(catalogue, week.updates, lang), lang)
@@ -192,22 +193,6 @@ def _counts(current: list[ItemStatus], before: list[ItemStatus], lang: str) -> s
         lang, "digest.change", red=c_before[Light.RED], yellow=c_before[Light.YELLOW],
         green=c_before[Light.GREEN], done=c_before[Light.DONE],
     )  # fmt: skip
-
-
-def _document_counts(catalogue: Catalogue, current: list[ItemStatus], lang: str) -> list[str]:
-    """One line of counts per document, when the bot follows several."""
-    if not catalogue.several:
-        return []
-    out = []
-    for doc in catalogue.docs:
-        ids = {task.id for task in catalogue.tasks_in(doc.id)}
-        mine = [s for s in current if s.task_id in ids]
-        c = counts(mine)
-        out.append(
-            t(lang, "doc.counts", label=esc(doc.label), title=esc(doc.title), total=len(mine),
-              red=c[Light.RED], yellow=c[Light.YELLOW], green=c[Light.GREEN], done=c[Light.DONE])
-        )  # fmt: skip
-    return out
 
 
 def _task_sections(

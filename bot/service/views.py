@@ -11,7 +11,7 @@ from bot.core.history import Record, StatusUpdate
 from bot.core.i18n import colon, join, paren, semi
 from bot.core.model import Task
 from bot.core.ranking import BureauFigures, figures
-from bot.core.render import deadline_line, document_line, esc, task_card
+from bot.core.render import deadline_line, document_counts, document_line, esc, task_card
 from bot.core.status import (
     ItemStatus,
     Light,
@@ -128,18 +128,9 @@ def overview_lines(
 def documents_lines(world: World, record: Record, reader: Store) -> list[str]:
     """/status with several documents: each document's counts by light, then how to open one."""
     cat = world.catalogue
-    statuses = {s.task_id: s for s in table_status(cat, record, world.now, world.calendar)}
+    statuses = table_status(cat, record, world.now, world.calendar)
     lines = [world.t("doc.overview", count=len(cat.docs), now=world.time(world.now))]
-    for doc in cat.docs:
-        mine = [statuses[x.id] for x in cat.tasks_in(doc.id) if x.id in statuses]
-        c = counts(mine)
-        lines.append(
-            world.t(
-                "doc.counts", label=esc(doc.label), title=esc(doc.title), total=len(mine),
-                red=c[Light.RED], yellow=c[Light.YELLOW], green=c[Light.GREEN],
-                done=c[Light.DONE],
-            )
-        )  # fmt: skip
+    lines += document_counts(cat, statuses, world.lang)
     lines += _delivery_lines(world, reader)
     lines.append("\n" + world.t("doc.pick", example=esc(cat.docs[-1].label)))
     return lines
