@@ -47,7 +47,7 @@ from bot.core.series import still_asked
 from bot.core.status import ItemStatus, Light, indicator_status, table_status
 from bot.core.workdays import WorkCalendar
 from bot.core.workflow import Evidence, Extension
-from bot.reports.scope import bureaus_named, history_in, only, owner
+from bot.reports.scope import belongs, bureaus_named, history_in, only, owner
 
 TABLE_WIDTHS = (6, 18, 48, 22, 18, 9, 7, 36, 12, 16, 12)
 
@@ -329,10 +329,7 @@ def in_document(catalogue: Catalogue, document_id: str, data: WorkbookData) -> W
     for the document, is kept as it is); a single table's: all of it."""
     if not catalogue.several:
         return data
-
-    def mine(item_id: str) -> bool:
-        return owner(catalogue, item_id).id == document_id
-
+    mine = belongs(catalogue, document_id)
     archived = [e for e in data.archived if mine(e.id)]
     return replace(
         data,

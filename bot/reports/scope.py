@@ -9,6 +9,7 @@ ids never hold a dot otherwise, so an id tells its document even once it left th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from bot.core.history import History
@@ -25,6 +26,15 @@ def owner(catalogue: Catalogue, item_id: str | None) -> Document:
             if doc.id == head:
                 return doc
     return catalogue.document
+
+
+def belongs(catalogue: Catalogue, document_id: str) -> Callable[[str | None], bool]:
+    """Whether a task, sub-item or indicator id is of one document (`owner`)."""
+
+    def mine(item_id: str | None) -> bool:
+        return item_id is not None and owner(catalogue, item_id).id == document_id
+
+    return mine
 
 
 def _key(text: str) -> str:
@@ -59,10 +69,7 @@ def only(catalogue: Catalogue, document_id: str) -> Catalogue:
     if not catalogue.several:
         return catalogue
     doc = catalogue.document_of(document_id)
-
-    def mine(item_id: str) -> bool:
-        return owner(catalogue, item_id).id == doc.id
-
+    mine = belongs(catalogue, doc.id)
     return replace(
         catalogue,
         document=doc,
@@ -77,10 +84,7 @@ def history_in(catalogue: Catalogue, document_id: str, history: History) -> Hist
     """The answers, readings and messages about one document's tasks and indicators."""
     if not catalogue.several:
         return history
-
-    def mine(item_id: str | None) -> bool:
-        return item_id is not None and owner(catalogue, item_id).id == document_id
-
+    mine = belongs(catalogue, document_id)
     return History(
         [u for u in history.updates if mine(u.task_id)],
         [r for r in history.readings if mine(r.indicator_id)],
