@@ -337,6 +337,8 @@ SHARED_KEYS = ("version", "people", "bureaus")
 #: A document's id: ascii, short enough for a button's callback data with a task id.
 DOC_ID_RE = re.compile(r"^[a-z][a-z0-9_-]{0,11}$")
 MAX_SHORT = 8
+#: Not in a short name: it is written before task numbers (`节水-3`), in buttons and HTML.
+SHORT_BAD = ".-:/ <>&\"'"
 POLICY_KEYS = (
     "send_time",
     "working_hours",
@@ -783,7 +785,7 @@ class _Checker:
         if doc_id and not DOC_ID_RE.match(doc_id):
             self.error("bad_document_id", (*path, "id"), value=_short(doc_id))
         short = self.string(d, "short", path)
-        if len(short) > MAX_SHORT or any(ch in short for ch in ".-:/ "):
+        if len(short) > MAX_SHORT or any(ch in short for ch in SHORT_BAD):
             self.error("bad_document_short", (*path, "short"), value=_short(short), limit=MAX_SHORT)
         if date is None:
             return None

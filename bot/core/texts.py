@@ -744,7 +744,7 @@ EN.update(
 ZH.update(
     {
         "problem.bad_document_id": "文件编号「{value}」无效：只能用小写字母、数字、- 和 _，以字母开头，最长 12 个字符",
-        "problem.bad_document_short": "简称「{value}」无效：最多 {limit} 个字符，不能含空格、点、横线、冒号或斜线",
+        "problem.bad_document_short": "简称「{value}」无效：最多 {limit} 个字符，不能含空格、点、横线、冒号、斜线、引号或 < > &",
         "problem.document_id_taken": "文件编号「{value}」已被 {first} 使用：每份文件的 document.id 必须不同（未设置时取文件名），本文件未加载",
         "problem.document_policy_global": "本文件的 policy 中 {keys} 与主文件不同：这些设置对整个机器人生效，以主文件为准（其余提醒规则按本文件执行）",
         "problem.bureau_conflict": "单位「{value}」在各文件中的名称不同（「{first}」与「{second}」）：以先出现的「{first}」为准",
@@ -775,7 +775,7 @@ ZH.update(
 EN.update(
     {
         "problem.bad_document_id": "invalid document id '{value}': use lowercase letters, digits, - and _, starting with a letter, at most 12 characters",
-        "problem.bad_document_short": "invalid short name '{value}': at most {limit} characters, without spaces, dots, dashes, colons or slashes",
+        "problem.bad_document_short": "invalid short name '{value}': at most {limit} characters, without spaces, dots, dashes, colons, slashes, quotes or < > &",
         "problem.document_id_taken": "document id '{value}' is already used by {first}: every document needs its own document.id (the file name when not given); this file was not loaded",
         "problem.document_policy_global": "this document's policy sets {keys} differently from the primary document: those hold for the whole bot, so the primary's values apply (the other reminder rules follow this document)",
         "problem.bureau_conflict": "bureau '{value}' has different names in the files ('{first}' and '{second}'): the first, '{first}', is kept",

@@ -422,9 +422,9 @@ def task_article(world: World, row: TaskRow, root: str = "./") -> str:
         )
     overdue = ' data-overdue="1"' if row.overdue else ""
     return (
-        f'<article class="task" data-task="{e(task.id)}" data-number="{task.label}" '
+        f'<article class="task" data-task="{e(task.id)}" data-number="{e(task.label)}" '
         f'data-light="{st.light.value}"{overdue}><div class="cells">'
-        f'<span class="c-number">{light(world.lang, st.light)} {task.label}</span>'
+        f'<span class="c-number">{light(world.lang, st.light)} {e(task.label)}</span>'
         f'<span class="c-task"><a href="{root}task/{e(task.id)}">{e(task.title)}</a>{claim}'
         f"{reasons_html(world, st)}</span>"
         f'<span class="c-lead" data-label="{e(world.t("web.col.lead"))}">'

@@ -172,6 +172,10 @@ def test_bad_document_ids_are_refused(tmp_path: Path) -> None:
     result = load_config(config)
     assert [f.name for f in result.broken] == ["water.yaml"]
     assert any("Water.Doc" in e for e in errors(result))
+    for short in ("<i>x", 'a"b', "a&b"):  # written into task numbers, buttons and HTML
+        water.write_text(WATER.read_text("utf-8").replace("short: 节水", f"short: '{short}'"))
+        bad = load_config(config)
+        assert any("简称" in e and "water.yaml" in e for e in errors(bad)), short
 
 
 def test_tasks_are_found_by_label_key_and_a_contacts_own_number(tmp_path: Path) -> None:
